@@ -1,0 +1,1 @@
+from . import cmms_ar_api

@@ -1,0 +1,36 @@
+# Copyright 2026 CMMS Parfum contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "CMMS Parfum",
+    "summary": "Maintenance management for process plants: roles, work orders, "
+    "equipment and components",
+    "version": "18.0.1.0.0",
+    "category": "Manufacturing/Maintenance",
+    "website": "https://github.com/cmms-parfum/cmms-parfum",
+    "author": "CMMS Parfum contributors",
+    "maintainers": ["cmms-parfum"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "application": True,
+    "depends": [
+        "maintenance",
+        "maintenance_equipment_hierarchy",
+    ],
+    "data": [
+        "security/cmms_parfum_security.xml",
+        "security/ir.model.access.csv",
+        "views/maintenance_equipment_views.xml",
+        "views/maintenance_request_views.xml",
+        "views/cmms_parfum_menus.xml",
+    ],
+    "demo": [
+        "demo/res_users_demo.xml",
+        "demo/maintenance_equipment_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "cmms_parfum/static/tests/tours/*.js",
+        ],
+    },
+    "installable": True,
+}

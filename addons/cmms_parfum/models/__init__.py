@@ -1,0 +1,2 @@
+from . import maintenance_equipment
+from . import maintenance_request

@@ -1,0 +1,179 @@
+# Copyright 2026 CMMS Parfum contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# Sensor settings the connector needs, in the order of the configuration
+# method's reply (see docs/contracts.md).
+CONNECTOR_FIELDS = (
+    "unit",
+    "nominal",
+    "signal_low",
+    "signal_high",
+    "low_critical",
+    "low_warning",
+    "high_warning",
+    "high_critical",
+    "deadband",
+    "on_delay_s",
+    "interval_s",
+    "roc_limit",
+    "stuck_deadband",
+    "stuck_window_s",
+    "cusum_k",
+    "cusum_h",
+)
+OPTIONAL_LIMITS = ("low_critical", "low_warning", "high_warning", "high_critical")
+
+
+class CmmsSensor(models.Model):
+    _name = "cmms.sensor"
+    _description = "Telemetry sensor"
+    _inherit = ["mail.thread"]
+    _order = "tag"
+    _rec_name = "tag"
+
+    tag = fields.Char(required=True, index=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    equipment_id = fields.Many2one(
+        "maintenance.equipment",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        tracking=True,
+        help="The instrument (or machine) this signal belongs to.",
+    )
+    company_id = fields.Many2one(related="equipment_id.company_id", store=True)
+    measured_variable = fields.Selection(
+        [
+            ("pressure", "Pressure"),
+            ("temperature", "Temperature"),
+            ("flow", "Flow"),
+            ("level", "Level"),
+            ("other", "Other"),
+        ],
+        default="other",
+        required=True,
+    )
+    unit = fields.Char(required=True, tracking=True)
+    nominal = fields.Float(tracking=True, help="Expected operating point.")
+    signal_low = fields.Float(
+        tracking=True, help="Lower bound of the signal (4 mA equivalent)."
+    )
+    signal_high = fields.Float(
+        default=100.0, tracking=True, help="Upper bound of the signal (20 mA equivalent)."
+    )
+    # Limits are optional: a limit that is not set is not checked. Odoo
+    # floats have no NULL, so each carries a flag.
+    use_low_critical = fields.Boolean("Low critical limit", tracking=True)
+    low_critical = fields.Float(tracking=True)
+    use_low_warning = fields.Boolean("Low warning limit", tracking=True)
+    low_warning = fields.Float(tracking=True)
+    use_high_warning = fields.Boolean("High warning limit", tracking=True)
+    high_warning = fields.Float(tracking=True)
+    use_high_critical = fields.Boolean("High critical limit", tracking=True)
+    high_critical = fields.Float(tracking=True)
+    deadband = fields.Float(
+        tracking=True, help="Hysteresis: a limit clears only this far back inside."
+    )
+    on_delay_s = fields.Float(
+        "On-delay (s)", tracking=True, help="How long a limit must be crossed to alarm."
+    )
+    interval_s = fields.Float(
+        "Publish interval (s)",
+        default=1.0,
+        tracking=True,
+        help="Expected time between readings; silence for twice this is a data gap.",
+    )
+    roc_limit = fields.Float(
+        "Rate-of-change limit (/s)", tracking=True, help="0 disables the check."
+    )
+    stuck_deadband = fields.Float(tracking=True)
+    stuck_window_s = fields.Float("Stuck window (s)", default=900.0, tracking=True)
+    cusum_k = fields.Float("CUSUM k (sigma)", default=0.5, tracking=True)
+    cusum_h = fields.Float("CUSUM h (sigma)", default=5.0, tracking=True)
+    alert_ids = fields.One2many("cmms.alert", "sensor_id")
+
+    _sql_constraints = [
+        ("tag_uniq", "unique(tag)", "A sensor tag must be unique."),
+    ]
+
+    @api.constrains(
+        "signal_low",
+        "signal_high",
+        "low_critical",
+        "low_warning",
+        "high_warning",
+        "high_critical",
+        "use_low_critical",
+        "use_low_warning",
+        "use_high_warning",
+        "use_high_critical",
+        "deadband",
+        "interval_s",
+        "on_delay_s",
+        "stuck_window_s",
+        "cusum_k",
+        "cusum_h",
+    )
+    def _check_settings(self):
+        for sensor in self:
+            if sensor.signal_low >= sensor.signal_high:
+                raise ValidationError(
+                    self.env._(
+                        "%(tag)s: the signal range low bound must be below the high bound.",
+                        tag=sensor.tag,
+                    )
+                )
+            limits = [
+                getattr(sensor, name)
+                for name in OPTIONAL_LIMITS
+                if sensor[f"use_{name}"]
+            ]
+            if limits != sorted(limits):
+                raise ValidationError(
+                    self.env._(
+                        "%(tag)s: limits must be ordered low critical <= low warning "
+                        "<= high warning <= high critical.",
+                        tag=sensor.tag,
+                    )
+                )
+            if min(sensor.deadband, sensor.on_delay_s, sensor.stuck_deadband) < 0:
+                raise ValidationError(
+                    self.env._("%(tag)s: deadbands and delays cannot be negative.", tag=sensor.tag)
+                )
+            if sensor.interval_s <= 0 or sensor.stuck_window_s <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "%(tag)s: the publish interval and the stuck window must be positive.",
+                        tag=sensor.tag,
+                    )
+                )
+            if sensor.cusum_k < 0 or sensor.cusum_h <= 0:
+                raise ValidationError(
+                    self.env._("%(tag)s: CUSUM k must be >= 0 and h > 0.", tag=sensor.tag)
+                )
+
+    def _connector_settings(self):
+        """The settings of one sensor as the connector reads them."""
+        self.ensure_one()
+        values = {
+            "tag": self.tag,
+            "equipment_id": self.equipment_id.id,
+            "equipment": self.equipment_id.display_name,
+        }
+        for name in CONNECTOR_FIELDS:
+            values[name] = self[name]
+        for name in OPTIONAL_LIMITS:
+            if not self[f"use_{name}"]:
+                values[name] = None
+        return values
+
+    @api.model
+    def _config_version(self):
+        """A stamp that changes whenever any sensor setting changes."""
+        self.env.cr.execute(
+            "SELECT count(*), max(write_date), coalesce(sum(id), 0) FROM cmms_sensor"
+        )
+        count, last_write, id_sum = self.env.cr.fetchone()
+        return f"{last_write or ''}|{count}|{id_sum}"

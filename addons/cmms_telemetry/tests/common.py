@@ -1,0 +1,89 @@
+# Copyright 2026 CMMS Parfum contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.tests import new_test_user
+
+from odoo.addons.base.tests.common import BaseCommon
+
+
+class TelemetryCommon(BaseCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.connector = new_test_user(
+            cls.env, "t_connector", groups="cmms_telemetry.cmms_telemetry_group_connector"
+        )
+        cls.technician = new_test_user(
+            cls.env, "t_tech", groups="cmms_parfum.cmms_parfum_group_technician"
+        )
+        cls.other_technician = new_test_user(
+            cls.env, "t_tech2", groups="cmms_parfum.cmms_parfum_group_technician"
+        )
+        cls.operator = new_test_user(
+            cls.env, "t_operator", groups="cmms_parfum.cmms_parfum_group_operator"
+        )
+        cls.supervisor = new_test_user(
+            cls.env, "t_supervisor", groups="cmms_parfum.cmms_parfum_group_supervisor"
+        )
+        cls.equipment = cls.env["maintenance.equipment"].create(
+            {
+                "name": "Test pressure transmitter",
+                "cmms_tag": "PT-T01",
+                "cmms_kind": "instrument",
+                "criticality": "critical",
+                "technician_user_id": cls.technician.id,
+            }
+        )
+        cls.low_equipment = cls.env["maintenance.equipment"].create(
+            {
+                "name": "Test level gauge",
+                "cmms_tag": "LT-T02",
+                "cmms_kind": "instrument",
+                "criticality": "low",
+                "technician_user_id": cls.technician.id,
+            }
+        )
+        cls.sensor = cls.env["cmms.sensor"].create(
+            {
+                "tag": "PT-T01",
+                "equipment_id": cls.equipment.id,
+                "unit": "bar",
+                "nominal": 6.0,
+                "signal_low": 0.0,
+                "signal_high": 16.0,
+                "use_high_warning": True,
+                "high_warning": 9.0,
+                "use_high_critical": True,
+                "high_critical": 10.0,
+                "deadband": 0.2,
+                "on_delay_s": 3.0,
+            }
+        )
+        cls.low_sensor = cls.env["cmms.sensor"].create(
+            {
+                "tag": "LT-T02",
+                "equipment_id": cls.low_equipment.id,
+                "unit": "%",
+                "signal_low": 0.0,
+                "signal_high": 100.0,
+            }
+        )
+        cls.api = cls.env["cmms.telemetry.api"].with_user(cls.connector)
+
+    @staticmethod
+    def alert_item(key, kind="alert_raised", tag="PT-T01", alert_type="instrument_fault",
+                   severity="critical", value=20.5, ts="2026-11-22T08:00:00Z"):  # fmt: skip
+        return {
+            "key": key,
+            "type": kind,
+            "ts": ts,
+            "data": {
+                "tag": tag,
+                "alert_type": alert_type,
+                "severity": severity,
+                "value": value,
+                "message": f"{tag} out of its signal range",
+            },
+        }
+
+    def statuses(self, reply):
+        return [r["status"] for r in reply["results"]]

@@ -1,0 +1,335 @@
+"""Throw-away services for the test and run commands.
+
+PostgreSQL (a private cluster in a temporary folder), Mosquitto (the
+project's broker configuration on a free loopback port) and Odoo 18 (the
+machine's installation, with our addons), each started on free loopback
+ports and stopped again. Used by ``scripts/test`` and ``scripts/up``; the
+end-to-end tests in ``tests/`` use it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDONS = ROOT / "addons"
+OUR_ADDONS = ("cmms_parfum", "cmms_telemetry", "cmms_ar_bridge")
+BROKER_CONF = ROOT / "deploy" / "mosquitto" / "mosquitto.conf"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(
+            ("127.0.0.1", port), timeout=0.5
+        ):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def stop_process(proc: subprocess.Popen | None, timeout: float = 20.0) -> None:
+    """SIGTERM the process group, then SIGKILL what is left."""
+    if proc is None or proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def _pg_bindir() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).parent
+    raise RuntimeError("PostgreSQL server binaries not found (Debian package postgresql)")
+
+
+class Postgres:
+    """A private PostgreSQL cluster in a temporary folder.
+
+    PostgreSQL refuses to run as root, so when we are root the cluster
+    belongs to the ``postgres`` system user; Odoo, which refuses the
+    ``postgres`` role, connects as a superuser role named ``odoo``.
+    """
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.port = free_port()
+        self.host = str(base / "pg-socket")
+        self.datadir = base / "pg-data"
+        self.user = "odoo"
+        self.bindir = _pg_bindir()
+        self._runas: list[str] = []
+        if os.geteuid() == 0:
+            self._runas = ["runuser", "-u", "postgres", "--"]
+
+    def _run(self, *cmd: str, **kw) -> subprocess.CompletedProcess:
+        return subprocess.run([*self._runas, *cmd], check=True, **kw)
+
+    def start(self) -> Postgres:
+        self.base.mkdir(parents=True, exist_ok=True)
+        Path(self.host).mkdir(exist_ok=True)
+        if self._runas:
+            uid = pwd.getpwnam("postgres").pw_uid
+            for path in (self.base, Path(self.host)):
+                os.chown(path, uid, -1)
+        self._run(
+            str(self.bindir / "initdb"), "-D", str(self.datadir), "-A", "trust",
+            "-U", "postgres", "-E", "UTF8", "--locale=C",
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        opts = (
+            f"-p {self.port} -k {self.host} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", opts,
+            "-l", str(self.base / "pg.log"), "-w", "start",
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.psql(f"CREATE ROLE {self.user} LOGIN SUPERUSER", user="postgres")
+        return self
+
+    def psql(self, sql: str, db: str = "postgres", user: str | None = None) -> str:
+        out = subprocess.run(
+            [str(self.bindir / "psql"), "-h", self.host, "-p", str(self.port),
+             "-U", user or self.user, "-d", db, "-XAtqc", sql],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        return out.stdout.strip()
+
+    def copy_db(self, template: str, name: str) -> None:
+        self.psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+    def stop(self) -> None:
+        if self.datadir.exists():
+            subprocess.run(
+                [*self._runas, str(self.bindir / "pg_ctl"), "-D", str(self.datadir),
+                 "-m", "fast", "-w", "stop"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+
+
+class Mosquitto:
+    """Mosquitto with the project's broker configuration on a free port."""
+
+    def __init__(self, base: Path, port: int | None = None):
+        self.base = base
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+    def config_text(self) -> str:
+        """The shipped configuration, with listener and storage made local."""
+        lines = []
+        for line in BROKER_CONF.read_text().splitlines():
+            key = line.strip().split(" ", 1)[0]
+            if key in ("listener", "persistence_location", "log_dest", "user"):
+                continue
+            lines.append(line)
+        data = self.base / "mqtt-data"
+        data.mkdir(parents=True, exist_ok=True)
+        lines += [
+            f"listener {self.port} 127.0.0.1",
+            f"persistence_location {data}/",
+            f"log_dest file {self.base / 'mosquitto.log'}",
+        ]
+        if os.geteuid() == 0:
+            lines.append("user root")
+        return "\n".join(lines) + "\n"
+
+    def start(self) -> Mosquitto:
+        self.base.mkdir(parents=True, exist_ok=True)
+        conf = self.base / "mosquitto.conf"
+        conf.write_text(self.config_text())
+        self.proc = subprocess.Popen(
+            [self.binary, "-c", str(conf)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        wait_port(self.port, 15, self.proc)
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+def odoo_root() -> Path | None:
+    """The source root of the Odoo 18 importable in this Python, if any."""
+    env_root = os.environ.get("ODOO_ROOT")
+    if env_root and (Path(env_root) / "odoo-bin").exists():
+        return Path(env_root)
+    try:
+        import odoo.release as release  # noqa: PLC0415
+    except ImportError:
+        return None
+    if tuple(release.version_info[:2]) != (18, 0):
+        return None
+    return Path(release.__file__).resolve().parent.parent
+
+
+def addons_path(root: Path) -> str:
+    paths = [str(ADDONS), str(root / "addons"), str(root / "odoo" / "addons")]
+    # OCA wheels install into <site-packages>/odoo/addons.
+    import sysconfig  # noqa: PLC0415
+
+    for key in ("purelib", "platlib"):
+        oca = Path(sysconfig.get_paths()[key]) / "odoo" / "addons"
+        if oca.is_dir() and str(oca) not in paths:
+            paths.append(str(oca))
+    return ",".join(paths)
+
+
+class Odoo:
+    """Commands against the machine's Odoo 18 with our addons."""
+
+    def __init__(self, pg: Postgres, base: Path, root: Path | None = None):
+        self.pg = pg
+        self.base = base
+        self.root = root or odoo_root()
+        if self.root is None:
+            raise RuntimeError("no Odoo 18 is importable")
+        self.data_dir = base / "odoo-data"
+        self.http_port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def command(self, *args: str) -> list[str]:
+        return [
+            sys.executable, str(self.root / "odoo-bin"),
+            "--db_host", self.pg.host, "--db_port", str(self.pg.port),
+            "--db_user", self.pg.user, "--data-dir", str(self.data_dir),
+            "--addons-path", addons_path(self.root),
+            "--no-database-list", "--max-cron-threads", "0",
+            *args,
+        ]  # fmt: skip
+
+    def run(self, args: Iterable[str], logfile: Path, timeout: float = 3600) -> int:
+        with open(logfile, "w") as log:
+            proc = subprocess.Popen(
+                self.command(*args), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                return proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                stop_process(proc)
+                return -1
+
+    def serve(self, db: str, logfile: Path, *extra: str) -> subprocess.Popen:
+        log = open(logfile, "a")  # noqa: SIM115 - lives as long as the server
+        self.proc = subprocess.Popen(
+            self.command(
+                "-d", db, "--db-filter", f"^{re.escape(db)}$",
+                "--http-interface", "127.0.0.1", "--http-port", str(self.http_port),
+                "--gevent-port", str(free_port()), *extra,
+            ),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self.wait_http(120)
+        return self.proc
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def wait_http(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"Odoo exited with {self.proc.returncode}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{self.url}/web/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            time.sleep(0.3)
+        raise TimeoutError("Odoo did not answer /web/health")
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        self.proc = None
+
+
+# Lines of the platform itself that are not about our code, with why.
+IGNORED_LOG_LINES = [
+    # Debian's wkhtmltopdf is not installed; only PDF rendering needs it.
+    r"You need Wkhtmltopdf to print a pdf version of the reports",
+]
+LOG_RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) "
+    r"(?P<logger>\S+): (?P<msg>.*)$"
+)
+
+
+def check_log(path: Path, extra_ignores: Iterable[str] = ()) -> tuple[list[str], dict]:
+    """Odoo log lines above INFO, as OCA's checklog-odoo judges them.
+
+    Returns the offending lines and a summary (tests run, failed, errors).
+    """
+    ignores = [re.compile(p) for p in [*IGNORED_LOG_LINES, *extra_ignores]]
+    bad: list[str] = []
+    summary = {"tests": 0, "failed": 0, "errors": 0, "records": 0}
+    for line in path.read_text(errors="replace").splitlines():
+        match = LOG_RECORD.match(line)
+        if not match:
+            continue
+        summary["records"] += 1
+        msg = match["msg"]
+        ran = re.search(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests", msg)
+        if ran:
+            summary["failed"] += int(ran[1])
+            summary["errors"] += int(ran[2])
+            summary["tests"] += int(ran[3])
+        if match["level"] in ("WARNING", "ERROR", "CRITICAL"):
+            if not any(p.search(msg) for p in ignores):
+                bad.append(line)
+    return bad, summary
+
+
+@contextlib.contextmanager
+def services(keep: bool = False, mqtt: bool = True) -> Iterator[tuple[Path, Postgres, Mosquitto | None]]:
+    base = Path(tempfile.mkdtemp(prefix="cmms-"))
+    os.chmod(base, 0o755)
+    pg = Postgres(base / "pg")
+    broker = Mosquitto(base / "mqtt") if mqtt else None
+    try:
+        pg.start()
+        if broker:
+            broker.start()
+        yield base, pg, broker
+    finally:
+        if broker:
+            broker.stop()
+        pg.stop()
+        if not keep:
+            shutil.rmtree(base, ignore_errors=True)
