@@ -1,2 +1,1 @@
-from . import maintenance_equipment
-from . import maintenance_request
+from . import maintenance_equipment, maintenance_request

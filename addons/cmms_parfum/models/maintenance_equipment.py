@@ -61,5 +61,5 @@ class MaintenanceEquipment(models.Model):
     def _search_display_name(self, operator, value):
         domain = super()._search_display_name(operator, value)
         if operator in ("ilike", "=ilike", "=", "like") and value:
-            return ["|", ("cmms_tag", operator, value)] + list(domain)
+            return ["|", ("cmms_tag", operator, value), *domain]
         return domain

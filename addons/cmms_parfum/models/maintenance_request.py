@@ -30,9 +30,7 @@ class MaintenanceRequest(models.Model):
         tracking=True,
         index=True,
     )
-    priority = fields.Selection(
-        compute="_compute_priority", store=True, readonly=True
-    )
+    priority = fields.Selection(compute="_compute_priority", store=True, readonly=True)
     source = fields.Selection(
         SOURCES, default="person", required=True, readonly=True, tracking=True
     )

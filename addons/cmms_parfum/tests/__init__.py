@@ -1,2 +1,1 @@
-from . import test_roles
-from . import test_tour
+from . import test_roles, test_tour

@@ -10,7 +10,9 @@ class TestRoles(BaseCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.operator = new_test_user(cls.env, "r_op", groups="cmms_parfum.cmms_parfum_group_operator")
+        cls.operator = new_test_user(
+            cls.env, "r_op", groups="cmms_parfum.cmms_parfum_group_operator"
+        )
         cls.technician = new_test_user(
             cls.env, "r_tech", groups="cmms_parfum.cmms_parfum_group_technician"
         )
@@ -20,7 +22,9 @@ class TestRoles(BaseCommon):
         cls.supervisor = new_test_user(
             cls.env, "r_sup", groups="cmms_parfum.cmms_parfum_group_supervisor"
         )
-        cls.manager = new_test_user(cls.env, "r_mgr", groups="cmms_parfum.cmms_parfum_group_manager")
+        cls.manager = new_test_user(
+            cls.env, "r_mgr", groups="cmms_parfum.cmms_parfum_group_manager"
+        )
         cls.machine = cls.env["maintenance.equipment"].create(
             {"name": "Rotary filler", "cmms_tag": "FL-T1", "criticality": "critical"}
         )
@@ -44,14 +48,21 @@ class TestRoles(BaseCommon):
             {"name": "Filler leaks", "equipment_id": self.machine.id}
         )
         other = Request.with_user(self.supervisor).create(
-            {"name": "Planned check", "equipment_id": self.machine.id, "user_id": self.technician.id}
+            {
+                "name": "Planned check",
+                "equipment_id": self.machine.id,
+                "user_id": self.technician.id,
+            }
         )
         seen = Request.with_user(self.operator).search([])
         self.assertIn(own, seen)
         self.assertNotIn(other, seen)
         self.assertIn(other, Request.with_user(self.technician).search([]))
         self.assertNotIn(other, Request.with_user(self.technician2).search([]))
-        self.assertEqual(Request.with_user(self.supervisor).search([("id", "in", (own | other).ids)]), own | other)
+        self.assertEqual(
+            Request.with_user(self.supervisor).search([("id", "in", (own | other).ids)]),
+            own | other,
+        )
 
     def test_priority_mirrors_odoo_stars(self):
         request = self.env["maintenance.request"].create(

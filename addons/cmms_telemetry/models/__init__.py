@@ -1,8 +1,10 @@
-from . import cmms_sensor
-from . import cmms_alert_policy
-from . import cmms_alert
-from . import cmms_ingest_key
-from . import cmms_connector
-from . import cmms_telemetry_api
-from . import maintenance_equipment
-from . import maintenance_request
+from . import (
+    cmms_alert,
+    cmms_alert_policy,
+    cmms_connector,
+    cmms_ingest_key,
+    cmms_sensor,
+    cmms_telemetry_api,
+    maintenance_equipment,
+    maintenance_request,
+)

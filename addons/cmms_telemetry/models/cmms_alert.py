@@ -44,13 +44,9 @@ class CmmsAlert(models.Model):
     equipment_criticality = fields.Selection(related="equipment_id.criticality")
     alert_type = fields.Selection(ALERT_TYPES, required=True, index=True)
     severity = fields.Selection(SEVERITIES, required=True, tracking=True)
-    state = fields.Selection(
-        STATES, default="raised", required=True, tracking=True, index=True
-    )
+    state = fields.Selection(STATES, default="raised", required=True, tracking=True, index=True)
     state_sequence = fields.Integer(compute="_compute_state_sequence", store=True)
-    condition = fields.Selection(
-        CONDITIONS, default="active", required=True, tracking=True
-    )
+    condition = fields.Selection(CONDITIONS, default="active", required=True, tracking=True)
     message = fields.Char()
     last_value = fields.Float()
     first_seen = fields.Datetime(required=True, default=fields.Datetime.now)
@@ -100,7 +96,9 @@ class CmmsAlert(models.Model):
         for alert in self:
             if alert.state != "raised":
                 raise UserError(
-                    self.env._("Only a raised alert can be acknowledged (%(name)s).", name=alert.name)
+                    self.env._(
+                        "Only a raised alert can be acknowledged (%(name)s).", name=alert.name
+                    )
                 )
         self.write(
             {
@@ -117,7 +115,9 @@ class CmmsAlert(models.Model):
                 raise UserError(self.env._("%(name)s is already resolved.", name=alert.name))
             if not (alert.resolution_note or "").strip():
                 raise UserError(
-                    self.env._("Write a resolution note before resolving %(name)s.", name=alert.name)
+                    self.env._(
+                        "Write a resolution note before resolving %(name)s.", name=alert.name
+                    )
                 )
         self.write(
             {

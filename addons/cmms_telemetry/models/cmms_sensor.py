@@ -57,9 +57,7 @@ class CmmsSensor(models.Model):
     )
     unit = fields.Char(required=True, tracking=True)
     nominal = fields.Float(tracking=True, help="Expected operating point.")
-    signal_low = fields.Float(
-        tracking=True, help="Lower bound of the signal (4 mA equivalent)."
-    )
+    signal_low = fields.Float(tracking=True, help="Lower bound of the signal (4 mA equivalent).")
     signal_high = fields.Float(
         default=100.0, tracking=True, help="Upper bound of the signal (20 mA equivalent)."
     )
@@ -125,11 +123,7 @@ class CmmsSensor(models.Model):
                         tag=sensor.tag,
                     )
                 )
-            limits = [
-                getattr(sensor, name)
-                for name in OPTIONAL_LIMITS
-                if sensor[f"use_{name}"]
-            ]
+            limits = [getattr(sensor, name) for name in OPTIONAL_LIMITS if sensor[f"use_{name}"]]
             if limits != sorted(limits):
                 raise ValidationError(
                     self.env._(

@@ -4,7 +4,7 @@
 
 import logging
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
 
@@ -33,7 +33,7 @@ def _parse_ts(value):
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise ItemRejected("ts is not finite")
-        return datetime.fromtimestamp(value, timezone.utc).replace(tzinfo=None)
+        return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):
@@ -43,7 +43,7 @@ def _parse_ts(value):
         except ValueError as exc:
             raise ItemRejected(f"ts {value!r} is not ISO 8601") from exc
         if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         return parsed
     raise ItemRejected("ts must be an ISO 8601 string or epoch seconds")
 
@@ -197,9 +197,7 @@ class CmmsTelemetryApi(models.AbstractModel):
             equipment = sensor.equipment_id
         else:
             equipment = (
-                self.env["maintenance.equipment"]
-                .sudo()
-                .search([("cmms_tag", "=", tag)], limit=1)
+                self.env["maintenance.equipment"].sudo().search([("cmms_tag", "=", tag)], limit=1)
             )
         if not equipment:
             raise ItemRejected(f"no sensor or equipment with tag {tag!r}")

@@ -23,9 +23,7 @@ class MaintenanceEquipment(models.Model):
 
     def action_view_open_alerts(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "cmms_telemetry.cmms_alert_action"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("cmms_telemetry.cmms_alert_action")
         action["domain"] = [("equipment_id", "=", self.id)]
         action["context"] = {"search_default_open": 1}
         return action

@@ -1,2 +1,1 @@
-from . import test_ingest
-from . import test_alert
+from . import test_alert, test_ingest

@@ -37,10 +37,13 @@ class TestAlert(TelemetryCommon):
 
     def test_one_open_alert_per_equipment_and_type_in_database(self):
         self._alert()
-        with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"):
-            with self.env.cr.savepoint():
-                self._alert()
-                self.env.flush_all()
+        with (
+            self.assertRaises(psycopg2.IntegrityError),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self._alert()
+            self.env.flush_all()
 
     def test_resolved_alert_allows_a_new_one(self):
         first = self._alert(resolution_note="done")
@@ -57,7 +60,9 @@ class TestAlert(TelemetryCommon):
         self.assertEqual(request.source, "alert")
         # A second press does not open a second work order.
         alert.with_user(self.supervisor).action_create_request()
-        self.assertEqual(self.env["maintenance.request"].search_count([("alert_id", "=", alert.id)]), 1)
+        self.assertEqual(
+            self.env["maintenance.request"].search_count([("alert_id", "=", alert.id)]), 1
+        )
 
     def test_operator_cannot_change_alerts(self):
         alert = self._alert()

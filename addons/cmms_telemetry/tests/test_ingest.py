@@ -63,8 +63,10 @@ class TestIngest(TelemetryCommon):
             self.env["maintenance.request"].search_count([("alert_id", "=", alerts.id)]), 1
         )
         # It is in the technician's task list, seen with their own rights.
-        tasks = self.env["maintenance.request"].with_user(self.technician).search(
-            [("user_id", "=", self.technician.id)]
+        tasks = (
+            self.env["maintenance.request"]
+            .with_user(self.technician)
+            .search([("user_id", "=", self.technician.id)])
         )
         self.assertIn(request, tasks)
         self.assertNotIn(
