@@ -225,9 +225,10 @@ class Odoo:
         self.http_port = free_port()
         self.proc: subprocess.Popen | None = None
 
-    def command(self, *args: str) -> list[str]:
+    def command(self, *args: str, subcommand: str | None = None) -> list[str]:
         return [
             sys.executable, str(self.root / "odoo-bin"),
+            *([subcommand] if subcommand else []),
             "--db_host", self.pg.host, "--db_port", str(self.pg.port),
             "--db_user", self.pg.user, "--data-dir", str(self.data_dir),
             "--addons-path", addons_path(self.root),
@@ -355,7 +356,7 @@ print("CMMS_API_KEY=" + key)
 def make_api_key(odoo: Odoo, db: str, xmlid: str, name: str = "connector") -> str:
     """A persistent API key for the user ``xmlid``, made with ``odoo-bin shell``."""
     out = subprocess.run(
-        odoo.command("shell", "-d", db, "--no-http", "--log-level=warn"),
+        odoo.command("-d", db, "--no-http", "--log-level=warn", subcommand="shell"),
         input=API_KEY_SCRIPT.format(xmlid=xmlid, name=name),
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

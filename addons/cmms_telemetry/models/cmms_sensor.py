@@ -89,7 +89,9 @@ class CmmsSensor(models.Model):
     stuck_deadband = fields.Float(tracking=True)
     stuck_window_s = fields.Float("Stuck window (s)", default=900.0, tracking=True)
     cusum_k = fields.Float("CUSUM k (sigma)", default=0.5, tracking=True)
-    cusum_h = fields.Float("CUSUM h (sigma)", default=5.0, tracking=True)
+    cusum_h = fields.Float(
+        "CUSUM h (sigma)", default=5.0, tracking=True, help="0 disables drift detection."
+    )
     alert_ids = fields.One2many("cmms.alert", "sensor_id")
 
     _sql_constraints = [
@@ -143,9 +145,9 @@ class CmmsSensor(models.Model):
                         tag=sensor.tag,
                     )
                 )
-            if sensor.cusum_k < 0 or sensor.cusum_h <= 0:
+            if sensor.cusum_k < 0 or sensor.cusum_h < 0:
                 raise ValidationError(
-                    self.env._("%(tag)s: CUSUM k must be >= 0 and h > 0.", tag=sensor.tag)
+                    self.env._("%(tag)s: CUSUM k and h cannot be negative.", tag=sensor.tag)
                 )
 
     def _connector_settings(self):

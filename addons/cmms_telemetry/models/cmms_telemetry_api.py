@@ -211,16 +211,16 @@ class CmmsTelemetryApi(models.AbstractModel):
             ],
             limit=1,
         )
+        if kind == "alert_cleared":
+            # The alert keeps the value and time of the fault it reports.
+            if alert and alert.condition != "cleared":
+                alert.write({"condition": "cleared", "cleared_at": ts})
+            return alert
         vals = {"last_seen": ts}
         if value is not None:
             vals["last_value"] = value
         if message:
             vals["message"] = message[:500]
-        if kind == "alert_cleared":
-            if alert:
-                vals.update(condition="cleared", cleared_at=ts)
-                alert.write(vals)
-            return alert
         if alert:
             if kind == "alert_raised" or alert.condition == "cleared":
                 vals["occurrence_count"] = alert.occurrence_count + 1

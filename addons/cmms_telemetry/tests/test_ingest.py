@@ -147,11 +147,16 @@ class TestIngest(TelemetryCommon):
 
     def test_cleared_keeps_alert_open_for_people(self):
         self.api.ingest([self.alert_item("c:1")])
-        self.api.ingest([self.alert_item("c:2", kind="alert_cleared", ts="2026-11-22T08:05:00Z")])
+        self.api.ingest(
+            [self.alert_item("c:2", kind="alert_cleared", ts="2026-11-22T08:05:00Z", value=6.0)]
+        )
         alert = self.env["cmms.alert"].search([("equipment_id", "=", self.equipment.id)])
         self.assertEqual(alert.condition, "cleared")
         self.assertEqual(alert.state, "raised")
         self.assertEqual(str(alert.cleared_at), "2026-11-22 08:05:00")
+        # It still shows the fault: the value and time it was last seen active.
+        self.assertEqual(alert.last_value, 20.5)
+        self.assertEqual(str(alert.last_seen), "2026-11-22 08:00:00")
 
     def test_policy_low_criticality_warning_opens_no_request(self):
         reply = self.api.ingest(
