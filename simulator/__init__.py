@@ -15,7 +15,9 @@ instruments
 faults
     Fault definitions, injection and ground-truth labels.
 flexo
-    FLEXO 104 tick generator (five components, downtime events).
+    FLEXO 104 tick generator (five components, downtime events, wear).
+history
+    A year of FLEXO 104 production reports and LOSSTIME events (CSV).
 scenarios
     Named scenarios and scenario files.
 simulation

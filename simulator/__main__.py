@@ -1,4 +1,4 @@
-"""Command line: ``python -m simulator {run,dump,list}``.
+"""Command line: ``python -m simulator {run,dump,list,history}``.
 
 ``run``
     Publish a scenario to an MQTT broker at QoS 1 and print what was
@@ -14,6 +14,13 @@
 
 ``list``
     Print the built-in scenarios.
+
+``history``
+    Write a year of FLEXO 104 monthly production reports (one CSV per
+    month), the LOSSTIME events with maintenance hours and the degradation
+    labels, from the tick model::
+
+        python -m simulator history --year 2026 --out DIR [--seed N]
 
 Exit status of ``run``: 0 when every published message was acknowledged,
 1 when some were not, 2 when the broker could not be reached or the
@@ -34,6 +41,7 @@ from types import FrameType
 from typing import TextIO
 
 from .faults import write_labels
+from .history import DEFAULT_DEGRADATIONS, generate_history, write_history
 from .instruments import load_instruments
 from .publisher import PublishConfig, run
 from .scenarios import SCENARIOS, get_scenario
@@ -183,6 +191,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("list", help="list the built-in scenarios")
+
+    hist_p = sub.add_parser(
+        "history", help="write a year of FLEXO 104 production reports (CSV), no broker"
+    )
+    hist_p.add_argument("--year", type=int, required=True, help="calendar year of the reports")
+    hist_p.add_argument("--out", type=Path, required=True, help="output directory")
+    hist_p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    hist_p.add_argument(
+        "--degradations",
+        type=int,
+        default=DEFAULT_DEGRADATIONS,
+        help=f"random degradation faults in the year (default {DEFAULT_DEGRADATIONS})",
+    )
+    hist_p.add_argument(
+        "--tick-interval",
+        type=_positive_float,
+        default=300.0,
+        help="simulated seconds per model step, a divisor of 8 h (default 300)",
+    )
     return parser
 
 
@@ -252,6 +279,25 @@ def _cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_history(args: argparse.Namespace, out: TextIO) -> int:
+    if not 1 <= args.year <= 9998:
+        raise ValueError("year must be within 1..9998")
+    if args.degradations < 0:
+        raise ValueError("--degradations must be >= 0")
+    history = generate_history(
+        args.year,
+        args.seed,
+        degradations=args.degradations,
+        tick_interval_s=args.tick_interval,
+    )
+    written = write_history(history, args.out)
+    months = written["months"]
+    print(f"shifts: {len(history.shifts)} -> {months[0]} .. {months[-1]}", file=out)
+    print(f"losstime: {len(history.losstime)} -> {written['losstime']}", file=out)
+    print(f"labels: {len(history.faults)} -> {written['labels']}", file=out)
+    return 0
+
+
 def _cmd_list(out: TextIO) -> int:
     for scenario in SCENARIOS.values():
         print(
@@ -275,6 +321,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _cmd_run(args, out)
         if args.command == "dump":
             return _cmd_dump(args, out)
+        if args.command == "history":
+            return _cmd_history(args, out)
         return _cmd_list(out)
     except (KeyError, ValueError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -24,13 +24,57 @@ specification::
   the trailing hour; the other metrics are the interval's measurement.
 * A downtime stop is reported once, in the tick during which it ends, with
   its start time and total ``duration_min``; ``reason`` is a production
-  report loss-time code such as ``FEEDER UNIT TROUBLE MEKANIK``.
-* Slotter blade wear (``blade_life_used_pct``) grows with the cuts made; at
-  90 % the blade is changed (a SLOTTER stop) and wear restarts at 0.
+  report loss-time code such as ``FEEDER UNIT TROUBLE MEKANIK``
+  (:data:`REASON_CODES`, by component).
+* ``reject_units`` is the sum of three defect counts: print defects
+  (``PRINTING.reject_rate_pct``), mis-cuts (``SLOTTER.miscut_pct``) and
+  mis-stacks (``DOWN_STACKER.misstack_pct``) of the interval's output.
+* The line runs jobs (orders) of exponentially distributed length (mean four
+  hours); each job has its own run speed, 82-94 % of the design speed.
+
+Wear
+----
+Three consumables wear with the cuts made; their wear ``w`` is the fraction
+of their life used (0 new).  When one reaches its change point the line
+stops for its change (``reason`` below) and its wear restarts at 0:
+
+=============== ========== ============ ========= ===================== =========
+consumable      component  life (cuts)  change at reason                stop, min
+=============== ========== ============ ========= ===================== =========
+slotter blade   SLOTTER        500 000  90 %      GANTI PISAU SLOTTER   10-20
+doctor blade    PRINTING     3 000 000  100 %     GANTI DOCTOR BLADE    15-30
+anilox roll     PRINTING    40 000 000  100 %     GANTI ANILOX          60-120
+=============== ========== ============ ========= ===================== =========
+
+At the design speed a blade lasts about a day and a half, a doctor blade
+ten days, an anilox roll four to five months.  With ``b``, ``d``, ``a`` the
+wear of slotter blade, doctor blade and anilox and ``s`` the degradation
+severity of the component (below), the metrics are drawn as::
+
+    PRINTING.registration_error_mm ~ N(0.10 + 0.08 d^2 + 0.50 a^2 + 0.5 s, 0.03)
+    PRINTING.reject_rate_pct       ~ N(1.0 + 1.5 d^2 + 4.5 a^2 + 4 s, 0.4)
+    PRINTING.doctor_blade_wear_pct = 100 d
+    PRINTING.anilox_pressure_bar   ~ N(2.0 + 1.2 a, 0.05)   (raised to make up
+                                                             for worn cells)
+    SLOTTER.blade_life_used_pct    = 100 b
+    SLOTTER.burr_mm                ~ N(0.03 + 0.09 b^2 + 0.2 s, 0.01)
+    SLOTTER.miscut_pct             ~ N(0.5 + 0.8 b^2 + 3 s, 0.2)
+
+(clipped at 0; worn blades and anilox also cost a few percent of speed).  So
+over one anilox life the printing unit drifts through the health bands of
+the specification: registration error under 0.2 mm (good) while ``a`` is
+below about 0.45, 0.2-0.5 mm (warning) up to about 0.9, above 0.5 mm
+(critical) until the anilox is changed; the print reject rate follows
+(2 % and 5 %).  Blade wear crosses 70 % (warning) before each change.
 
 A ``degradation`` :class:`~simulator.faults.Fault` on the machine ramps one
-component's metrics towards their critical bands and makes its stops more
-frequent: the placeholder for component-degradation scenarios.
+component's metrics towards their critical bands (``s`` from 0 at its start
+to ``severity`` at its end), makes its stops up to five times more frequent
+and wears its consumables up to ten times faster (``1 + 9 s``).  It ends
+with a repair: the component's consumables are renewed at the end of the
+fault and, at the first tick end the line is not stopped, a repair stop of
+30-90 minutes with the component's ``... TROUBLE MEKANIK`` reason follows,
+so the metrics after the label are healthy again.
 """
 
 from __future__ import annotations
@@ -39,6 +83,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .clock import iso_utc
@@ -46,14 +91,23 @@ from .faults import Fault
 
 __all__ = [
     "COMPONENTS",
+    "CONSUMABLES",
+    "DEFAULT_DESIGN_SPEED_CPM",
     "DEFAULT_MACHINE_ID",
+    "DEFECT_TYPES",
     "REASON_CODES",
+    "SHIFTS",
+    "SHIFT_S",
+    "Consumable",
     "FlexoSimulator",
+    "Interval",
+    "Stop",
     "shift_of",
     "tick_times",
 ]
 
 DEFAULT_MACHINE_ID = "FLEXO_104"
+DEFAULT_DESIGN_SPEED_CPM = 250.0
 COMPONENTS: tuple[str, ...] = (
     "PRE_FEEDER",
     "FEEDER",
@@ -61,14 +115,44 @@ COMPONENTS: tuple[str, ...] = (
     "SLOTTER",
     "DOWN_STACKER",
 )
+# Shift letters and their start hour (UTC); every shift lasts eight hours.
+SHIFTS: tuple[tuple[str, int], ...] = (("A", 6), ("B", 14), ("C", 22))
+SHIFT_S = 8 * 3600.0
+# Reject causes: print defects, mis-cuts, mis-stacks.
+DEFECT_TYPES: tuple[str, ...] = ("print", "miscut", "misstack")
 
-# Loss-time reason codes as they appear in the production reports.
-REASON_CODES: dict[str, tuple[str, ...]] = {
+
+@dataclass(frozen=True, slots=True)
+class Consumable:
+    """A wear part: its component, life in cuts and change (see the module doc)."""
+
+    name: str
+    component: str
+    life_cuts: float
+    change_at: float
+    reason: str
+    change_min: tuple[float, float]
+
+
+CONSUMABLES: tuple[Consumable, ...] = (
+    Consumable("slotter_blade", "SLOTTER", 500_000.0, 0.90, "GANTI PISAU SLOTTER", (10.0, 20.0)),
+    Consumable("doctor_blade", "PRINTING", 3_000_000.0, 1.0, "GANTI DOCTOR BLADE", (15.0, 30.0)),
+    Consumable("anilox", "PRINTING", 40_000_000.0, 1.0, "GANTI ANILOX", (60.0, 120.0)),
+)
+
+# Loss-time reason codes of unplanned stops, as in the production reports;
+# the first one of a component is also the reason of a repair.
+_TROUBLE_REASONS: dict[str, tuple[str, ...]] = {
     "PRE_FEEDER": ("PRE FEEDER TROUBLE MEKANIK", "GANTI ROLL"),
     "FEEDER": ("FEEDER UNIT TROUBLE MEKANIK", "FEEDER UNIT TROUBLE ELEKTRIK"),
     "PRINTING": ("PRINTING UNIT TROUBLE MEKANIK", "GANTI PLATE / TINTA"),
-    "SLOTTER": ("SLOTTER UNIT TROUBLE MEKANIK", "GANTI PISAU SLOTTER"),
+    "SLOTTER": ("SLOTTER UNIT TROUBLE MEKANIK",),
     "DOWN_STACKER": ("DOWN STACKER TROUBLE MEKANIK", "DOWN STACKER MACET"),
+}
+# Every loss-time reason code of a component: trouble and consumable changes.
+REASON_CODES: dict[str, tuple[str, ...]] = {
+    component: reasons + tuple(c.reason for c in CONSUMABLES if c.component == component)
+    for component, reasons in _TROUBLE_REASONS.items()
 }
 BLADE_CHANGE_REASON = "GANTI PISAU SLOTTER"
 
@@ -82,8 +166,9 @@ _STOP_RATE_H = {
 }
 # Micro-events per running hour (counted in the *_hour metrics).
 _MICRO_RATE_H = {"PRE_FEEDER": 0.4, "FEEDER": 0.8, "DOWN_STACKER": 0.3}
-_BLADE_LIFE_CUTS = 500_000.0
-_BLADE_CHANGE_AT_PCT = 90.0
+_JOB_MEAN_S = 4 * 3600.0
+_JOB_MIN_S = 1800.0
+_REPAIR_MIN = (30.0, 90.0)
 
 
 def shift_of(epoch: float) -> str:
@@ -94,6 +179,44 @@ def shift_of(epoch: float) -> str:
     if 14.0 <= hour < 22.0:
         return "B"
     return "C"
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """One downtime stop: start (simulated seconds), length, component, reason."""
+
+    start_s: float
+    minutes: float
+    component: str
+    reason: str
+
+    @property
+    def end_s(self) -> float:
+        """Simulated second at which the line runs again."""
+        return self.start_s + self.minutes * 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """Everything the model computed for one tick interval ``(t0, t1]``.
+
+    ``stops`` are the stops that ended in the interval; ``defects`` the
+    reject counts by :data:`DEFECT_TYPES` (their sum is ``reject``).
+    """
+
+    t0: float
+    t1: float
+    runtime_s: float
+    speed_cpm: float
+    produced: int
+    defects: dict[str, int]
+    components: dict[str, dict[str, Any]]
+    stops: tuple[Stop, ...]
+
+    @property
+    def reject(self) -> int:
+        """Rejected units of the interval."""
+        return sum(self.defects.values())
 
 
 class FlexoSimulator:
@@ -120,6 +243,8 @@ class FlexoSimulator:
     >>> tick = flexo.tick(60.0)
     >>> sorted(tick["components"]) == sorted(COMPONENTS)
     True
+    >>> 0.0 <= flexo.wear_["anilox"] < 1.0
+    True
     """
 
     def __init__(
@@ -129,7 +254,7 @@ class FlexoSimulator:
         *,
         machine_id: str = DEFAULT_MACHINE_ID,
         tick_interval_s: float = 60.0,
-        design_speed_cpm: float = 250.0,
+        design_speed_cpm: float = DEFAULT_DESIGN_SPEED_CPM,
         degradations: Sequence[Fault] = (),
     ) -> None:
         if not tick_interval_s > 0:
@@ -144,10 +269,24 @@ class FlexoSimulator:
         self.degradations = tuple(degradations)
         self._rng = random.Random(f"sim:{seed}:flexo:{machine_id}")
         self.t_ = 0.0
-        self.blade_life_used_pct_ = round(self._rng.uniform(20.0, 60.0), 2)
+        # Wear of each consumable, fraction of its life used.
+        self.wear_: dict[str, float] = {
+            "slotter_blade": round(self._rng.uniform(0.20, 0.60), 4),
+            "doctor_blade": round(self._rng.uniform(0.0, 0.60), 4),
+            "anilox": round(self._rng.uniform(0.05, 0.35), 4),
+        }
+        self.job_perf_ = 0.88
+        self.job_until_ = 0.0
         self.down_until_ = 0.0
-        self.stop_: dict[str, Any] | None = None
+        self.stop_: Stop | None = None
         self.micro_events_: dict[str, deque[float]] = {c: deque() for c in _MICRO_RATE_H}
+        self.pending_repairs_: list[str] = []
+        self._repaired: set[int] = set()
+
+    @property
+    def blade_life_used_pct_(self) -> float:
+        """Slotter blade wear in percent."""
+        return 100.0 * self.wear_["slotter_blade"]
 
     def severity(self, component: str, t: float) -> float:
         """Degradation of ``component`` at ``t``: 0 healthy, up to ``severity``."""
@@ -161,14 +300,54 @@ class FlexoSimulator:
 
     def tick(self, t: float) -> dict[str, Any]:
         """Return the tick payload of the interval ending at simulated ``t``."""
+        return self.payload(self.step(t))
+
+    def payload(self, interval: Interval) -> dict[str, Any]:
+        """The tick payload of an :class:`Interval` computed by :meth:`step`."""
+        t0, t1 = interval.t0, interval.t1
+        interval_min = (t1 - t0) / 60.0
+        runtime_min = interval.runtime_s / 60.0
+        reject = interval.reject
+        return {
+            "timestamp": iso_utc(self.start_epoch + t1),
+            "shift": shift_of(self.start_epoch + (t0 + t1) / 2.0),
+            "machine_id": self.machine_id,
+            "overall": {
+                "produced_units": interval.produced,
+                "good_units": interval.produced - reject,
+                "reject_units": reject,
+                "runtime_minutes": round(runtime_min, 3),
+                "downtime_minutes": round(interval_min - runtime_min, 3),
+                "design_speed_cpm": self.design_speed_cpm,
+                "actual_speed_cpm": round(interval.speed_cpm, 1),
+                "oee": None,
+                "availability": None,
+                "performance": None,
+                "quality": None,
+            },
+            "components": interval.components,
+            "events": [
+                {
+                    "timestamp": iso_utc(self.start_epoch + stop.start_s),
+                    "type": "downtime",
+                    "component": stop.component,
+                    "reason": stop.reason,
+                    "duration_min": stop.minutes,
+                }
+                for stop in interval.stops
+            ],
+        }
+
+    def step(self, t: float) -> Interval:
+        """Advance the machine to simulated ``t``; return the interval's record."""
         if t <= self.t_:
             raise ValueError("ticks must move forward in time")
         t0, t1 = self.t_, t
         self.t_ = t
         rng = self._rng
-        interval_min = (t1 - t0) / 60.0
+        self._end_degradations(t1)
         sev = {c: self.severity(c, t1) for c in COMPONENTS}
-        events: list[dict[str, Any]] = []
+        stops: list[Stop] = []
 
         # Downtime: finish a stop in progress, maybe start a new one.
         downtime_s = 0.0
@@ -179,7 +358,7 @@ class FlexoSimulator:
                 downtime_s += end - cursor
                 cursor = end
                 if self.stop_ is not None and self.down_until_ <= t1:
-                    events.append(self.stop_)
+                    stops.append(self.stop_)
                     self.stop_ = None
                 continue
             stop = self._draw_stop(cursor, t1, sev)
@@ -189,42 +368,69 @@ class FlexoSimulator:
         runtime_s = (t1 - t0) - downtime_s
         runtime_min = runtime_s / 60.0
 
-        # Speed, output and the component metrics of the interval.
-        printing_slow = 0.15 * sev["PRINTING"] + 0.05 * sev["PRE_FEEDER"]
-        performance = min(0.98, max(0.5, rng.gauss(0.88, 0.03) - printing_slow))
+        # Job, speed, output and the component metrics of the interval.
+        if t0 >= self.job_until_:
+            self.job_perf_ = rng.uniform(0.82, 0.94)
+            self.job_until_ = t0 + max(_JOB_MIN_S, rng.expovariate(1.0 / _JOB_MEAN_S))
+        wear = self.wear_
+        slow = (
+            0.15 * sev["PRINTING"]
+            + 0.05 * sev["PRE_FEEDER"]
+            + 0.04 * wear["anilox"] ** 2
+            + 0.02 * wear["slotter_blade"] ** 2
+        )
+        performance = min(0.98, max(0.5, rng.gauss(self.job_perf_, 0.02) - slow))
         speed = self.design_speed_cpm * performance if runtime_s > 0 else 0.0
         produced = round(speed * runtime_min)
         self._micro_events(t0, t1, runtime_s, sev)
-        components = self._components(sev, produced)
-        reject_pct = (
-            components["PRINTING"]["reject_rate_pct"]
-            + components["SLOTTER"]["miscut_pct"]
-            + components["DOWN_STACKER"]["misstack_pct"]
-        )
-        reject = min(produced, round(produced * reject_pct / 100.0))
-        if self.blade_life_used_pct_ >= _BLADE_CHANGE_AT_PCT and self.down_until_ <= t1:
-            self._start_stop(t1, "SLOTTER", BLADE_CHANGE_REASON, rng.uniform(10.0, 20.0))
-            self.blade_life_used_pct_ = 0.0
-        return {
-            "timestamp": iso_utc(self.start_epoch + t1),
-            "shift": shift_of(self.start_epoch + (t0 + t1) / 2.0),
-            "machine_id": self.machine_id,
-            "overall": {
-                "produced_units": produced,
-                "good_units": produced - reject,
-                "reject_units": reject,
-                "runtime_minutes": round(runtime_min, 3),
-                "downtime_minutes": round(interval_min - runtime_min, 3),
-                "design_speed_cpm": self.design_speed_cpm,
-                "actual_speed_cpm": round(speed, 1),
-                "oee": None,
-                "availability": None,
-                "performance": None,
-                "quality": None,
-            },
-            "components": components,
-            "events": events,
-        }
+        self._wear(produced, sev)
+        components = self._components(sev)
+        defects: dict[str, int] = {}
+        left = produced
+        for kind, pct in (
+            ("print", components["PRINTING"]["reject_rate_pct"]),
+            ("miscut", components["SLOTTER"]["miscut_pct"]),
+            ("misstack", components["DOWN_STACKER"]["misstack_pct"]),
+        ):
+            defects[kind] = min(left, round(produced * pct / 100.0))
+            left -= defects[kind]
+        if self.down_until_ <= t1:
+            self._maintain(t1)
+        return Interval(t0, t1, runtime_s, speed, produced, defects, components, tuple(stops))
+
+    def _end_degradations(self, t1: float) -> None:
+        """Renew the consumables of components whose degradation ended by ``t1``."""
+        for index, fault in enumerate(self.degradations):
+            if index in self._repaired or fault.end_s > t1:
+                continue
+            self._repaired.add(index)
+            assert fault.component is not None
+            for consumable in CONSUMABLES:
+                if consumable.component == fault.component:
+                    self.wear_[consumable.name] = 0.0
+            self.pending_repairs_.append(fault.component)
+
+    def _maintain(self, t1: float) -> None:
+        """At a tick end with the line running: a pending repair or a due change."""
+        rng = self._rng
+        if self.pending_repairs_:
+            component = self.pending_repairs_.pop(0)
+            reason = _TROUBLE_REASONS[component][0]
+            self._start_stop(t1, component, reason, rng.uniform(*_REPAIR_MIN))
+            return
+        for consumable in CONSUMABLES:
+            if self.wear_[consumable.name] >= consumable.change_at - 1e-9:
+                minutes = rng.uniform(*consumable.change_min)
+                self._start_stop(t1, consumable.component, consumable.reason, minutes)
+                self.wear_[consumable.name] = 0.0
+                return
+
+    def _wear(self, produced: int, sev: dict[str, float]) -> None:
+        """Wear the consumables by the interval's cuts (faster when degraded)."""
+        for consumable in CONSUMABLES:
+            speedup = 1.0 + 9.0 * sev[consumable.component]
+            used = self.wear_[consumable.name] + speedup * produced / consumable.life_cuts
+            self.wear_[consumable.name] = min(1.0, used)
 
     def _draw_stop(self, t0: float, t1: float, sev: dict[str, float]) -> float | None:
         """Maybe start a stop in ``[t0, t1)``; return its start or ``None``."""
@@ -241,7 +447,7 @@ class FlexoSimulator:
             if pick <= 0:
                 component = name
                 break
-        reason = rng.choice(REASON_CODES[component])
+        reason = rng.choice(_TROUBLE_REASONS[component])
         duration_min = min(60.0, 2.0 + rng.expovariate(1.0 / 8.0))
         self._start_stop(start, component, reason, duration_min)
         return start
@@ -249,13 +455,7 @@ class FlexoSimulator:
     def _start_stop(self, start: float, component: str, reason: str, minutes: float) -> None:
         minutes = round(minutes, 1)
         self.down_until_ = start + minutes * 60.0
-        self.stop_ = {
-            "timestamp": iso_utc(self.start_epoch + start),
-            "type": "downtime",
-            "component": component,
-            "reason": reason,
-            "duration_min": minutes,
-        }
+        self.stop_ = Stop(start, minutes, component, reason)
 
     def _micro_events(self, t0: float, t1: float, runtime_s: float, sev: dict[str, float]) -> None:
         """Draw the interval's micro-events and forget those older than an hour."""
@@ -270,17 +470,18 @@ class FlexoSimulator:
             while events and events[0] <= t1 - 3600.0:
                 events.popleft()
 
-    def _components(self, sev: dict[str, float], produced: int) -> dict[str, dict[str, Any]]:
+    def _components(self, sev: dict[str, float]) -> dict[str, dict[str, Any]]:
         rng = self._rng
 
         def pos(mean: float, sd: float, floor: float = 0.0) -> float:
             return max(floor, rng.gauss(mean, sd))
 
-        self.blade_life_used_pct_ = min(
-            100.0, self.blade_life_used_pct_ + 100.0 * produced / _BLADE_LIFE_CUTS
-        )
-        wear = self.blade_life_used_pct_ / 100.0
-        registration = pos(0.12 + 0.5 * sev["PRINTING"], 0.03, 0.01)
+        blade = self.wear_["slotter_blade"]
+        doctor = self.wear_["doctor_blade"]
+        anilox = self.wear_["anilox"]
+        print_wear = 0.08 * doctor**2 + 0.50 * anilox**2
+        registration = pos(0.10 + print_wear + 0.5 * sev["PRINTING"], 0.03, 0.01)
+        reject_print = 1.0 + 1.5 * doctor**2 + 4.5 * anilox**2 + 4.0 * sev["PRINTING"]
         return {
             "PRE_FEEDER": {
                 "tension_dev_pct": round(abs(rng.gauss(2.5 + 12.0 * sev["PRE_FEEDER"], 1.0)), 2),
@@ -298,13 +499,15 @@ class FlexoSimulator:
                 "ink_viscosity_dev_pct": round(
                     abs(rng.gauss(5.0 + 15.0 * sev["PRINTING"], 2.0)), 2
                 ),
-                "reject_rate_pct": round(pos(1.2 + 4.0 * sev["PRINTING"], 0.4), 2),
+                "reject_rate_pct": round(pos(reject_print, 0.4), 2),
+                "doctor_blade_wear_pct": round(100.0 * doctor, 2),
+                "anilox_pressure_bar": round(pos(2.0 + 1.2 * anilox, 0.05), 2),
                 "health_score": None,
             },
             "SLOTTER": {
-                "miscut_pct": round(pos(0.5 + 3.0 * sev["SLOTTER"], 0.2), 2),
-                "burr_mm": round(pos(0.03 + 0.06 * wear + 0.2 * sev["SLOTTER"], 0.01), 3),
-                "blade_life_used_pct": round(self.blade_life_used_pct_, 2),
+                "miscut_pct": round(pos(0.5 + 0.8 * blade**2 + 3.0 * sev["SLOTTER"], 0.2), 2),
+                "burr_mm": round(pos(0.03 + 0.09 * blade**2 + 0.2 * sev["SLOTTER"], 0.01), 3),
+                "blade_life_used_pct": round(100.0 * blade, 2),
                 "health_score": None,
             },
             "DOWN_STACKER": {

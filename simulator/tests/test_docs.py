@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "simulator.clock",
     "simulator.flexo",
+    "simulator.history",
     "simulator.instruments",
     "simulator.simulation",
 ]

@@ -28,6 +28,8 @@ COMPONENT_METRICS = {
         "registration_error_max_mm",
         "ink_viscosity_dev_pct",
         "reject_rate_pct",
+        "doctor_blade_wear_pct",
+        "anilox_pressure_bar",
         "health_score",
     },
     "SLOTTER": {"miscut_pct", "burr_mm", "blade_life_used_pct", "health_score"},
