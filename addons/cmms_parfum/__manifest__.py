@@ -4,7 +4,7 @@
     "name": "CMMS Parfum",
     "summary": "Maintenance management for process plants: roles, work orders, "
     "equipment and components",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -19,18 +19,25 @@
     "data": [
         "security/cmms_parfum_security.xml",
         "security/ir.model.access.csv",
+        "data/maintenance_stage_data.xml",
+        "data/ir_cron_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/maintenance_request_views.xml",
+        "views/cmms_budget_views.xml",
+        "views/res_users_views.xml",
+        "views/res_config_settings_views.xml",
         "views/cmms_parfum_menus.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
         "demo/maintenance_equipment_demo.xml",
+        "demo/maintenance_request_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [
             "cmms_parfum/static/tests/tours/*.js",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

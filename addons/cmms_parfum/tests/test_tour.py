@@ -7,10 +7,10 @@ from odoo.tests import HttpCase, new_test_user, tagged
 class TestTechnicianTour(HttpCase):
     def test_technician_opens_urgent_task_from_my_tasks(self):
         technician = new_test_user(
-            self.env, "tour_tech", groups="cmms_parfum.cmms_parfum_group_technician"
+            self.env, "tour_tech1", groups="cmms_parfum.cmms_parfum_group_technician"
         )
         machine = self.env["maintenance.equipment"].create(
-            {"name": "Tour filler", "cmms_tag": "FL-TOUR", "criticality": "critical"}
+            {"name": "Tour filler", "cmms_tag": "FL-TOUR1", "criticality": "critical"}
         )
         self.env["maintenance.request"].create(
             {
@@ -26,5 +26,64 @@ class TestTechnicianTour(HttpCase):
         self.start_tour(
             "/odoo/action-cmms_parfum.maintenance_request_action_my_tasks",
             "cmms_parfum_my_tasks",
-            login="tour_tech",
+            login="tour_tech1",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestWorkOrderTour(HttpCase):
+    """Request -> approve and assign -> start -> complete -> verify and close,
+    each step by its role in the browser; the technician's on a phone."""
+
+    def test_work_order_from_request_to_close_across_roles(self):
+        for login, role in (
+            ("tour_op", "operator"),
+            ("tour_sup", "supervisor"),
+            ("tour_mgr", "manager"),
+        ):
+            new_test_user(self.env, login, groups=f"cmms_parfum.cmms_parfum_group_{role}")
+        new_test_user(self.env, "tour_tech", groups="cmms_parfum.cmms_parfum_group_technician")
+        self.env["maintenance.equipment"].create(
+            {"name": "Tour filler", "cmms_tag": "FL-TOUR", "criticality": "medium"}
+        )
+        Request = self.env["maintenance.request"]
+
+        self.start_tour(
+            "/odoo/action-cmms_parfum.maintenance_request_action_my_requests",
+            "cmms_wo_operator_request",
+            login="tour_op",
+        )
+        request = Request.search([("name", "=", "Tour: filler nozzle drips")])
+        self.assertEqual(request.cmms_state, "requested")
+        self.assertEqual(request.owner_user_id.login, "tour_op")
+
+        self.start_tour(
+            "/odoo/action-cmms_parfum.maintenance_request_action_verification",
+            "cmms_wo_supervisor_assign",
+            login="tour_sup",
+        )
+        self.assertEqual(request.cmms_state, "approved")
+        self.assertEqual(request.user_id.login, "tour_tech")
+
+        # The technician works from a phone-sized screen.
+        self.browser_size = "390x844"
+        self.touch_enabled = True
+        try:
+            self.start_tour(
+                "/odoo/action-cmms_parfum.maintenance_request_action_my_tasks",
+                "cmms_wo_technician_phone",
+                login="tour_tech",
+            )
+        finally:
+            self.browser_size = HttpCase.browser_size
+            self.touch_enabled = False
+        self.assertEqual(request.cmms_state, "done")
+        self.assertEqual(request.actual_duration, 1.5)
+
+        self.start_tour(
+            "/odoo/action-cmms_parfum.maintenance_request_action_verification",
+            "cmms_wo_manager_close",
+            login="tour_mgr",
+        )
+        self.assertEqual(request.cmms_state, "closed")
+        self.assertEqual(request.verified_by_id.login, "tour_mgr")

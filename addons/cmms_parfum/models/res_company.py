@@ -1,0 +1,32 @@
+# Copyright 2026 CMMS Parfum contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    cmms_sla_hours_low = fields.Float("SLA hours, low priority", default=72.0)
+    cmms_sla_hours_medium = fields.Float("SLA hours, medium priority", default=24.0)
+    cmms_sla_hours_high = fields.Float("SLA hours, high priority", default=8.0)
+    cmms_sla_hours_urgent = fields.Float("SLA hours, urgent priority", default=2.0)
+    cmms_labor_rate = fields.Float("Technician hourly cost", default=0.0)
+
+    @api.constrains(
+        "cmms_sla_hours_low",
+        "cmms_sla_hours_medium",
+        "cmms_sla_hours_high",
+        "cmms_sla_hours_urgent",
+    )
+    def _check_cmms_sla_hours(self):
+        for company in self:
+            for priority in ("low", "medium", "high", "urgent"):
+                if company[f"cmms_sla_hours_{priority}"] < 0:
+                    raise ValidationError(self.env._("SLA response times cannot be negative."))
+
+    def _cmms_sla_hours(self, priority):
+        self.ensure_one()
+        if priority not in ("low", "medium", "high", "urgent"):
+            return 0.0
+        return self[f"cmms_sla_hours_{priority}"]

@@ -1,0 +1,1 @@
+from . import cmms_request_reason_wizard, cmms_user_register

@@ -1,0 +1,713 @@
+"""Per-tag streaming detectors.
+
+Each detector is a small class: parameters are set in ``__init__`` and
+nothing else happens there; learned state lives in attributes ending in
+``_``; ``update(ts, value)`` takes one reading (``ts`` in epoch seconds) and
+returns a :class:`Verdict` saying whether the detector's condition holds
+now. None of them knows about MQTT, SQLite or Odoo, so each can be run on a
+plain list of numbers:
+
+>>> rule = LimitRule(high_warning=9.0, high_critical=10.0, deadband=0.2)
+>>> [rule.update(t, v).severity for t, v in enumerate([8.0, 9.5, 10.5, 9.9, 9.7])]
+[None, 'warning', 'critical', 'critical', 'warning']
+
+A verdict is a *condition*, not an event: turning conditions into
+``alert_raised`` / ``alert_active`` / ``alert_cleared`` is the job of
+:class:`connector.alerts.AlertAggregator`.
+
+:func:`build_detectors` assembles the set for one tag from a sensor dict of
+Odoo's ``get_connector_config`` (see ``docs/contracts.md``); a ``None``
+limit disables that side of that check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+ADVISORY = "advisory"
+WARNING = "warning"
+CRITICAL = "critical"
+SEVERITIES = (ADVISORY, WARNING, CRITICAL)
+
+RULE_VIOLATION = "rule_violation"
+INSTRUMENT_FAULT = "instrument_fault"
+DRIFT = "drift"
+DATA_GAP = "data_gap"
+
+#: Points (window means) learned by :class:`Cusum` before it starts watching.
+DEFAULT_CUSUM_BASELINE_N = 30
+#: :func:`build_detectors` runs CUSUM on means over about this many seconds.
+DEFAULT_CUSUM_WINDOW_S = 60.0
+
+
+def severity_rank(severity: str | None) -> int:
+    """Order severities: ``None`` < advisory < warning < critical."""
+    return SEVERITIES.index(severity) + 1 if severity in SEVERITIES else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether a condition holds after a reading.
+
+    Attributes
+    ----------
+    active : bool
+        The condition holds.
+    severity : str or None
+        ``advisory``, ``warning`` or ``critical`` when active.
+    message : str
+        Short human explanation when active.
+    """
+
+    active: bool
+    severity: str | None = None
+    message: str = ""
+
+
+OK = Verdict(False)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+class Detector:
+    """Base class: ``alert_type`` and the ``get_params`` convention."""
+
+    alert_type: ClassVar[str] = ""
+    _param_names: ClassVar[tuple[str, ...]] = ()
+    active_: bool = False
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor parameters (to compare configurations)."""
+        return {name: getattr(self, name) for name in self._param_names}
+
+    @property
+    def active(self) -> bool:
+        """Whether the condition held at the last update."""
+        return self.active_
+
+    def update(self, ts: float, value: float) -> Verdict:  # pragma: no cover
+        """Take one reading and return the current verdict."""
+        raise NotImplementedError
+
+
+class SignalRange(Detector):
+    """Reading outside the instrument's physical signal range.
+
+    A 4-20 mA transmitter that reports below 4 mA (or above 20 mA) has a
+    broken loop or a failed sensor: a hardware problem, not a process one,
+    so this raises ``instrument_fault`` at ``critical``.
+
+    Parameters
+    ----------
+    signal_low, signal_high : float or None
+        Physical range in engineering units; ``None`` disables that side.
+    unit : str
+        Only used in messages.
+
+    Examples
+    --------
+    >>> sr = SignalRange(signal_low=0.0, signal_high=16.0, unit="bar")
+    >>> [sr.update(t, v).active for t, v in enumerate([5.0, -0.5, 17.0, 8.0])]
+    [False, True, True, False]
+    """
+
+    alert_type = INSTRUMENT_FAULT
+    _param_names = ("signal_low", "signal_high", "unit")
+
+    def __init__(
+        self, signal_low: float | None = None, signal_high: float | None = None, unit: str = ""
+    ) -> None:
+        self.signal_low = signal_low
+        self.signal_high = signal_high
+        self.unit = unit
+
+    def update(self, ts: float, value: float) -> Verdict:
+        """Check one reading against the signal range."""
+        low, high = self.signal_low, self.signal_high
+        if low is not None and value < low:
+            self.active_ = True
+            return Verdict(
+                True,
+                CRITICAL,
+                f"{_fmt(value)} {self.unit} below signal range low {_fmt(low)} {self.unit}",
+            )
+        if high is not None and value > high:
+            self.active_ = True
+            return Verdict(
+                True,
+                CRITICAL,
+                f"{_fmt(value)} {self.unit} above signal range high {_fmt(high)} {self.unit}",
+            )
+        self.active_ = False
+        return OK
+
+
+class LimitRule(Detector):
+    """Process limits with deadband (hysteresis) and on-delay.
+
+    A side enters a level when the value goes beyond its limit (strictly)
+    and that has held for ``on_delay_s`` seconds (measured on the readings'
+    timestamps). It leaves the level only when the value comes back inside
+    the limit by more than ``deadband``. Escalation to critical waits for its
+    own on-delay; de-escalation from critical to warning is immediate.
+
+    Parameters
+    ----------
+    low_critical, low_warning, high_warning, high_critical : float or None
+        Limits in engineering units; ``None`` disables that limit.
+    deadband : float
+        Hysteresis for leaving a level, in engineering units.
+    on_delay_s : float
+        How long a limit must be exceeded before the level is entered.
+    unit : str
+        Only used in messages.
+
+    Examples
+    --------
+    Five seconds of on-delay filter a one-second spike:
+
+    >>> rule = LimitRule(high_warning=9.0, on_delay_s=5.0)
+    >>> [rule.update(t, v).active for t, v in enumerate([9.5, 8.0, 9.5, 9.5,
+    ...                                                  9.5, 9.5, 9.5, 9.5])]
+    [False, False, False, False, False, False, False, True]
+    """
+
+    alert_type = RULE_VIOLATION
+    _param_names = (
+        "low_critical",
+        "low_warning",
+        "high_warning",
+        "high_critical",
+        "deadband",
+        "on_delay_s",
+        "unit",
+    )
+
+    def __init__(
+        self,
+        low_critical: float | None = None,
+        low_warning: float | None = None,
+        high_warning: float | None = None,
+        high_critical: float | None = None,
+        deadband: float = 0.0,
+        on_delay_s: float = 0.0,
+        unit: str = "",
+    ) -> None:
+        self.low_critical = low_critical
+        self.low_warning = low_warning
+        self.high_warning = high_warning
+        self.high_critical = high_critical
+        self.deadband = deadband
+        self.on_delay_s = on_delay_s
+        self.unit = unit
+
+    def _level(self, value: float, margin: float) -> int:
+        """Highest level whose limit *value* exceeds, moved in by *margin*."""
+        for level, low, high in (
+            (2, self.low_critical, self.high_critical),
+            (1, self.low_warning, self.high_warning),
+        ):
+            if high is not None and value > high - margin:
+                return level
+            if low is not None and value < low + margin:
+                return level
+        return 0
+
+    def update(self, ts: float, value: float) -> Verdict:
+        """Take one reading and return the rule's level as a verdict."""
+        if not hasattr(self, "level_"):
+            self.level_ = 0
+            self.since_: dict[int, float | None] = {1: None, 2: None}
+        entry = self._level(value, 0.0)
+        hold = self._level(value, max(self.deadband, 0.0))
+        for level in (1, 2):
+            if entry >= level:
+                if self.since_[level] is None:
+                    self.since_[level] = ts
+            else:
+                self.since_[level] = None
+        new = 0
+        for level in (2, 1):
+            since = self.since_[level]
+            held = self.level_ >= level and hold >= level
+            delayed = since is not None and ts - since >= self.on_delay_s
+            if held or delayed:
+                new = level
+                break
+        self.level_ = new
+        self.active_ = new > 0
+        if not new:
+            return OK
+        low, high = (
+            (self.low_critical, self.high_critical)
+            if new == 2
+            else (self.low_warning, self.high_warning)
+        )
+        if high is not None and (low is None or abs(value - high) <= abs(value - low)):
+            side, limit = "high", high
+        else:
+            side, limit = "low", low if low is not None else math.nan
+        name = "critical" if new == 2 else "warning"
+        word = "above" if side == "high" else "below"
+        return Verdict(
+            True,
+            CRITICAL if new == 2 else WARNING,
+            f"{_fmt(value)} {self.unit} {word} {side} {name} limit {_fmt(limit)} {self.unit}",
+        )
+
+
+class RateOfChange(Detector):
+    """Change between consecutive readings faster than physically plausible.
+
+    Raises ``instrument_fault`` (``warning``) while ``|dv/dt| > roc_limit``
+    (engineering units per second). ``roc_limit`` of 0 or ``None`` disables
+    it; readings whose timestamp does not advance are ignored.
+
+    Examples
+    --------
+    >>> roc = RateOfChange(roc_limit=1.0)
+    >>> [roc.update(t, v).active for t, v in enumerate([5.0, 5.5, 9.0, 9.2])]
+    [False, False, True, False]
+    """
+
+    alert_type = INSTRUMENT_FAULT
+    _param_names = ("roc_limit", "unit")
+    message_: str
+
+    def __init__(self, roc_limit: float | None = 0.0, unit: str = "") -> None:
+        self.roc_limit = roc_limit
+        self.unit = unit
+
+    def update(self, ts: float, value: float) -> Verdict:
+        """Compare with the previous reading."""
+        if not self.roc_limit or self.roc_limit <= 0:
+            return OK
+        prev = getattr(self, "prev_", None)
+        if prev is not None and ts <= prev[0]:
+            return Verdict(True, WARNING, self.message_) if self.active_ else OK
+        self.prev_ = (ts, value)
+        if prev is None:
+            return OK
+        rate = (value - prev[1]) / (ts - prev[0])
+        self.active_ = abs(rate) > self.roc_limit
+        if not self.active_:
+            return OK
+        self.message_ = (
+            f"rate of change {rate:+.4g} {self.unit}/s exceeds {_fmt(self.roc_limit)} {self.unit}/s"
+        )
+        return Verdict(True, WARNING, self.message_)
+
+
+class StuckSensor(Detector):
+    """A signal that has not moved beyond a deadband for a time window.
+
+    Catches thermocouple burnout, plugged impulse lines and frozen
+    transmitters: ``instrument_fault`` (``warning``) once all readings of the
+    last ``stuck_window_s`` seconds fit in a band of ``stuck_deadband``.
+    A window of 0 or ``None`` disables it.
+
+    Examples
+    --------
+    >>> stuck = StuckSensor(stuck_deadband=0.05, stuck_window_s=3.0)
+    >>> [stuck.update(t, v).active for t, v in enumerate([5.0, 5.01, 5.02, 5.0,
+    ...                                                   5.3, 5.3])]
+    [False, False, False, True, False, False]
+    """
+
+    alert_type = INSTRUMENT_FAULT
+    _param_names = ("stuck_deadband", "stuck_window_s", "unit")
+
+    def __init__(
+        self, stuck_deadband: float = 0.0, stuck_window_s: float | None = 0.0, unit: str = ""
+    ) -> None:
+        self.stuck_deadband = stuck_deadband
+        self.stuck_window_s = stuck_window_s
+        self.unit = unit
+
+    def update(self, ts: float, value: float) -> Verdict:
+        """Extend or restart the band of unchanged values."""
+        if not self.stuck_window_s or self.stuck_window_s <= 0:
+            return OK
+        since = getattr(self, "since_", None)
+        if since is None:
+            self.since_, self.low_, self.high_ = ts, value, value
+        else:
+            low, high = min(self.low_, value), max(self.high_, value)
+            if high - low > max(self.stuck_deadband or 0.0, 0.0):
+                self.since_, self.low_, self.high_ = ts, value, value
+            else:
+                self.low_, self.high_ = low, high
+        duration = ts - self.since_
+        self.active_ = duration >= self.stuck_window_s
+        if not self.active_:
+            return OK
+        return Verdict(
+            True,
+            WARNING,
+            f"stuck at {_fmt(value)} {self.unit}: no change beyond "
+            f"{_fmt(self.stuck_deadband or 0.0)} {self.unit} for "
+            f"{duration:.0f} s",
+        )
+
+
+class Cusum(Detector):
+    """Two-sided CUSUM drift detector in units of a learned baseline sigma.
+
+    Readings are averaged over non-overlapping windows of ``window_n``
+    readings (1 = every reading is a point). The first ``baseline_n`` points
+    (with a non-zero spread) set the baseline mean and standard deviation;
+    after that each point adds its standardised deviation minus the slack
+    ``k`` to an upper and a lower cumulative sum, floored at zero and capped
+    at ``2 h``. ``drift`` (``warning``) holds while a sum exceeds ``h``. The
+    cap bounds how long the alarm outlives the drift: once the signal is
+    back at the baseline the sum falls by about ``k`` per point, so the
+    condition ends after about ``h / k`` points instead of never (a long
+    drift would otherwise pile up a sum that takes days to drain).
+    :meth:`reset` forgets everything, e.g. after a calibration; the baseline
+    is then learned again.
+
+    With the textbook ``k=0.5, h=5`` the in-control average run length is
+    about 465 points and a one-sigma shift is found after about 10 points.
+    Windowing sets what a "point" is: on a 1 Hz signal, per-reading CUSUM
+    would give a false drift alarm every few minutes, one-minute means give
+    one every several hours (and average away sensor noise and
+    autocorrelation that the method does not model).
+
+    Parameters
+    ----------
+    k : float
+        Slack in sigma (0.5 detects a one-sigma shift quickly).
+    h : float or None
+        Decision threshold in sigma; ``None`` or <= 0 disables the detector.
+    baseline_n : int
+        Points used to learn the baseline.
+    window_n : int
+        Readings averaged into one point.
+
+    Examples
+    --------
+    >>> cusum = Cusum(k=0.5, h=5.0, baseline_n=4)
+    >>> for t, v in enumerate([10.0, 10.2, 9.8, 10.0]):
+    ...     _ = cusum.update(t, v)
+    >>> [cusum.update(t, 10.3).active for t in range(4, 10)]
+    [False, False, False, True, True, True]
+    """
+
+    alert_type = DRIFT
+    _param_names = ("k", "h", "baseline_n", "window_n", "unit")
+    message_: str
+
+    def __init__(
+        self,
+        k: float | None = 0.5,
+        h: float | None = 5.0,
+        baseline_n: int = DEFAULT_CUSUM_BASELINE_N,
+        window_n: int = 1,
+        unit: str = "",
+    ) -> None:
+        self.k = k
+        self.h = h
+        self.baseline_n = baseline_n
+        self.window_n = window_n
+        self.unit = unit
+
+    @property
+    def enabled(self) -> bool:
+        """False when ``h`` disables the detector."""
+        return self.h is not None and self.h > 0 and self.k is not None
+
+    @property
+    def drift_detected(self) -> bool:
+        """Whether a cumulative sum is above ``h`` (read-only)."""
+        return self.active_
+
+    @property
+    def baseline_ready(self) -> bool:
+        """Whether the baseline has been learned."""
+        return getattr(self, "sigma_", None) is not None
+
+    def reset(self) -> None:
+        """Forget the baseline and the sums (after a calibration)."""
+        for name in ("n_", "mean_", "m2_", "mu_", "sigma_", "s_hi_", "s_lo_", "win_sum_", "win_n_"):
+            self.__dict__.pop(name, None)
+        self.active_ = False
+
+    def update(self, ts: float, value: float) -> Verdict:
+        """Add a reading; evaluate when it completes a window."""
+        if not self.enabled:
+            return OK
+        if self.window_n > 1:
+            self.win_sum_ = getattr(self, "win_sum_", 0.0) + value
+            self.win_n_ = getattr(self, "win_n_", 0) + 1
+            if self.win_n_ < self.window_n:
+                return Verdict(True, WARNING, self.message_) if self.active_ else OK
+            value = self.win_sum_ / self.win_n_
+            self.win_sum_, self.win_n_ = 0.0, 0
+        return self._point(value)
+
+    def _point(self, value: float) -> Verdict:
+        if not self.baseline_ready:
+            n = getattr(self, "n_", 0) + 1
+            mean = getattr(self, "mean_", 0.0)
+            delta = value - mean
+            mean += delta / n
+            self.m2_ = getattr(self, "m2_", 0.0) + delta * (value - mean)
+            self.n_, self.mean_ = n, mean
+            if n >= max(self.baseline_n, 2):
+                std = math.sqrt(self.m2_ / (n - 1))
+                if std > 0:
+                    self.mu_, self.sigma_ = mean, std
+                    self.s_hi_ = self.s_lo_ = 0.0
+            return OK
+        k = float(self.k or 0.0)
+        h = float(self.h or 0.0)
+        z = (value - self.mu_) / self.sigma_
+        cap = 2.0 * h
+        self.s_hi_ = min(cap, max(0.0, self.s_hi_ + z - k))
+        self.s_lo_ = min(cap, max(0.0, self.s_lo_ - z - k))
+        self.active_ = self.s_hi_ > h or self.s_lo_ > h
+        if not self.active_:
+            return OK
+        direction = "upward" if self.s_hi_ >= self.s_lo_ else "downward"
+        self.message_ = (
+            f"{direction} drift from baseline {_fmt(self.mu_)} "
+            f"{self.unit} (sigma {_fmt(self.sigma_)}), now "
+            f"{_fmt(value)} {self.unit}"
+        )
+        return Verdict(True, WARNING, self.message_)
+
+
+class DataGap(Detector):
+    """No reading for more than ``factor`` x ``interval_s`` seconds.
+
+    Timer-driven: :meth:`update` notes an arrival, :meth:`check` is called
+    periodically with the current time. The timer arms at the first
+    :meth:`check` or arrival. ``interval_s`` of 0 or ``None`` disables it.
+
+    Examples
+    --------
+    >>> gap = DataGap(interval_s=1.0)
+    >>> _ = gap.update(100.0)
+    >>> [gap.check(now).active for now in (101.0, 102.0, 102.5)]
+    [False, False, True]
+    """
+
+    alert_type = DATA_GAP
+    _param_names = ("interval_s", "factor")
+
+    def __init__(self, interval_s: float | None = 0.0, factor: float = 2.0) -> None:
+        self.interval_s = interval_s
+        self.factor = factor
+
+    @property
+    def enabled(self) -> bool:
+        """False when ``interval_s`` disables the detector."""
+        return bool(self.interval_s) and (self.interval_s or 0.0) > 0
+
+    def update(self, ts: float, value: float | None = None) -> Verdict:
+        """Note that a reading arrived at *ts* (arrival time)."""
+        last = getattr(self, "last_seen_", None)
+        self.last_seen_ = ts if last is None else max(last, ts)
+        self.active_ = False
+        return OK
+
+    def rearm(self, now: float) -> None:
+        """Restart the timer at *now* unless a gap is already active.
+
+        Called when the connector (re)connects to the broker, so that its own
+        outage does not count as a gap of every instrument.
+        """
+        if not self.active_:
+            self.last_seen_ = now
+
+    def check(self, now: float) -> Verdict:
+        """Return whether nothing has arrived for too long at time *now*."""
+        if not self.enabled:
+            return OK
+        last = getattr(self, "last_seen_", None)
+        if last is None:
+            self.last_seen_ = now
+            return OK
+        gap = now - last
+        limit = self.factor * float(self.interval_s or 0.0)
+        self.active_ = gap > limit
+        if not self.active_:
+            return OK
+        return Verdict(
+            True,
+            WARNING,
+            f"no reading for {gap:.0f} s (expected every {_fmt(float(self.interval_s or 0.0))} s)",
+        )
+
+
+def combine(verdicts: list[Verdict]) -> Verdict:
+    """Merge verdicts of one alert type: active if any, highest severity.
+
+    Examples
+    --------
+    >>> combine([OK, Verdict(True, "warning", "a"), Verdict(True, "critical", "b")])
+    Verdict(active=True, severity='critical', message='b; a')
+    """
+    active = sorted((v for v in verdicts if v.active), key=lambda v: -severity_rank(v.severity))
+    if not active:
+        return OK
+    return Verdict(
+        True, active[0].severity or WARNING, "; ".join(v.message for v in active if v.message)
+    )
+
+
+def _opt_float(sensor: Mapping[str, Any], name: str) -> float | None:
+    value = sensor.get(name)
+    if value is None or value is False:  # Odoo may send False for an empty field
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"sensor {sensor.get('tag')!r}: {name} is not a number: {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"sensor {sensor.get('tag')!r}: {name} is not finite")
+    return float(value)
+
+
+class TagDetectors:
+    """The detector set of one tag, built from its sensor configuration.
+
+    Process checks (:class:`LimitRule`, :class:`Cusum`) are not fed while
+    :class:`SignalRange` reports an instrument fault: a broken transmitter's
+    value says nothing about the process, and a CUSUM baseline must not
+    learn it.
+
+    Parameters
+    ----------
+    signal_range, roc, stuck, limits, cusum, gap
+        The detectors (see :func:`build_detectors`).
+    """
+
+    last_ts_: float
+
+    def __init__(
+        self,
+        signal_range: SignalRange,
+        roc: RateOfChange,
+        stuck: StuckSensor,
+        limits: LimitRule,
+        cusum: Cusum,
+        gap: DataGap,
+    ) -> None:
+        self.signal_range = signal_range
+        self.roc = roc
+        self.stuck = stuck
+        self.limits = limits
+        self.cusum = cusum
+        self.gap = gap
+
+    def detectors(self) -> dict[str, Detector]:
+        """Return the detectors by attribute name."""
+        return {
+            "signal_range": self.signal_range,
+            "roc": self.roc,
+            "stuck": self.stuck,
+            "limits": self.limits,
+            "cusum": self.cusum,
+            "gap": self.gap,
+        }
+
+    def adopt(self, old: TagDetectors) -> None:
+        """Keep the old instances (and their learned state) whose parameters
+        did not change, so a configuration reload does not forget a CUSUM
+        baseline or an on-delay in progress."""
+        for name, det in self.detectors().items():
+            prev = old.detectors()[name]
+            if type(prev) is type(det) and prev.get_params() == det.get_params():
+                setattr(self, name, prev)
+        if hasattr(old, "last_ts_"):
+            self.last_ts_ = old.last_ts_
+        if self.gap is not old.gap and hasattr(old.gap, "last_seen_"):
+            self.gap.last_seen_ = old.gap.last_seen_
+
+    def update(self, ts: float, value: float) -> dict[str, Verdict]:
+        """Run the reading-driven detectors; return one verdict per alert type.
+
+        Readings whose timestamp does not advance past the last one are
+        skipped (empty dict): the detectors assume time order.
+        """
+        last = getattr(self, "last_ts_", None)
+        if last is not None and ts <= last:
+            return {}
+        self.last_ts_ = ts
+        signal = self.signal_range.update(ts, value)
+        out = {
+            INSTRUMENT_FAULT: combine(
+                [signal, self.roc.update(ts, value), self.stuck.update(ts, value)]
+            )
+        }
+        if not signal.active:
+            out[RULE_VIOLATION] = self.limits.update(ts, value)
+            out[DRIFT] = self.cusum.update(ts, value)
+        return out
+
+
+def build_detectors(
+    sensor: Mapping[str, Any],
+    cusum_baseline_n: int = DEFAULT_CUSUM_BASELINE_N,
+    cusum_window_s: float = DEFAULT_CUSUM_WINDOW_S,
+) -> TagDetectors:
+    """Build the detector set of one sensor from ``get_connector_config``.
+
+    Parameters
+    ----------
+    sensor : mapping
+        One entry of the config's ``sensors`` list (``signal_low``,
+        ``low_warning``, ``deadband``, ``on_delay_s``, ``interval_s``,
+        ``roc_limit``, ``stuck_deadband``, ``stuck_window_s``, ``cusum_k``,
+        ``cusum_h`` ...). ``None`` (or Odoo's ``False``) disables a limit.
+    cusum_baseline_n : int
+        Points (window means) the CUSUM learns its baseline from.
+    cusum_window_s : float
+        The CUSUM averages ``cusum_window_s / interval_s`` readings into one
+        point (one reading per point when ``interval_s`` is not set).
+
+    Raises
+    ------
+    ValueError
+        When a parameter is not a number.
+    """
+    unit = sensor.get("unit") or ""
+    if not isinstance(unit, str):
+        unit = str(unit)
+    cusum_k = _opt_float(sensor, "cusum_k")
+    interval = _opt_float(sensor, "interval_s")
+    window_n = 1
+    if interval and interval > 0 and cusum_window_s > 0:
+        window_n = max(1, round(cusum_window_s / interval))
+    return TagDetectors(
+        signal_range=SignalRange(
+            _opt_float(sensor, "signal_low"), _opt_float(sensor, "signal_high"), unit=unit
+        ),
+        roc=RateOfChange(_opt_float(sensor, "roc_limit"), unit=unit),
+        stuck=StuckSensor(
+            _opt_float(sensor, "stuck_deadband") or 0.0,
+            _opt_float(sensor, "stuck_window_s"),
+            unit=unit,
+        ),
+        limits=LimitRule(
+            low_critical=_opt_float(sensor, "low_critical"),
+            low_warning=_opt_float(sensor, "low_warning"),
+            high_warning=_opt_float(sensor, "high_warning"),
+            high_critical=_opt_float(sensor, "high_critical"),
+            deadband=_opt_float(sensor, "deadband") or 0.0,
+            on_delay_s=_opt_float(sensor, "on_delay_s") or 0.0,
+            unit=unit,
+        ),
+        cusum=Cusum(
+            k=0.5 if cusum_k is None else cusum_k,
+            h=_opt_float(sensor, "cusum_h"),
+            baseline_n=cusum_baseline_n,
+            window_n=window_n,
+            unit=unit,
+        ),
+        gap=DataGap(interval),
+    )

@@ -1,0 +1,93 @@
+"""Outbox items: what the connector sends to Odoo's ``ingest`` method.
+
+Shapes follow ``docs/contracts.md``::
+
+    {"key": "<idempotency key, <= 255 chars>",
+     "type": "alert_raised" | "alert_active" | "alert_cleared" | "heartbeat",
+     "ts": "2026-11-22T08:00:00Z",
+     "data": {...}}
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from .util import iso_utc
+
+MAX_KEY = 255
+
+ALERT_RAISED = "alert_raised"
+ALERT_ACTIVE = "alert_active"
+ALERT_CLEARED = "alert_cleared"
+HEARTBEAT = "heartbeat"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One item for ``cmms.telemetry.api.ingest``.
+
+    Attributes
+    ----------
+    key : str
+        Deterministic idempotency key (at most 255 characters).
+    type : str
+        Item type, e.g. ``alert_raised``.
+    ts : str
+        ISO 8601 UTC time of what the item reports.
+    data : dict
+        Type-specific content (JSON-serialisable).
+    """
+
+    key: str
+    type: str
+    ts: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_rpc(self) -> dict[str, Any]:
+        """Return the dict sent over JSON-RPC."""
+        return {"key": self.key, "type": self.type, "ts": self.ts, "data": self.data}
+
+
+def make_key(*parts: object) -> str:
+    """Join *parts* with ``:`` into an idempotency key of at most 255 characters.
+
+    A key that would be longer keeps its first 200 characters and appends a
+    SHA-256 digest of the whole, so it stays unique and deterministic.
+
+    Examples
+    --------
+    >>> make_key("PT-101", "rule_violation", "2026-11-22T08:00:00Z", "raised")
+    'PT-101:rule_violation:2026-11-22T08:00:00Z:raised'
+    """
+    key = ":".join(str(p) for p in parts)
+    if len(key) <= MAX_KEY:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return f"{key[:200]}~{digest[:54]}"
+
+
+def heartbeat_item(
+    connector_id: str,
+    now: float,
+    *,
+    mqtt_connected: bool,
+    backlog: int,
+    readings_per_s: float,
+    dead_letters: int,
+) -> OutboxItem:
+    """Build a ``heartbeat`` item (key ``heartbeat:<connector_id>:<ts>``)."""
+    ts = iso_utc(now)
+    return OutboxItem(
+        key=make_key("heartbeat", connector_id, ts),
+        type=HEARTBEAT,
+        ts=ts,
+        data={
+            "connector_id": connector_id,
+            "mqtt_connected": bool(mqtt_connected),
+            "backlog": int(backlog),
+            "readings_per_s": round(float(readings_per_s), 3),
+            "dead_letters": int(dead_letters),
+        },
+    )

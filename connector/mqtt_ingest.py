@@ -1,0 +1,244 @@
+"""MQTT adapter (paho-mqtt 2.x): persistent session, manual acknowledgement.
+
+The broker keeps our subscriptions and queues QoS 1 messages while we are
+away because the session is persistent: a fixed client id, and on MQTT 5
+``clean_start=False`` with a ``SessionExpiryInterval`` (on 3.1.1
+``clean_session=False``). With ``manual_ack=True`` paho does not
+acknowledge a message on receipt: :class:`MqttIngest` hands it to a
+callback and the owner calls :meth:`MqttIngest.ack` once the message is
+committed to the store. A message that was received but not acknowledged
+when the connector died is delivered again on the next connection, and the
+store's uniqueness rule recognises it.
+
+Subscriptions are made in ``on_connect`` so a reconnect renews them;
+:attr:`MqttIngest.connected` is set only once the broker has confirmed them
+(SUBACK), because before that a published message is not routed to us. The
+retained status topic says ``online`` on connect, and the last will says
+``offline`` when the connection drops without a clean disconnect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from .config import Settings
+from .util import iso_utc
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A received MQTT message, to be acknowledged after it is stored."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    dup: bool = False
+    connection: int = 0
+
+
+def status_payload(state: str, now: float | None = None) -> bytes:
+    """Return the status topic payload ``{"state": ..., "ts": ...}``."""
+    ts = iso_utc(time.time() if now is None else now)
+    return json.dumps({"state": state, "ts": ts}).encode("utf-8")
+
+
+class MqttIngest:
+    """Subscribe to readings and ticks; deliver messages to *on_message*.
+
+    Parameters
+    ----------
+    settings : Settings
+        Broker address, credentials, TLS, client id, protocol, topics.
+    on_message : callable
+        Called from paho's network thread with each :class:`Message`. It must
+        not block for long; the owner acknowledges with :meth:`ack`.
+    on_connection_change : callable, optional
+        Called with ``True`` on connect and ``False`` on disconnect.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        on_message: Callable[[Message], None],
+        on_connection_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.on_message = on_message
+        self.on_connection_change = on_connection_change
+        #: Set while connected and subscribed (SUBACK received).
+        self.connected = threading.Event()
+        self.session_present_: bool | None = None
+        self.connects_ = 0
+        self._stopping = False
+        self._subscribe_mid: int | None = None
+        v5 = settings.mqtt_protocol == "5"
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.client_id,
+            clean_session=None if v5 else False,
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+            manual_ack=True,
+            reconnect_on_failure=True,
+        )
+        self.client.enable_logger(logging.getLogger("connector.paho"))
+        if settings.mqtt_username:
+            self.client.username_pw_set(settings.mqtt_username, settings.mqtt_password)
+        if settings.mqtt_tls:
+            self.client.tls_set(
+                ca_certs=settings.mqtt_ca_certs,
+                certfile=settings.mqtt_certfile,
+                keyfile=settings.mqtt_keyfile,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+            self.client.tls_insecure_set(settings.mqtt_tls_insecure)
+        self.client.will_set(settings.status_topic, status_payload("offline"), qos=1, retain=True)
+        self.client.reconnect_delay_set(
+            settings.mqtt_reconnect_min_s, settings.mqtt_reconnect_max_s
+        )
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background and keep reconnecting with backoff."""
+        s = self.settings
+        self._stopping = False
+        if s.mqtt_protocol == "5":
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = s.mqtt_session_expiry_s
+            props.ReceiveMaximum = s.mqtt_receive_maximum
+            self.client.connect_async(
+                s.mqtt_host, s.mqtt_port, s.mqtt_keepalive_s, clean_start=False, properties=props
+            )
+        else:
+            self.client.connect_async(s.mqtt_host, s.mqtt_port, s.mqtt_keepalive_s)
+        self.client.loop_start()
+        log.info(
+            "MQTT: connecting to %s:%d as %s (MQTT %s)",
+            s.mqtt_host,
+            s.mqtt_port,
+            s.client_id,
+            s.mqtt_protocol,
+        )
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Publish ``offline``, disconnect cleanly and stop the network thread.
+
+        The session stays on the broker (it expires only after
+        ``mqtt_session_expiry_s``), so messages published meanwhile wait.
+        """
+        self._stopping = True
+        if self.connected.is_set():
+            info = self.client.publish(
+                self.settings.status_topic, status_payload("offline"), qos=1, retain=True
+            )
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.connected.clear()
+
+    def ack(self, message: Message) -> bool:
+        """Acknowledge a stored message; return False when not connected.
+
+        A message that cannot be acknowledged now is delivered again after
+        the next connect, and recognised as a duplicate then. A message
+        received on an earlier connection is not acknowledged on this one:
+        its packet id may meanwhile name another message (if the session was
+        lost); the broker resends it when the session was kept.
+        """
+        if message.connection != self.connects_:
+            return False
+        rc = self.client.ack(message.mid, message.qos)
+        return rc == mqtt.MQTT_ERR_SUCCESS
+
+    # -- paho callbacks (network thread) -------------------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: Any,
+        properties: Any,
+    ) -> None:
+        if reason_code.is_failure:
+            log.error("MQTT: connection refused: %s", reason_code)
+            return
+        self.connects_ += 1
+        self.session_present_ = bool(flags.session_present)
+        s = self.settings
+        _, self._subscribe_mid = client.subscribe([(s.reading_topic, 1), (s.tick_topic, 1)])
+        client.publish(s.status_topic, status_payload("online"), qos=1, retain=True)
+        log.info(
+            "MQTT: connected (session %s), subscribing to %s and %s",
+            "resumed" if self.session_present_ else "new",
+            s.reading_topic,
+            s.tick_topic,
+        )
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: Any,
+        properties: Any,
+    ) -> None:
+        was = self.connected.is_set()
+        self.connected.clear()
+        if was and not self._stopping:
+            log.warning("MQTT: disconnected (%s); reconnecting with backoff", reason_code)
+        if was and self.on_connection_change is not None:
+            self.on_connection_change(False)
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[Any], properties: Any
+    ) -> None:
+        """Count as connected once the broker confirmed the subscriptions.
+
+        Until then a message published to our topics would not be routed to
+        us (on the very first start, before the session holds them).
+        """
+        if mid != self._subscribe_mid:
+            return
+        topics = (self.settings.reading_topic, self.settings.tick_topic)
+        for topic, rc in zip(topics, reason_codes, strict=False):
+            if rc.is_failure:
+                log.error("MQTT: subscription to %s refused: %s", topic, rc)
+        if not reason_codes or reason_codes[0].is_failure:
+            return  # without readings the connector is not working
+        self.connected.set()
+        if self.on_connection_change is not None:
+            self.on_connection_change(True)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.on_message(
+            Message(
+                topic=msg.topic,
+                payload=bytes(msg.payload),
+                mid=msg.mid,
+                qos=msg.qos,
+                dup=bool(msg.dup),
+                connection=self.connects_,
+            )
+        )

@@ -1,0 +1,381 @@
+"""From MQTT payloads to durable rows: decode, store, detect, aggregate.
+
+:class:`Pipeline` is the connector's core and does no network I/O. The
+service hands it batches of ``(topic, payload)`` pairs; for each batch it
+opens one store transaction in which it
+
+1. decodes each message (a bad one becomes a dead letter with its reason);
+2. inserts the readings (a redelivered message is recognised here and goes
+   no further);
+3. runs the tag's detectors on the new readings and feeds their verdicts to
+   the alert aggregators;
+4. queues the resulting outbox items and saves the changed alert states.
+
+When :meth:`Pipeline.process` returns, everything is committed and the
+messages may be acknowledged to the broker. A storage failure raises
+:class:`~connector.store.StorageError` and nothing may be acknowledged.
+
+One pipeline is used by one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .alerts import AlertAggregator
+from .detectors import (
+    DATA_GAP,
+    DEFAULT_CUSUM_BASELINE_N,
+    DEFAULT_CUSUM_WINDOW_S,
+    OK,
+    TagDetectors,
+    Verdict,
+    build_detectors,
+)
+from .items import OutboxItem
+from .schema import DecodeError, decode_readings, decode_tick
+from .store import AlertStateRow, Store
+from .util import LogOnce
+
+log = logging.getLogger(__name__)
+
+#: kv key of the last configuration pulled from Odoo.
+CONFIG_KEY = "connector_config"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a topic addresses: ``kind`` is ``reading`` or ``tick``."""
+
+    kind: str
+    site: str
+    name: str
+
+
+def parse_topic(prefix: str, topic: str) -> Route | None:
+    """Split a topic into site and tag / machine id, or return ``None``.
+
+    Examples
+    --------
+    >>> parse_topic("cmms", "cmms/plant1/PT-101/reading")
+    Route(kind='reading', site='plant1', name='PT-101')
+    >>> parse_topic("cmms", "cmms/plant1/machine/FLEXO_104/tick")
+    Route(kind='tick', site='plant1', name='FLEXO_104')
+    >>> parse_topic("cmms", "other/plant1/PT-101/reading") is None
+    True
+    """
+    head = prefix.rstrip("/") + "/"
+    if not topic.startswith(head):
+        return None
+    parts = topic[len(head) :].split("/")
+    if len(parts) == 3 and parts[2] == "reading" and parts[0] and parts[1]:
+        return Route("reading", parts[0], parts[1])
+    if len(parts) == 4 and parts[1] == "machine" and parts[3] == "tick" and parts[0] and parts[2]:
+        return Route("tick", parts[0], parts[2])
+    return None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Counts of one :meth:`Pipeline.process` call."""
+
+    messages: int = 0
+    readings: int = 0
+    duplicates: int = 0
+    ticks: int = 0
+    dead_letters: int = 0
+    items: int = 0
+
+
+class Pipeline:
+    """Decode, store, detect and aggregate, one transaction per batch.
+
+    Parameters
+    ----------
+    store : Store
+        The local store (used from the calling thread only).
+    topic_prefix : str
+        MQTT topic prefix (``cmms``).
+    active_interval_s, clear_delay_s : float
+        Passed to every :class:`~connector.alerts.AlertAggregator`
+        (``data_gap`` alerts clear at the first reading, without delay).
+    cusum_baseline_n : int
+        Points (window means) each CUSUM learns its baseline from.
+    cusum_window_s : float
+        Seconds of readings each CUSUM averages into one point.
+    clock : callable
+        Returns the current epoch time (tests pass a fake).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        topic_prefix: str = "cmms",
+        active_interval_s: float = 60.0,
+        clear_delay_s: float = 5.0,
+        cusum_baseline_n: int = DEFAULT_CUSUM_BASELINE_N,
+        cusum_window_s: float = DEFAULT_CUSUM_WINDOW_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.topic_prefix = topic_prefix
+        self.active_interval_s = active_interval_s
+        self.clear_delay_s = clear_delay_s
+        self.cusum_baseline_n = cusum_baseline_n
+        self.cusum_window_s = cusum_window_s
+        self.clock = clock
+        self.log_once = LogOnce(log)
+        self.monitors_: dict[str, TagDetectors] = {}
+        self.sensors_: dict[str, dict[str, Any]] = {}
+        self.aggregators_: dict[tuple[str, str], AlertAggregator] = {}
+        self.config_version_: str | None = None
+        self.health_thresholds_: dict[str, Any] = {}
+        self.readings_total_ = 0
+        self.duplicates_total_ = 0
+        self.dead_letters_total_ = 0
+        for state in store.load_alert_states():
+            agg = self._new_aggregator(state.tag, state.alert_type)
+            agg.state = state
+            self.aggregators_[(state.tag, state.alert_type)] = agg
+
+    # -- configuration -------------------------------------------------------
+
+    @property
+    def config_version(self) -> str | None:
+        """Version stamp of the configuration in use (``None`` before any)."""
+        return self.config_version_
+
+    def apply_config(self, config: Mapping[str, Any], persist: bool = True) -> bool:
+        """Use a ``get_connector_config`` result; return True if it changed.
+
+        Detectors whose parameters did not change keep their learned state.
+        A sensor entry that cannot be used is logged and skipped (its
+        readings are still stored). With *persist*, the config is saved in
+        the store so that the connector can start while Odoo is down.
+        """
+        version = config.get("version")
+        sensors = config.get("sensors") or []
+        if not isinstance(sensors, list):
+            raise ValueError("config 'sensors' is not a list")
+        if version is not None and version == self.config_version_ and self.monitors_:
+            return False
+        monitors: dict[str, TagDetectors] = {}
+        by_tag: dict[str, dict[str, Any]] = {}
+        for sensor in sensors:
+            tag = sensor.get("tag") if isinstance(sensor, Mapping) else None
+            if not isinstance(tag, str) or not tag:
+                self.log_once("config:no-tag", "config: sensor without a tag: %r", sensor)
+                continue
+            try:
+                monitor = build_detectors(sensor, self.cusum_baseline_n, self.cusum_window_s)
+            except ValueError as exc:
+                self.log_once(f"config:bad:{tag}", "config: sensor %s skipped: %s", tag, exc)
+                continue
+            old = self.monitors_.get(tag)
+            if old is not None:
+                monitor.adopt(old)
+            monitors[tag] = monitor
+            by_tag[tag] = dict(sensor)
+        removed = sorted(set(self.monitors_) - set(monitors))
+        self.monitors_, self.sensors_ = monitors, by_tag
+        self.health_thresholds_ = dict(config.get("health_thresholds") or {})
+        self.config_version_ = version if isinstance(version, str) else None
+        log.info(
+            "config %s applied: %d sensors%s",
+            version,
+            len(monitors),
+            f", removed {', '.join(removed)}" if removed else "",
+        )
+        if persist:
+            self.store.set_json(CONFIG_KEY, dict(config))
+        return True
+
+    def load_cached_config(self) -> bool:
+        """Apply the configuration saved by the last run, if any."""
+        cached = self.store.get_json(CONFIG_KEY)
+        if not isinstance(cached, dict):
+            return False
+        self.apply_config(cached, persist=False)
+        return True
+
+    # -- messages ------------------------------------------------------------
+
+    def process(
+        self, messages: Sequence[tuple[str, bytes]], received_at: float | None = None
+    ) -> BatchResult:
+        """Handle a batch of MQTT messages in one committed transaction.
+
+        Raises
+        ------
+        StorageError
+            The store failed; the batch is rolled back and must not be
+            acknowledged.
+        """
+        now = self.clock() if received_at is None else received_at
+        result = BatchResult(messages=len(messages))
+        with self.store.transaction():
+            for topic, payload in messages:
+                one = BatchResult()  # counted only if the message is kept
+                try:
+                    with self.store.savepoint():
+                        self._handle(topic, bytes(payload), now, one)
+                    result.readings += one.readings
+                    result.duplicates += one.duplicates
+                    result.ticks += one.ticks
+                    result.items += one.items
+                except DecodeError as exc:
+                    self._dead_letter(topic, payload, exc.reason, exc.kind, now, result)
+                except sqlite3.Error:
+                    raise
+                except Exception as exc:  # a bug must not stop ingestion
+                    if self.log_once(
+                        f"internal:{type(exc).__name__}",
+                        "internal error on %s",
+                        topic,
+                        level=logging.ERROR,
+                    ):
+                        log.exception("traceback of the internal error above")
+                    self._dead_letter(
+                        topic,
+                        payload,
+                        f"internal error: {type(exc).__name__}: {exc}",
+                        "internal error",
+                        now,
+                        result,
+                    )
+        self.readings_total_ += result.readings
+        self.duplicates_total_ += result.duplicates
+        self.dead_letters_total_ += result.dead_letters
+        return result
+
+    def _dead_letter(
+        self, topic: str, payload: bytes, reason: str, kind: str, now: float, result: BatchResult
+    ) -> None:
+        self.store.add_dead_letter(topic, bytes(payload), reason, kind, now)
+        result.dead_letters += 1
+        self.log_once(f"dead:{kind}", "dead letter (%s) on %s: %s", kind, topic, reason)
+
+    def _handle(self, topic: str, payload: bytes, now: float, result: BatchResult) -> None:
+        route = parse_topic(self.topic_prefix, topic)
+        if route is None:
+            raise DecodeError(f"unknown topic: {topic}", "unknown topic")
+        if route.kind == "tick":
+            tick = decode_tick(payload, route.name)
+            if self.store.insert_tick(
+                tick.machine_id,
+                tick.timestamp,
+                tick.shift,
+                payload.decode("utf-8"),
+                now,
+                route.site,
+            ):
+                result.ticks += 1
+            else:
+                result.duplicates += 1
+            return
+        readings = decode_readings(route.name, payload)
+        fresh = self.store.insert_readings(readings, now, route.site)
+        items: list[OutboxItem] = []
+        dirty: list[AlertStateRow] = []
+        monitor = self.monitors_.get(route.name)
+        for reading, new in zip(readings, fresh, strict=True):
+            if not new:
+                result.duplicates += 1
+                continue
+            result.readings += 1
+            if monitor is None:
+                self.log_once(
+                    f"unknown-tag:{route.name}",
+                    "readings for %s stored, but it has no sensor configuration in Odoo",
+                    route.name,
+                    level=logging.INFO,
+                )
+                continue
+            sensor_unit = self.sensors_.get(route.name, {}).get("unit")
+            if sensor_unit and reading.unit != sensor_unit:
+                self.log_once(
+                    f"unit:{route.name}",
+                    "%s: reading unit %r differs from the configured %r",
+                    route.name,
+                    reading.unit,
+                    sensor_unit,
+                )
+            items.extend(self._feed(DATA_GAP, route.name, now, OK, reading.value, dirty))
+            monitor.gap.update(now)
+            verdicts = monitor.update(reading.ts, reading.value)
+            if not verdicts:
+                self.log_once(
+                    f"order:{route.name}",
+                    "%s: reading not newer than the last one, stored but not evaluated",
+                    route.name,
+                    level=logging.INFO,
+                )
+            for alert_type, verdict in verdicts.items():
+                items.extend(
+                    self._feed(alert_type, route.name, reading.ts, verdict, reading.value, dirty)
+                )
+        result.items += self._write(items, dirty, now)
+
+    def _new_aggregator(self, tag: str, alert_type: str) -> AlertAggregator:
+        clear_delay = 0.0 if alert_type == DATA_GAP else self.clear_delay_s
+        return AlertAggregator(tag, alert_type, self.active_interval_s, clear_delay)
+
+    def _feed(
+        self,
+        alert_type: str,
+        tag: str,
+        ts: float,
+        verdict: Verdict,
+        value: float | None,
+        dirty: list[AlertStateRow],
+    ) -> list[OutboxItem]:
+        key = (tag, alert_type)
+        agg = self.aggregators_.get(key)
+        if agg is None:
+            if not verdict.active:
+                return []
+            agg = self.aggregators_[key] = self._new_aggregator(tag, alert_type)
+        items = agg.update(ts, verdict, value)
+        if agg.dirty_:
+            dirty.append(agg.state)
+        return items
+
+    def _write(self, items: list[OutboxItem], dirty: list[AlertStateRow], now: float) -> int:
+        for state in dirty:
+            self.store.save_alert_state(state, now)
+        return self.store.add_outbox(items, now) if items else 0
+
+    # -- timers --------------------------------------------------------------
+
+    def check_gaps(self, now: float | None = None) -> int:
+        """Run the data-gap timers; return how many items were queued."""
+        t = self.clock() if now is None else now
+        items: list[OutboxItem] = []
+        dirty: list[AlertStateRow] = []
+        for tag, monitor in self.monitors_.items():
+            verdict = monitor.gap.check(t)
+            items.extend(self._feed(DATA_GAP, tag, t, verdict, None, dirty))
+        if not items and not dirty:
+            return 0
+        with self.store.transaction():
+            return self._write(items, dirty, t)
+
+    def rearm_gaps(self, now: float | None = None) -> None:
+        """Restart the gap timers (the connector itself was disconnected)."""
+        t = self.clock() if now is None else now
+        for monitor in self.monitors_.values():
+            monitor.gap.rearm(t)
+
+    def enqueue(self, items: Iterable[OutboxItem]) -> int:
+        """Queue items that do not come from readings (e.g. heartbeats)."""
+        return self.store.add_outbox(items, self.clock())
+
+    def open_alerts(self) -> list[tuple[str, str]]:
+        """Return ``(tag, alert_type)`` of every open alert."""
+        snapshot = list(self.aggregators_.items())  # safe from other threads
+        return sorted(k for k, a in snapshot if a.is_open)

@@ -1,0 +1,329 @@
+"""Typed decoding of the MQTT payloads (readings and FLEXO ticks).
+
+Everything that arrives from the broker is untrusted. The functions here turn
+bytes into frozen dataclasses or raise :class:`DecodeError` with a reason
+that is short enough to be a log key and precise enough to fix the
+publisher. Nothing else may escape them: the fuzz tests feed them arbitrary
+bytes.
+
+Reading payload (topic ``<prefix>/<site>/<tag>/reading``)::
+
+    {"ts": "2026-11-22T08:00:00Z" | 1795334400.0, "value": 4.2, "unit": "bar",
+     "quality": "good", "seq": 17}
+
+or a JSON array of such objects for the same tag. ``quality`` and ``seq``
+are optional; a ``tag`` key, when present, must equal the topic's tag.
+Timestamps must carry a time zone (``Z`` or an offset): a naive time would
+be silently off by the plant's UTC offset. Epoch seconds must look like
+seconds, not milliseconds.
+
+FLEXO tick payload (topic ``<prefix>/<site>/machine/<machine_id>/tick``),
+after the FLEXO 104 component-health specification::
+
+    {"timestamp": "2025-10-17T08:15:00Z", "shift": "A", "machine_id": "FLEXO_104",
+     "overall": {"produced_units": 1200, "good_units": 1150, ...,
+                 "oee": null},
+     "components": {"PRINTING": {"registration_error_mm": 0.18,
+                                 "health_score": null}, ...},
+     "events": [{"timestamp": "...", "type": "downtime", "component": "FEEDER",
+                 "reason": "FEEDER UNIT TROUBLE MEKANIK", "duration_min": 15}]}
+
+Only types are checked for ticks for now: counters and metrics are finite
+numbers or ``null``; the health engine that reads them comes later.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+#: A message may not carry more readings than this.
+MAX_READINGS_PER_MESSAGE = 10_000
+#: Epoch seconds above this are taken for milliseconds (year 5138).
+MAX_EPOCH_S = 1e11
+MAX_TEXT = 255
+
+
+class DecodeError(ValueError):
+    """A payload that cannot be accepted.
+
+    Parameters
+    ----------
+    reason : str
+        Human-readable reason, stored with the dead letter.
+    kind : str, optional
+        Stable short category for counting and log-once (defaults to the
+        reason up to its first colon).
+    """
+
+    def __init__(self, reason: str, kind: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind or reason.split(":", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One decoded reading; ``ts`` is epoch seconds (UTC)."""
+
+    tag: str
+    ts: float
+    value: float
+    unit: str
+    quality: str | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TickEvent:
+    """One event of a FLEXO tick (e.g. a downtime with its reason)."""
+
+    timestamp: float
+    type: str
+    component: str | None = None
+    reason: str | None = None
+    duration_min: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A decoded FLEXO tick; ``timestamp`` is epoch seconds (UTC)."""
+
+    timestamp: float
+    machine_id: str
+    shift: str | None
+    overall: dict[str, float | None]
+    components: dict[str, dict[str, float | None]]
+    events: list[TickEvent] = field(default_factory=list)
+
+
+def parse_json(payload: bytes | str) -> Any:
+    """Parse UTF-8 JSON, refusing ``NaN``/``Infinity`` literals.
+
+    Raises
+    ------
+    DecodeError
+        ``not utf-8`` or ``not json``.
+    """
+    if isinstance(payload, bytes | bytearray | memoryview):
+        try:
+            text = bytes(payload).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"not utf-8: {exc}", "not utf-8") from None
+    else:
+        text = payload
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except DecodeError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"not json: {exc}", "not json") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise DecodeError(f"non-finite number: {name}", "non-finite number")
+
+
+def parse_ts(value: Any, name: str = "ts") -> float:
+    """Turn an ISO 8601 string with a zone, or epoch seconds, into epoch seconds.
+
+    Examples
+    --------
+    >>> parse_ts("2026-11-22T08:00:00Z")
+    1795334400.0
+    >>> parse_ts("2026-11-22T15:00:00+07:00")
+    1795334400.0
+    >>> parse_ts(1795334400)
+    1795334400.0
+    """
+    if isinstance(value, bool):
+        raise DecodeError(f"bad {name}: boolean", f"bad {name}")
+    if isinstance(value, int | float):
+        ts = float(value)
+        if not math.isfinite(ts) or ts <= 0:
+            raise DecodeError(f"bad {name}: {value!r} is not a positive epoch", f"bad {name}")
+        if ts >= MAX_EPOCH_S:
+            raise DecodeError(f"bad {name}: {value!r} looks like milliseconds", f"bad {name}")
+        return ts
+    if isinstance(value, str):
+        if len(value) > 64:
+            raise DecodeError(f"bad {name}: too long", f"bad {name}")
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            raise DecodeError(f"bad {name}: {value!r} is not ISO 8601", f"bad {name}") from None
+        if dt.tzinfo is None or dt.utcoffset() is None:
+            raise DecodeError(f"bad {name}: {value!r} has no time zone", f"bad {name}")
+        try:
+            ts = dt.timestamp()
+        except (OverflowError, ValueError, OSError):
+            ts = -1.0
+        if not 0 < ts < MAX_EPOCH_S:
+            raise DecodeError(f"bad {name}: {value!r} out of range", f"bad {name}")
+        return ts
+    if value is None:
+        raise DecodeError(f"missing {name}", f"missing {name}")
+    raise DecodeError(f"bad {name}: {type(value).__name__}", f"bad {name}")
+
+
+def _number(value: Any, name: str, *, nullable: bool = False) -> float | None:
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        got = "null" if value is None else type(value).__name__
+        raise DecodeError(f"bad {name}: {got} is not a number", f"bad {name}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise DecodeError(f"bad {name}: not finite", f"bad {name}")
+    return number
+
+
+def _text(value: Any, name: str, *, nullable: bool = False) -> str | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        got = "null" if value is None else type(value).__name__
+        raise DecodeError(f"bad {name}: {got} is not a string", f"bad {name}")
+    if len(value) > MAX_TEXT:
+        raise DecodeError(f"bad {name}: longer than {MAX_TEXT}", f"bad {name}")
+    return value
+
+
+def _reading(tag: str, obj: Any) -> Reading:
+    if not isinstance(obj, dict):
+        raise DecodeError(f"not an object: {type(obj).__name__}", "not an object")
+    if "tag" in obj and obj["tag"] != tag:
+        raise DecodeError(f"tag mismatch: payload {obj['tag']!r}, topic {tag!r}", "tag mismatch")
+    if "value" not in obj:
+        raise DecodeError("missing value")
+    if "unit" not in obj:
+        raise DecodeError("missing unit")
+    ts = parse_ts(obj.get("ts"))
+    value = _number(obj["value"], "value")
+    unit = _text(obj["unit"], "unit")
+    quality = _text(obj.get("quality"), "quality", nullable=True)
+    seq = obj.get("seq")
+    if seq is not None and (
+        isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63
+    ):
+        raise DecodeError(f"bad seq: {seq!r} is not a non-negative integer", "bad seq")
+    assert value is not None and unit is not None
+    return Reading(tag=tag, ts=ts, value=value, unit=unit, quality=quality, seq=seq)
+
+
+def decode_readings(tag: str, payload: bytes | str) -> list[Reading]:
+    """Decode a reading payload (one object or an array) for *tag*.
+
+    Parameters
+    ----------
+    tag : str
+        The tag taken from the topic.
+    payload : bytes or str
+        The MQTT payload.
+
+    Returns
+    -------
+    list of Reading
+        At least one reading. The message is accepted or refused whole.
+
+    Raises
+    ------
+    DecodeError
+        With the reason; for an array the index of the bad element is named.
+
+    Examples
+    --------
+    >>> decode_readings("PT-101", b'{"ts": 1795334400, "value": 4.2, "unit": "bar"}')
+    [Reading(tag='PT-101', ts=1795334400.0, value=4.2, unit='bar', quality=None, \
+seq=None)]
+    """
+    if not tag or len(tag) > MAX_TEXT:
+        raise DecodeError("bad tag in topic")
+    doc = parse_json(payload)
+    if isinstance(doc, list):
+        if not doc:
+            raise DecodeError("empty array")
+        if len(doc) > MAX_READINGS_PER_MESSAGE:
+            raise DecodeError(
+                f"too many readings: {len(doc)} > {MAX_READINGS_PER_MESSAGE}",
+                "too many readings",
+            )
+        out = []
+        for i, obj in enumerate(doc):
+            try:
+                out.append(_reading(tag, obj))
+            except DecodeError as exc:
+                raise DecodeError(f"{exc.reason} (element {i})", exc.kind) from None
+        return out
+    return [_reading(tag, doc)]
+
+
+def _number_map(obj: Any, name: str) -> dict[str, float | None]:
+    if not isinstance(obj, dict):
+        raise DecodeError(f"bad {name}: not an object", f"bad {name}")
+    out: dict[str, float | None] = {}
+    for key, value in obj.items():
+        out[key] = _number(value, f"{name}.{key}", nullable=True)
+    return out
+
+
+def _event(obj: Any, i: int) -> TickEvent:
+    if not isinstance(obj, dict):
+        raise DecodeError(f"bad events[{i}]: not an object", "bad events")
+    etype = _text(obj.get("type"), f"events[{i}].type")
+    assert etype is not None
+    return TickEvent(
+        timestamp=parse_ts(obj.get("timestamp"), f"events[{i}].timestamp"),
+        type=etype,
+        component=_text(obj.get("component"), f"events[{i}].component", nullable=True),
+        reason=_text(obj.get("reason"), f"events[{i}].reason", nullable=True),
+        duration_min=_number(obj.get("duration_min"), f"events[{i}].duration_min", nullable=True),
+    )
+
+
+def decode_tick(payload: bytes | str, machine_id: str | None = None) -> Tick:
+    """Decode a FLEXO tick payload.
+
+    Parameters
+    ----------
+    payload : bytes or str
+        The MQTT payload.
+    machine_id : str, optional
+        The machine id taken from the topic; the payload's must match it.
+
+    Raises
+    ------
+    DecodeError
+        On a wrong type anywhere in the payload.
+    """
+    doc = parse_json(payload)
+    if not isinstance(doc, dict):
+        raise DecodeError(f"not an object: {type(doc).__name__}", "not an object")
+    mid = doc.get("machine_id", machine_id)
+    mid = _text(mid, "machine_id")
+    assert mid is not None
+    if machine_id is not None and mid != machine_id:
+        raise DecodeError(
+            f"machine_id mismatch: payload {mid!r}, topic {machine_id!r}", "machine_id mismatch"
+        )
+    components_raw = doc.get("components", {})
+    if not isinstance(components_raw, Mapping):
+        raise DecodeError("bad components: not an object", "bad components")
+    components = {
+        name: _number_map(metrics, f"components.{name}") for name, metrics in components_raw.items()
+    }
+    events_raw = doc.get("events", [])
+    if not isinstance(events_raw, list):
+        raise DecodeError("bad events: not an array", "bad events")
+    return Tick(
+        timestamp=parse_ts(doc.get("timestamp"), "timestamp"),
+        machine_id=mid,
+        shift=_text(doc.get("shift"), "shift", nullable=True),
+        overall=_number_map(doc.get("overall", {}), "overall"),
+        components=components,
+        events=[_event(e, i) for i, e in enumerate(events_raw)],
+    )

@@ -1,0 +1,416 @@
+"""The daemon: wires MQTT, the pipeline, the outbox pusher and Odoo together.
+
+Threads
+-------
+* paho's network thread puts received messages on a queue;
+* the **ingest worker** takes up to ``ingest_batch_max`` queued messages,
+  runs them through :class:`~connector.pipeline.Pipeline` in one store
+  transaction, then acknowledges them to the broker (durable before ack). It
+  also runs the data-gap timer, queues heartbeats and applies a new
+  configuration, so the pipeline is only ever touched by this thread;
+* the **pusher** drains the outbox into Odoo;
+* the **config poller** pulls ``get_connector_config`` every
+  ``config_poll_s`` and hands a new version to the worker;
+* optionally a small HTTP server answers ``GET /health``.
+
+Start-up: open the store, load the last configuration pulled from Odoo (if
+any), then ask Odoo for the current one. Without a cached configuration the
+service waits (retrying with backoff) until Odoo answers; with one, it
+starts at once and refreshes in the background. Only then does MQTT start,
+so no reading is evaluated without its limits.
+
+Shutdown (SIGTERM/SIGINT or :meth:`Service.stop`): publish ``offline``,
+disconnect from the broker (the session and its queued messages stay on the
+broker), store what was already received, push the outbox for up to
+``shutdown_flush_s`` seconds, close the store. Whatever was not pushed is
+still in the outbox at the next start.
+
+Programmatic use::
+
+    from connector.config import Settings
+    from connector.service import Service
+
+    service = Service(Settings.load("connector.toml"))
+    service.run()          # blocks until service.stop() or a signal
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
+from typing import Any
+
+from .config import Settings
+from .items import heartbeat_item
+from .mqtt_ingest import Message, MqttIngest
+from .odoo_client import OdooClient, OdooError, OdooUnreachableError
+from .pipeline import Pipeline
+from .pusher import Pusher, backoff_delay
+from .store import StorageError, Store
+from .util import LogOnce
+
+log = logging.getLogger(__name__)
+
+GAP_CHECK_S = 1.0
+
+
+class Service:
+    """The connector daemon.
+
+    Parameters
+    ----------
+    settings : Settings
+        Configuration.
+    odoo : OdooClient, optional
+        Client to use (default: built from the settings).
+    clock : callable
+        Current epoch time.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        odoo: OdooClient | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.odoo = odoo or OdooClient(
+            settings.odoo_url,
+            settings.odoo_db,
+            settings.odoo_login,
+            settings.odoo_api_key,
+            settings.odoo_timeout_s,
+        )
+        self.stop_event = threading.Event()
+        self.ready = threading.Event()
+        self.exit_code = 0
+        self.log_once = LogOnce(log)
+        self._queue: queue.Queue[Message] = queue.Queue()
+        self._new_config: dict[str, Any] | None = None
+        self._config_lock = threading.Lock()
+        self._connection_changed: bool | None = None
+        self._threads: list[threading.Thread] = []
+        self._http: ThreadingHTTPServer | None = None
+        self.store: Store | None = None
+        self.pipeline: Pipeline | None = None
+        self.pusher: Pusher | None = None
+        self.mqtt: MqttIngest | None = None
+        self.stats: dict[str, Any] = {"readings_per_s": 0.0, "backlog": 0, "dead_letters": 0}
+
+    # -- public --------------------------------------------------------------
+
+    def run(self, install_signals: bool = True) -> int:
+        """Run until stopped; return the process exit code.
+
+        Parameters
+        ----------
+        install_signals : bool
+            Handle SIGTERM and SIGINT (only possible in the main thread).
+        """
+        if install_signals and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        try:
+            self._start()
+            if not self.stop_event.is_set():
+                self.ready.set()
+                self.stop_event.wait()
+        except StorageError as exc:
+            log.critical("store failure, stopping: %s", exc)
+            self.exit_code = 1
+        finally:
+            self._shutdown()
+        return self.exit_code
+
+    def stop(self, exit_code: int | None = None) -> None:
+        """Ask the service to stop (thread-safe)."""
+        if exit_code is not None:
+            self.exit_code = exit_code
+        self.stop_event.set()
+
+    # -- start ---------------------------------------------------------------
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("signal %s received, stopping", signal.Signals(signum).name)
+        self.stop()
+
+    def _start(self) -> None:
+        s = self.settings
+        self.store = Store(s.store_path)
+        self.pipeline = Pipeline(
+            self.store,
+            s.mqtt_topic_prefix,
+            s.alert_active_interval_s,
+            s.alert_clear_delay_s,
+            s.cusum_baseline_n,
+            s.cusum_window_s,
+            clock=self.clock,
+        )
+        cached = self.pipeline.load_cached_config()
+        if cached:
+            log.info(
+                "using the cached configuration %s until Odoo answers", self.pipeline.config_version
+            )
+        self._initial_config(wait=not cached)
+        if self.stop_event.is_set():
+            return
+        self.pusher = Pusher(
+            Store(s.store_path),
+            self.odoo,
+            s.push_batch_size,
+            s.push_batch_age_s,
+            s.push_retry_base_s,
+            s.push_retry_max_s,
+            s.push_max_item_attempts,
+            clock=self.clock,
+        )
+        self.mqtt = MqttIngest(s, self._queue.put, self._on_connection_change)
+        self._spawn("ingest", self._ingest_loop)
+        self._spawn("pusher", self.pusher.run, self.stop_event)
+        self._spawn("config", self._config_loop)
+        if s.health_port:
+            self._start_health()
+        self.mqtt.start()
+
+    def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(
+            target=self._guard, args=(target, *args), name=f"connector-{name}", daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
+
+    def _guard(self, target: Callable[..., None], *args: Any) -> None:
+        try:
+            target(*args)
+        except StorageError as exc:
+            log.critical("store failure, stopping: %s", exc)
+            self.stop(1)
+        except Exception:
+            log.exception("thread %s died, stopping", threading.current_thread().name)
+            self.stop(1)
+
+    def _fetch_config(self) -> dict[str, Any] | None:
+        try:
+            return self.odoo.get_connector_config()
+        except OdooUnreachableError as exc:
+            self.log_once("config:unreachable", "cannot pull the configuration from Odoo: %s", exc)
+        except OdooError as exc:
+            self.log_once(
+                f"config:error:{exc.name}",
+                "Odoo refused the configuration call: %s",
+                exc,
+                level=logging.ERROR,
+            )
+        return None
+
+    def _initial_config(self, wait: bool) -> None:
+        assert self.pipeline is not None
+        failures = 0
+        while not self.stop_event.is_set():
+            config = self._fetch_config()
+            if config is not None and self._apply(config):
+                return
+            if not wait:
+                return
+            failures += 1
+            delay = backoff_delay(
+                failures, self.settings.push_retry_base_s, self.settings.push_retry_max_s
+            )
+            if failures == 1:
+                log.warning("no cached configuration: waiting for Odoo")
+            self.stop_event.wait(delay)
+
+    def _apply(self, config: dict[str, Any]) -> bool:
+        """Apply a configuration from Odoo; a malformed one is logged, not fatal."""
+        assert self.pipeline is not None
+        try:
+            self.pipeline.apply_config(config)
+        except (ValueError, TypeError, AttributeError) as exc:
+            self.log_once(
+                f"config:malformed:{exc}",
+                "configuration %r from Odoo not usable: %s",
+                config.get("version") if isinstance(config, dict) else None,
+                exc,
+                level=logging.ERROR,
+            )
+            return False
+        return True
+
+    def _config_loop(self) -> None:
+        interval = self.settings.config_poll_s or 30.0
+        while not self.stop_event.wait(interval):
+            config = self._fetch_config()
+            if config is None:
+                continue
+            assert self.pipeline is not None
+            if config.get("version") != self.pipeline.config_version:
+                with self._config_lock:
+                    self._new_config = config
+
+    def _on_connection_change(self, connected: bool) -> None:
+        self._connection_changed = connected
+
+    # -- ingest worker -------------------------------------------------------
+
+    def _ingest_loop(self) -> None:
+        assert self.pipeline is not None and self.mqtt is not None
+        s = self.settings
+        next_gap = self.clock() + GAP_CHECK_S
+        next_beat = self.clock() + (s.heartbeat_s or 60.0)
+        last_beat = self.clock()
+        readings_at_beat = 0
+        while not self.stop_event.is_set():
+            try:
+                first = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                first = None
+            if first is not None:
+                self._process([first, *self._drain(s.ingest_batch_max - 1)])
+            now = self.clock()
+            with self._config_lock:
+                config, self._new_config = self._new_config, None
+            if config is not None:
+                self._apply(config)
+            changed, self._connection_changed = self._connection_changed, None
+            if changed:
+                self.pipeline.rearm_gaps(now)
+            if now >= next_gap:
+                next_gap = now + GAP_CHECK_S
+                if self.mqtt.connected.is_set() and self.pipeline.check_gaps(now):
+                    self._wake_pusher()
+            if s.heartbeat_s and now >= next_beat:
+                total = self.pipeline.readings_total_
+                rate = (total - readings_at_beat) / max(now - last_beat, 1e-9)
+                readings_at_beat, last_beat = total, now
+                next_beat = now + s.heartbeat_s
+                self._heartbeat(now, rate)
+
+    def _drain(self, limit: int) -> list[Message]:
+        out: list[Message] = []
+        while len(out) < limit:
+            try:
+                out.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return out
+
+    def _process(self, messages: list[Message]) -> None:
+        assert self.pipeline is not None and self.mqtt is not None
+        result = self.pipeline.process([(m.topic, m.payload) for m in messages])
+        for message in messages:  # committed: now the broker may forget them
+            self.mqtt.ack(message)
+        if result.items:
+            self._wake_pusher()
+
+    def _wake_pusher(self) -> None:
+        if self.pusher is not None:
+            self.pusher.wake()
+
+    def _heartbeat(self, now: float, rate: float) -> None:
+        assert self.store is not None and self.pipeline is not None
+        assert self.mqtt is not None
+        backlog, _ = self.store.pending_stats()
+        dead = self.store.dead_letter_total()
+        self.stats.update(readings_per_s=rate, backlog=backlog, dead_letters=dead)
+        self.pipeline.enqueue(
+            [
+                heartbeat_item(
+                    self.settings.connector_id,
+                    now,
+                    mqtt_connected=self.mqtt.connected.is_set(),
+                    backlog=backlog,
+                    readings_per_s=rate,
+                    dead_letters=dead,
+                )
+            ]
+        )
+        self._wake_pusher()
+
+    # -- health endpoint -----------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """Return the health document served on ``GET /health``."""
+        pusher, mqtt = self.pusher, self.mqtt
+        backlog = self.stats["backlog"]
+        if pusher is not None:
+            try:
+                backlog = pusher.store.pending_stats()[0]
+            except Exception:  # the health endpoint must always answer
+                pass
+        return {
+            "connector_id": self.settings.connector_id,
+            "mqtt_connected": bool(mqtt and mqtt.connected.is_set()),
+            "odoo_reachable": None if pusher is None else pusher.odoo_ok_,
+            "config_version": (None if self.pipeline is None else self.pipeline.config_version),
+            "backlog": backlog,
+            "readings_per_s": round(self.stats["readings_per_s"], 3),
+            "dead_letters": self.stats["dead_letters"],
+            "open_alerts": len(self.pipeline.open_alerts()) if self.pipeline else 0,
+        }
+
+    def _start_health(self) -> None:
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.rstrip("/") not in ("/health", ""):
+                    self.send_error(404)
+                    return
+                doc = service.health()
+                body = json.dumps(doc).encode("utf-8")
+                self.send_response(200 if doc["mqtt_connected"] else 503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        s = self.settings
+        self._http = ThreadingHTTPServer((s.health_host, s.health_port), Handler)
+        self._spawn("health", self._http.serve_forever)
+        log.info(
+            "health endpoint on http://%s:%d/health", s.health_host, self._http.server_address[1]
+        )
+
+    # -- shutdown ------------------------------------------------------------
+
+    def _shutdown(self) -> None:
+        self.stop_event.set()
+        if self.mqtt is not None:
+            self.mqtt.stop()
+        for thread in self._threads:
+            if thread.name == "connector-ingest":
+                thread.join(10)
+        ok = self.exit_code == 0
+        if self.pipeline is not None and not self._queue.empty() and ok:
+            try:  # already received: keep it (the broker redelivers, deduped)
+                self.pipeline.process(
+                    [(m.topic, m.payload) for m in self._drain(self._queue.qsize())]
+                )
+            except StorageError as exc:
+                log.critical("store failure at shutdown: %s", exc)
+                self.exit_code = 1
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        for thread in self._threads:
+            thread.join(5)
+        if self.pusher is not None and self.exit_code == 0:
+            left = self.pusher.flush(self.settings.shutdown_flush_s)
+            if left:
+                log.info("%d items stay in the outbox for the next start", left)
+        if self.pusher is not None:
+            self.pusher.store.close()
+        if self.store is not None:
+            self.store.close()
+        log.info("stopped")

@@ -1,0 +1,516 @@
+"""Durable local store: SQLite in WAL mode with ``synchronous=FULL``.
+
+Tables
+------
+``readings``
+    Every accepted reading. A unique index on ``(tag, ts, ifnull(seq, -1))``
+    makes a redelivered MQTT message land once: the second insert is
+    ignored and the caller learns that the reading was a duplicate.
+``ticks``
+    FLEXO tick payloads as received, unique on ``(machine_id, ts)``.
+``dead_letters``
+    Payloads that could not be decoded, with the reason. The same topic and
+    payload is one row whose ``count`` grows, so a sensor repeating garbage
+    does not fill the disk.
+``outbox``
+    Items for Odoo: ``key`` is unique (an item produced twice is stored
+    once); ``status`` is ``pending``, ``sent`` or ``rejected`` (with
+    ``reason``); ``attempts`` counts failed pushes.
+``alert_state``
+    Open/cleared state per ``(tag, alert_type)``, so a restart does not
+    raise an alert again.
+``kv``
+    Small values such as the last connector configuration pulled from Odoo.
+
+Callers group the writes caused by one MQTT message (or a small batch of
+them) in :meth:`Store.transaction`; the message is acknowledged to the
+broker only after that transaction commits. One :class:`Store` is used by
+one thread at a time (an internal lock enforces it); the pusher thread opens
+its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .items import OutboxItem
+from .schema import Reading
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS readings (
+    id INTEGER PRIMARY KEY,
+    tag TEXT NOT NULL,
+    ts REAL NOT NULL,
+    value REAL NOT NULL,
+    unit TEXT NOT NULL,
+    quality TEXT,
+    seq INTEGER,
+    site TEXT,
+    received_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS readings_dedupe
+    ON readings (tag, ts, ifnull(seq, -1));
+
+CREATE TABLE IF NOT EXISTS ticks (
+    id INTEGER PRIMARY KEY,
+    machine_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    shift TEXT,
+    site TEXT,
+    payload TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    UNIQUE (machine_id, ts)
+);
+
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at REAL NOT NULL,
+    last_at REAL NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    sent_at REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'sent', 'rejected')),
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE status = 'pending';
+
+CREATE TABLE IF NOT EXISTS alert_state (
+    tag TEXT NOT NULL,
+    alert_type TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'cleared')),
+    severity TEXT,
+    raised_ts REAL,
+    last_emit_ts REAL,
+    active_count INTEGER NOT NULL DEFAULT 0,
+    clear_since REAL,
+    value REAL,
+    message TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (tag, alert_type)
+);
+
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+"""
+
+
+class StorageError(RuntimeError):
+    """The local store failed (disk full, file locked, corrupt database).
+
+    This is not an input problem: the daemon stops rather than acknowledge
+    a message it could not keep.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """An outbox item as read back for pushing."""
+
+    id: int
+    key: str
+    type: str
+    ts: str
+    data: dict[str, Any]
+    attempts: int
+
+    def to_rpc(self) -> dict[str, Any]:
+        """Return the dict sent over JSON-RPC."""
+        return {"key": self.key, "type": self.type, "ts": self.ts, "data": self.data}
+
+
+@dataclass(slots=True)
+class AlertStateRow:
+    """Persisted state of one ``(tag, alert_type)`` alert aggregator."""
+
+    tag: str
+    alert_type: str
+    open: bool = False
+    severity: str | None = None
+    raised_ts: float | None = None
+    last_emit_ts: float | None = None
+    active_count: int = 0
+    clear_since: float | None = None
+    value: float | None = None
+    message: str | None = None
+
+
+class Store:
+    """The connector's SQLite database.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Database file; created with its tables when missing. ``":memory:"``
+        works for tests that need no durability.
+    synchronous : str
+        SQLite ``synchronous`` pragma. ``FULL`` (default) makes a commit
+        survive a power cut, which is what "durable before ack" means.
+    """
+
+    def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._in_tx = False
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=30.0,
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StorageError(
+                    f"store {self.path} has schema version {version}, newer than "
+                    f"this connector's {SCHEMA_VERSION}"
+                )
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open store {self.path}: {exc}") from exc
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection (a WAL checkpoint happens on last close)."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def journal_mode(self) -> str:
+        """Return SQLite's journal mode (``wal`` once opened)."""
+        return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
+
+    # -- transactions --------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Group writes into one committed unit.
+
+        The block's writes are committed together when it exits normally
+        and rolled back when it raises. SQLite errors come out as
+        :class:`StorageError`.
+        """
+        with self._lock:
+            if self._in_tx:
+                raise RuntimeError("nested Store.transaction(); use savepoint()")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot begin transaction: {exc}") from exc
+            self._in_tx = True
+            try:
+                yield self
+            except BaseException as exc:
+                self._in_tx = False
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StorageError(f"store write failed: {exc}") from exc
+                raise
+            else:
+                self._in_tx = False
+                try:
+                    self._db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                    raise StorageError(f"commit failed: {exc}") from exc
+
+    @contextmanager
+    def savepoint(self, name: str = "msg") -> Iterator[None]:
+        """Undo the block's writes alone when it raises (inside a transaction).
+
+        SQLite errors are re-raised untouched so that the enclosing
+        :meth:`transaction` turns them into :class:`StorageError`.
+        """
+        self._db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self._db.execute(f"ROLLBACK TO {name}")
+            self._db.execute(f"RELEASE {name}")
+            raise
+        else:
+            self._db.execute(f"RELEASE {name}")
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """Run writes inside the caller's transaction, or in a new one."""
+        with self._lock:  # re-entrant: only our own open transaction passes
+            if self._in_tx:
+                yield
+            else:
+                with self.transaction():
+                    yield
+
+    # -- readings, ticks, dead letters --------------------------------------
+
+    def insert_readings(
+        self, readings: Sequence[Reading], received_at: float, site: str | None = None
+    ) -> list[bool]:
+        """Insert readings; return for each whether it was new (not a duplicate)."""
+        out: list[bool] = []
+        with self._write():
+            for r in readings:
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO readings "
+                    "(tag, ts, value, unit, quality, seq, site, received_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (r.tag, r.ts, r.value, r.unit, r.quality, r.seq, site, received_at),
+                )
+                out.append(cur.rowcount == 1)
+        return out
+
+    def insert_tick(
+        self,
+        machine_id: str,
+        ts: float,
+        shift: str | None,
+        payload: str,
+        received_at: float,
+        site: str | None = None,
+    ) -> bool:
+        """Insert a FLEXO tick; return False when it was already stored."""
+        with self._write():
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO ticks "
+                "(machine_id, ts, shift, site, payload, received_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (machine_id, ts, shift, site, payload, received_at),
+            )
+        return cur.rowcount == 1
+
+    def add_dead_letter(
+        self, topic: str, payload: bytes, reason: str, kind: str, at: float
+    ) -> None:
+        """Keep a refused payload with its reason (same payload: count + 1)."""
+        digest = hashlib.sha256(topic.encode("utf-8") + b"\0" + payload).hexdigest()
+        with self._write():
+            self._db.execute(
+                "INSERT INTO dead_letters "
+                "(digest, topic, payload, reason, kind, at, last_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (digest) DO UPDATE SET count = count + 1, "
+                "last_at = excluded.last_at",
+                (digest, topic, payload, reason, kind, at, at),
+            )
+
+    # -- outbox --------------------------------------------------------------
+
+    def add_outbox(self, items: Iterable[OutboxItem], now: float | None = None) -> int:
+        """Queue items for Odoo; an item whose key exists is ignored.
+
+        Returns
+        -------
+        int
+            How many items were new.
+        """
+        created = time.time() if now is None else now
+        n = 0
+        with self._write():
+            for item in items:
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO outbox (key, type, ts, data, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        item.key,
+                        item.type,
+                        item.ts,
+                        json.dumps(item.data, separators=(",", ":"), allow_nan=False),
+                        created,
+                    ),
+                )
+                n += cur.rowcount
+        return n
+
+    def pending_stats(self) -> tuple[int, float | None]:
+        """Return (number of pending items, ``created_at`` of the oldest)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT count(*), min(created_at) FROM outbox WHERE status = 'pending'"
+            ).fetchone()
+        return int(row[0]), row[1]
+
+    def fetch_pending(self, limit: int) -> list[OutboxRow]:
+        """Return up to *limit* pending items, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, key, type, ts, data, attempts FROM outbox "
+                "WHERE status = 'pending' ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            OutboxRow(id=r[0], key=r[1], type=r[2], ts=r[3], data=json.loads(r[4]), attempts=r[5])
+            for r in rows
+        ]
+
+    def mark_sent(self, ids: Sequence[int], at: float | None = None) -> None:
+        """Mark items as delivered (Odoo answered accepted or duplicate)."""
+        sent_at = time.time() if at is None else at
+        with self._write():
+            self._db.executemany(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, reason = NULL WHERE id = ?",
+                [(sent_at, i) for i in ids],
+            )
+
+    def mark_rejected(self, rejected: Sequence[tuple[int, str]]) -> None:
+        """Set items aside as rejected, each with its reason; they stay stored."""
+        with self._write():
+            self._db.executemany(
+                "UPDATE outbox SET status = 'rejected', reason = ? WHERE id = ?",
+                [(reason, i) for i, reason in rejected],
+            )
+
+    def bump_attempts(self, ids: Sequence[int], error: str) -> None:
+        """Count a failed push of these items and remember the last error."""
+        with self._write():
+            self._db.executemany(
+                "UPDATE outbox SET attempts = attempts + 1, reason = ? WHERE id = ?",
+                [(error[:1000], i) for i in ids],
+            )
+
+    def requeue_rejected(self) -> int:
+        """Put every rejected item back to pending; return how many."""
+        with self._write():
+            cur = self._db.execute(
+                "UPDATE outbox SET status = 'pending', attempts = 0 WHERE status = 'rejected'"
+            )
+        return cur.rowcount
+
+    # -- alert state ---------------------------------------------------------
+
+    def save_alert_state(self, state: AlertStateRow, now: float | None = None) -> None:
+        """Insert or replace the state of one ``(tag, alert_type)``."""
+        with self._write():
+            self._db.execute(
+                "INSERT OR REPLACE INTO alert_state (tag, alert_type, state, "
+                "severity, raised_ts, last_emit_ts, active_count, clear_since, "
+                "value, message, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    state.tag,
+                    state.alert_type,
+                    "open" if state.open else "cleared",
+                    state.severity,
+                    state.raised_ts,
+                    state.last_emit_ts,
+                    state.active_count,
+                    state.clear_since,
+                    state.value,
+                    state.message,
+                    time.time() if now is None else now,
+                ),
+            )
+
+    def load_alert_states(self) -> list[AlertStateRow]:
+        """Return every persisted alert state."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT tag, alert_type, state, severity, raised_ts, last_emit_ts, "
+                "active_count, clear_since, value, message FROM alert_state"
+            ).fetchall()
+        return [
+            AlertStateRow(
+                tag=r[0],
+                alert_type=r[1],
+                open=r[2] == "open",
+                severity=r[3],
+                raised_ts=r[4],
+                last_emit_ts=r[5],
+                active_count=r[6],
+                clear_since=r[7],
+                value=r[8],
+                message=r[9],
+            )
+            for r in rows
+        ]
+
+    # -- key/value -----------------------------------------------------------
+
+    def set_json(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable value under *key*."""
+        with self._write():
+            self._db.execute(
+                "INSERT OR REPLACE INTO kv (key, value, updated_at) VALUES (?, ?, ?)",
+                (key, json.dumps(value), time.time()),
+            )
+
+    def get_json(self, key: str) -> Any:
+        """Return the value stored under *key*, or ``None``."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    # -- reporting -----------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Return the row counts that ``python -m connector status`` prints."""
+        with self._lock:
+            q = self._db.execute
+            outbox = dict(q("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
+            dl_rows, dl_total = q(
+                "SELECT count(*), ifnull(sum(count), 0) FROM dead_letters"
+            ).fetchone()
+            return {
+                "readings": q("SELECT count(*) FROM readings").fetchone()[0],
+                "ticks": q("SELECT count(*) FROM ticks").fetchone()[0],
+                "outbox_pending": outbox.get("pending", 0),
+                "outbox_sent": outbox.get("sent", 0),
+                "outbox_rejected": outbox.get("rejected", 0),
+                "dead_letters": dl_rows,
+                "dead_letter_messages": dl_total,
+                "open_alerts": q(
+                    "SELECT count(*) FROM alert_state WHERE state = 'open'"
+                ).fetchone()[0],
+            }
+
+    def dead_letter_total(self) -> int:
+        """Return how many refused messages were received (repeats included)."""
+        with self._lock:
+            return int(
+                self._db.execute("SELECT ifnull(sum(count), 0) FROM dead_letters").fetchone()[0]
+            )
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read query (for tests and diagnostics) and return all rows."""
+        with self._lock:
+            return list(self._db.execute(sql, params).fetchall())

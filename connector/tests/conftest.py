@@ -1,0 +1,317 @@
+"""Shared fixtures: free ports, a real Mosquitto broker, a fake Odoo server.
+
+The broker runs the configuration the project ships
+(``deploy/mosquitto/mosquitto.conf``) with only the listener, the
+persistence location and the log destination replaced, so the tests check
+the real queue settings. Set ``MOSQUITTO`` to the binary's path if it is not
+on ``PATH`` (Debian installs it in ``/usr/sbin``). Without a binary the
+broker tests are skipped, unless ``CMMS_REQUIRE_MOSQUITTO=1`` makes that a
+failure (CI sets it).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED_CONF = REPO / "deploy" / "mosquitto" / "mosquitto.conf"
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:
+    """Poll *predicate* until it is true or *timeout* passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def find_mosquitto() -> str | None:
+    """Locate the broker binary (``$MOSQUITTO``, ``PATH``, then the sbin dirs)."""
+    explicit = os.environ.get("MOSQUITTO")
+    if explicit:
+        return explicit
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+    return shutil.which("mosquitto", path=search)
+
+
+def broker_config(port: int, data_dir: Path, log_file: Path) -> str:
+    """The shipped configuration with listener, persistence dir and log moved."""
+    text = SHIPPED_CONF.read_text(encoding="utf-8")
+    replaced = {"listener": 0, "persistence_location": 0}
+
+    def line(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key == "listener":
+            replaced[key] += 1
+            return f"listener {port} 127.0.0.1"
+        if key == "persistence_location":
+            replaced[key] += 1
+            return f"persistence_location {data_dir}/"
+        return ""  # log_dest
+
+    text = re.sub(r"^(listener|persistence_location|log_dest)\b.*$", line, text, flags=re.MULTILINE)
+    assert replaced == {"listener": 1, "persistence_location": 1}, replaced
+    text += f"\nlog_dest file {log_file}\n"
+    if os.geteuid() == 0:  # otherwise mosquitto switches to user "mosquitto"
+        text += f"user {getpass.getuser()}\n"
+    return text
+
+
+class Broker:
+    """A Mosquitto process on a loopback port, restartable on the same state."""
+
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.port = free_port()
+        self.data_dir = workdir / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_file = workdir / "mosquitto.log"
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(
+            broker_config(self.port, self.data_dir, self.log_file), encoding="utf-8"
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the broker and wait until it accepts connections."""
+        self.proc = subprocess.Popen(
+            [self.binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+
+        def accepting() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"mosquitto exited: {err}\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return True
+            except OSError:
+                return False
+
+        if not wait_for(accepting, 10.0):
+            raise RuntimeError(f"mosquitto did not start:\n{self.log()}")
+
+    def stop(self) -> None:
+        """Stop cleanly (SIGTERM: the broker saves its persistence file)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port and persistence directory."""
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        """Return the broker's log so far."""
+        try:
+            return self.log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Broker]:
+    """A running Mosquitto with the shipped configuration (function scope)."""
+    binary = find_mosquitto()
+    if binary is None:
+        if os.environ.get("CMMS_REQUIRE_MOSQUITTO") == "1":
+            pytest.fail("mosquitto binary not found and CMMS_REQUIRE_MOSQUITTO=1")
+        pytest.skip("mosquitto binary not found (set MOSQUITTO=/path/to/mosquitto)")
+    broker = Broker(binary, tmp_path / "broker")
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+# -- a fake Odoo JSON-RPC endpoint (unit tests of the client and pusher) -----
+
+SENSOR_PT101: dict[str, Any] = {
+    "tag": "PT-101",
+    "equipment_id": 7,
+    "equipment": "PT-101 Discharge pressure",
+    "unit": "bar",
+    "nominal": 6.0,
+    "signal_low": 0.0,
+    "signal_high": 16.0,
+    "low_critical": 2.0,
+    "low_warning": 3.0,
+    "high_warning": 9.0,
+    "high_critical": 10.0,
+    "deadband": 0.2,
+    "on_delay_s": 0.0,
+    "interval_s": 1.0,
+    "roc_limit": 0.0,
+    "stuck_deadband": 0.0,
+    "stuck_window_s": 900.0,
+    "cusum_k": 0.5,
+    "cusum_h": 5.0,
+}
+
+
+def make_config(version: str = "v1", *sensors: dict[str, Any]) -> dict[str, Any]:
+    """A ``get_connector_config`` reply (PT-101 by default)."""
+    return {"version": version, "sensors": list(sensors or [SENSOR_PT101]), "health_thresholds": {}}
+
+
+class FakeOdoo:
+    """Imitates Odoo's ``/jsonrpc`` for ``cmms.telemetry.api`` (tests only).
+
+    Attributes
+    ----------
+    accepted : dict
+        Items accepted, by key (each key at most once, like Odoo).
+    calls : list
+        ``(service, method, model_method, n_items)`` of every request.
+    down : int
+        Answer this many next requests with HTTP 503.
+    lose_replies : int
+        Process this many next ingest calls, then drop the reply (HTTP 502),
+        like a proxy timing out after Odoo committed.
+    error_keys : set
+        An ingest batch holding one of these keys fails with a server error.
+    error_all : bool
+        Every ingest call fails with a server error.
+    access_error : bool
+        Every ingest call fails with an AccessError.
+    """
+
+    API_KEY = "secret-key"
+
+    def __init__(self) -> None:
+        self.accepted: dict[str, dict[str, Any]] = {}
+        self.calls: list[tuple[str, str, str, int]] = []
+        self.config = make_config()
+        self.down = 0
+        self.lose_replies = 0
+        self.error_keys: set[str] = set()
+        self.error_all = False
+        self.access_error = False
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                req = json.loads(self.rfile.read(length))
+                status, body = fake.handle(req)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _error(rid: Any, name: str, message: str) -> dict[str, Any]:
+        return {
+            "jsonrpc": "2.0",
+            "id": rid,
+            "error": {
+                "code": 200,
+                "message": "Odoo Server Error",
+                "data": {"name": name, "message": message, "debug": "Traceback ..."},
+            },
+        }
+
+    def handle(self, req: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        rid = req.get("id")
+        params = req["params"]
+        service, method, args = params["service"], params["method"], params["args"]
+        with self.lock:
+            n = len(args[5][0]) if method == "execute_kw" and args[4] == "ingest" else 0
+            self.calls.append((service, method, args[4] if method == "execute_kw" else "", n))
+            if self.down > 0:
+                self.down -= 1
+                return 503, {"error": "service unavailable"}
+            if service == "common" and method == "authenticate":
+                ok = args[2] == self.API_KEY
+                return 200, {"jsonrpc": "2.0", "id": rid, "result": 2 if ok else False}
+            if args[2] != self.API_KEY:
+                return 200, self._error(rid, "odoo.exceptions.AccessDenied", "Access Denied")
+            model, model_method = args[3], args[4]
+            assert model == "cmms.telemetry.api"
+            if model_method == "get_connector_config":
+                return 200, {"jsonrpc": "2.0", "id": rid, "result": self.config}
+            assert model_method == "ingest"
+            items = args[5][0]
+            if self.access_error:
+                return 200, self._error(
+                    rid, "odoo.exceptions.AccessError", "not a telemetry connector"
+                )
+            if self.error_all or any(i["key"] in self.error_keys for i in items):
+                return 200, self._error(rid, "builtins.KeyError", "'boom'")
+            results = []
+            for item in items:
+                if item["key"] in self.accepted:
+                    results.append({"key": item["key"], "status": "duplicate"})
+                elif item["data"].get("reject"):
+                    results.append(
+                        {"key": item["key"], "status": "rejected", "reason": "unknown tag"}
+                    )
+                else:
+                    self.accepted[item["key"]] = item
+                    results.append({"key": item["key"], "status": "accepted"})
+            if self.lose_replies > 0:
+                self.lose_replies -= 1
+                return 502, {"error": "bad gateway"}
+            return 200, {"jsonrpc": "2.0", "id": rid, "result": {"results": results}}
+
+    def ingest_calls(self) -> list[int]:
+        """Sizes of the ingest batches received so far."""
+        with self.lock:
+            return [n for _, _, m, n in self.calls if m == "ingest"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_odoo() -> Iterator[FakeOdoo]:
+    """A running :class:`FakeOdoo`."""
+    fake = FakeOdoo()
+    try:
+        yield fake
+    finally:
+        fake.close()

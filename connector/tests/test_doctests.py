@@ -1,0 +1,24 @@
+"""The examples in the docstrings run and are right."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "connector.util",
+    "connector.items",
+    "connector.schema",
+    "connector.detectors",
+    "connector.alerts",
+    "connector.pipeline",
+    "connector.pusher",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

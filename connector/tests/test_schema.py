@@ -1,0 +1,261 @@
+"""Decoding of reading and FLEXO tick payloads."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connector.schema import (
+    DecodeError,
+    Reading,
+    Tick,
+    decode_readings,
+    decode_tick,
+    parse_ts,
+)
+
+T0 = 1795334400.0  # 2026-11-22T08:00:00Z
+
+
+def enc(obj: Any) -> bytes:
+    return json.dumps(obj).encode()
+
+
+def test_single_reading_with_iso_ts() -> None:
+    [r] = decode_readings(
+        "PT-101",
+        enc(
+            {
+                "ts": "2026-11-22T08:00:00Z",
+                "value": 4.2,
+                "unit": "bar",
+                "quality": "good",
+                "seq": 17,
+            }
+        ),
+    )
+    assert r == Reading("PT-101", T0, 4.2, "bar", "good", 17)
+
+
+def test_array_with_epoch_and_offset_ts() -> None:
+    out = decode_readings(
+        "PT-101",
+        enc(
+            [
+                {"ts": T0, "value": 1, "unit": "bar"},
+                {"ts": "2026-11-22T15:00:01+07:00", "value": 2.5, "unit": "bar", "tag": "PT-101"},
+            ]
+        ),
+    )
+    assert [(r.ts, r.value) for r in out] == [(T0, 1.0), (T0 + 1, 2.5)]
+    assert all(isinstance(r.value, float) for r in out)
+
+
+def test_fractional_seconds_are_kept() -> None:
+    assert parse_ts("2026-11-22T08:00:00.250Z") == T0 + 0.25
+
+
+@pytest.mark.parametrize(
+    ("payload", "kind"),
+    [
+        (b"\xff\xfe", "not utf-8"),
+        (b"{not json", "not json"),
+        (b'{"ts": 1795334400, "value": NaN, "unit": "bar"}', "non-finite number"),
+        (b'{"ts": 1795334400, "value": Infinity, "unit": "bar"}', "non-finite number"),
+        (enc({"ts": T0, "value": "4.2", "unit": "bar"}), "bad value"),
+        (enc({"ts": T0, "value": True, "unit": "bar"}), "bad value"),
+        (enc({"ts": T0, "value": None, "unit": "bar"}), "bad value"),
+        (enc({"ts": T0, "unit": "bar"}), "missing value"),
+        (enc({"ts": T0, "value": 1.0}), "missing unit"),
+        (enc({"ts": T0, "value": 1.0, "unit": 5}), "bad unit"),
+        (enc({"value": 1.0, "unit": "bar"}), "missing ts"),
+        (enc({"ts": "2026-11-22T08:00:00", "value": 1.0, "unit": "bar"}), "bad ts"),
+        (enc({"ts": "yesterday", "value": 1.0, "unit": "bar"}), "bad ts"),
+        (enc({"ts": T0 * 1000, "value": 1.0, "unit": "bar"}), "bad ts"),
+        (enc({"ts": -5, "value": 1.0, "unit": "bar"}), "bad ts"),
+        (enc({"ts": True, "value": 1.0, "unit": "bar"}), "bad ts"),
+        (enc({"ts": T0, "value": 1.0, "unit": "bar", "seq": -1}), "bad seq"),
+        (enc({"ts": T0, "value": 1.0, "unit": "bar", "seq": 1.5}), "bad seq"),
+        (enc({"ts": T0, "value": 1.0, "unit": "bar", "quality": 3}), "bad quality"),
+        (enc({"ts": T0, "value": 1.0, "unit": "bar", "tag": "TT-201"}), "tag mismatch"),
+        (enc([]), "empty array"),
+        (enc(42), "not an object"),
+        (enc([{"ts": T0, "value": 1.0, "unit": "bar"}, "x"]), "not an object"),
+    ],
+)
+def test_bad_readings_are_refused_with_a_reason(payload: bytes, kind: str) -> None:
+    with pytest.raises(DecodeError) as info:
+        decode_readings("PT-101", payload)
+    assert info.value.kind == kind
+    assert info.value.reason
+
+
+def test_array_error_names_the_element() -> None:
+    with pytest.raises(DecodeError, match=r"element 1"):
+        decode_readings(
+            "PT-101",
+            enc([{"ts": T0, "value": 1.0, "unit": "bar"}, {"ts": T0, "value": "x", "unit": "bar"}]),
+        )
+
+
+def test_too_many_readings() -> None:
+    one = {"ts": T0, "value": 1.0, "unit": "bar"}
+    with pytest.raises(DecodeError, match="too many"):
+        decode_readings("PT-101", enc([one] * 10_001))
+
+
+# -- FLEXO tick ---------------------------------------------------------------
+
+TICK = {
+    "timestamp": "2025-10-17T08:15:00Z",
+    "shift": "A",
+    "machine_id": "FLEXO_104",
+    "overall": {
+        "produced_units": 1200,
+        "good_units": 1150,
+        "reject_units": 50,
+        "runtime_minutes": 420,
+        "downtime_minutes": 30,
+        "design_speed_cpm": 250,
+        "actual_speed_cpm": 210,
+        "oee": None,
+        "availability": None,
+        "performance": None,
+        "quality": None,
+    },
+    "components": {
+        "PRE_FEEDER": {"tension_dev_pct": 4.0, "feed_stops_hour": 0, "health_score": None},
+        "PRINTING": {
+            "registration_error_mm": 0.18,
+            "registration_error_max_mm": 0.35,
+            "ink_viscosity_dev_pct": 6.0,
+            "reject_rate_pct": 2.5,
+            "health_score": None,
+        },
+    },
+    "events": [
+        {
+            "timestamp": "2025-10-17T08:10:00Z",
+            "type": "downtime",
+            "component": "FEEDER",
+            "reason": "FEEDER UNIT TROUBLE MEKANIK",
+            "duration_min": 15,
+        }
+    ],
+}
+
+
+def test_tick_from_the_specification() -> None:
+    tick = decode_tick(enc(TICK), "FLEXO_104")
+    assert isinstance(tick, Tick)
+    assert tick.machine_id == "FLEXO_104" and tick.shift == "A"
+    assert tick.overall["produced_units"] == 1200.0 and tick.overall["oee"] is None
+    assert tick.components["PRINTING"]["registration_error_mm"] == 0.18
+    assert tick.events[0].reason == "FEEDER UNIT TROUBLE MEKANIK"
+    assert tick.events[0].duration_min == 15.0
+    assert tick.timestamp - tick.events[0].timestamp == 300.0
+
+
+def test_tick_machine_id_may_come_from_the_topic() -> None:
+    doc = {k: v for k, v in TICK.items() if k != "machine_id"}
+    assert decode_tick(enc(doc), "FLEXO_104").machine_id == "FLEXO_104"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (lambda d: d.update(machine_id="FLEXO_105"), "machine_id mismatch"),
+        (lambda d: d["overall"].update(produced_units="1200"), "overall.produced_units"),
+        (
+            lambda d: d["components"]["PRINTING"].update(reject_rate_pct=[1]),
+            "components.PRINTING.reject_rate_pct",
+        ),
+        (lambda d: d.update(components=[]), "bad components"),
+        (lambda d: d.update(events={}), "bad events"),
+        (lambda d: d["events"][0].update(type=None), r"events\[0\].type"),
+        (lambda d: d["events"][0].update(timestamp="10:00"), r"events\[0\].timestamp"),
+        (lambda d: d.pop("timestamp"), "missing timestamp"),
+        (lambda d: d.update(shift=1), "bad shift"),
+    ],
+)
+def test_bad_ticks_are_refused(mutate: Any, match: str) -> None:
+    doc = json.loads(json.dumps(TICK))
+    mutate(doc)
+    with pytest.raises(DecodeError, match=match):
+        decode_tick(enc(doc), "FLEXO_104")
+
+
+# -- fuzzing: nothing but DecodeError may escape ------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "ts",
+                    "value",
+                    "unit",
+                    "quality",
+                    "seq",
+                    "tag",
+                    "timestamp",
+                    "overall",
+                    "events",
+                    "components",
+                    "machine_id",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_fuzz_bytes(payload: bytes) -> None:
+    for decode in (lambda p: decode_readings("PT-101", p), lambda p: decode_tick(p, "M1")):
+        try:
+            decode(payload)
+        except DecodeError:
+            pass
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_fuzz_json(doc: Any) -> None:
+    payload = json.dumps(doc).encode()
+    try:
+        out = decode_readings("PT-101", payload)
+    except DecodeError:
+        pass
+    else:
+        assert out and all(math.isfinite(r.value) and r.ts > 0 for r in out)
+    try:
+        decode_tick(payload, "M1")
+    except DecodeError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(min_value=1.0, max_value=9.9e10),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=2**62)),
+)
+def test_valid_readings_round_trip(ts: float, value: float, seq: int | None) -> None:
+    obj: dict[str, Any] = {"ts": ts, "value": value, "unit": "bar"}
+    if seq is not None:
+        obj["seq"] = seq
+    [r] = decode_readings("PT-101", enc(obj))
+    assert (r.ts, r.value, r.seq) == (ts, value, seq)
