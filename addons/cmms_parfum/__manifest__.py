@@ -15,6 +15,7 @@
     "depends": [
         "maintenance",
         "maintenance_equipment_hierarchy",
+        "stock",
     ],
     "data": [
         "security/cmms_parfum_security.xml",
@@ -24,6 +25,7 @@
         "views/maintenance_equipment_views.xml",
         "views/maintenance_request_views.xml",
         "views/cmms_budget_views.xml",
+        "views/stock_quant_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
         "views/cmms_parfum_menus.xml",
@@ -32,6 +34,7 @@
         "demo/res_users_demo.xml",
         "demo/maintenance_equipment_demo.xml",
         "demo/maintenance_request_demo.xml",
+        "demo/stock_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

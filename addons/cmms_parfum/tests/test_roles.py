@@ -193,3 +193,39 @@ class TestPhotos(CmmsCommon):
             self._photo(image_b64(), user=self.operator, request=other)
         with self.assertRaises(AccessError, msg="not assigned to this technician"):
             self._photo(image_b64(), user=self.technician, request=request)
+
+
+class TestSpareParts(CmmsCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product = cls.env["product.product"].create(
+            {"name": "Seal kit", "is_storable": True, "default_code": "SP-T1"}
+        )
+        cls.stock = cls.env.ref("stock.stock_location_stock")
+        cls.env["stock.quant"]._update_available_quantity(cls.product, cls.stock, 10.0)
+        cls.quant = cls.env["stock.quant"].search([("product_id", "=", cls.product.id)])
+
+    def test_operators_do_not_see_stock_records(self):
+        Quant = self.env["stock.quant"]
+        self.assertFalse(
+            Quant.with_user(self.operator).search([("product_id", "=", self.product.id)])
+        )
+        with self.assertRaises(AccessError):
+            self.quant.with_user(self.operator).read(["quantity"])
+        for user in (self.technician, self.supervisor, self.manager):
+            self.assertEqual(
+                Quant.with_user(user).search([("product_id", "=", self.product.id)]), self.quant
+            )
+            self.assertEqual(self.quant.with_user(user).quantity, 10.0)
+
+    def test_only_supervisors_adjust_stock(self):
+        for user in (self.technician, self.manager):
+            quant = self.quant.with_user(user).with_context(inventory_mode=True)
+            with self.assertRaises(AccessError, msg=user.login):
+                quant.inventory_quantity = 4.0
+                quant.action_apply_inventory()
+        quant = self.quant.with_user(self.supervisor).with_context(inventory_mode=True)
+        quant.inventory_quantity = 4.0
+        quant.action_apply_inventory()
+        self.assertEqual(self.quant.quantity, 4.0)
