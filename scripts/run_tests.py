@@ -1,5 +1,6 @@
 """Every test of the project, in one run (called by ``scripts/test``).
 
+0. lint, from the one pre-commit configuration;
 1. pytest of ``connector/`` and ``simulator/`` (they start their own
    Mosquitto on free loopback ports);
 2. with Odoo 18 importable: install of the three addons on a fresh database
@@ -80,12 +81,7 @@ def judge_log(logfile: Path, expect_tests: bool) -> bool:
     if expect_tests and summary["tests"] == 0:
         print("  no test ran")
         return False
-    return (
-        not bad
-        and not summary["skipped"]
-        and summary["failed"] == 0
-        and summary["errors"] == 0
-    )
+    return not bad and not summary["skipped"] and summary["failed"] == 0 and summary["errors"] == 0
 
 
 def main() -> int:
@@ -93,11 +89,11 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("-k", dest="pytest_k", help="pytest -k expression")
     parser.add_argument(
-        "--only", choices=["python", "odoo", "e2e"], action="append",
+        "--only", choices=["lint", "python", "odoo", "e2e"], action="append",
         help="run only these parts (repeatable)",
     )  # fmt: skip
     args = parser.parse_args()
-    only = set(args.only or ["python", "odoo", "e2e"])
+    only = set(args.only or ["lint", "python", "odoo", "e2e"])
     extra = ["-k", args.pytest_k] if args.pytest_k else []
     total = time.monotonic()
 
@@ -108,6 +104,17 @@ def main() -> int:
             "end-to-end tests are SKIPPED, not passed. ***\033[0m\n",
             flush=True,
         )
+
+    @part("lint: pre-commit run --all-files (ruff, ruff format, pylint-odoo)")
+    def lint() -> bool:
+        if not (ROOT / ".git").exists():
+            print("not a git checkout: pre-commit cannot list the files")
+            return False
+        cmd = [sys.executable, "-m", "pre_commit", "run", "--all-files", "--show-diff-on-failure"]
+        return subprocess.run(cmd, cwd=ROOT).returncode == 0
+
+    if "lint" in only:
+        lint()
 
     @part("pytest connector/ simulator/")
     def python_tests() -> bool:

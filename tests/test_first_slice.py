@@ -113,9 +113,7 @@ def test_pt101_out_of_range_raises_one_alert_and_one_urgent_work_order(
         assert alert["alert_type"] == "instrument_fault"
         assert alert["severity"] == "critical"
         assert alert["state"] == "raised"
-        raised = [
-            json.loads(i["data"]) for i in outbox(store) if i["type"] == "alert_raised"
-        ]
+        raised = [json.loads(i["data"]) for i in outbox(store) if i["type"] == "alert_raised"]
         assert [(r["tag"], r["alert_type"]) for r in raised] == [("PT-101", "instrument_fault")]
         assert raised[0]["value"] > 16.0, "raised on a value outside the 0-16 bar signal range"
         assert alert["request_id"], "the policy opened a work order"
