@@ -243,6 +243,15 @@ class MaintenanceRequest(models.Model):
                 vals["stage_id"] = self.env.ref(STATE_STAGES[state]).id
         return super().create(vals_list)
 
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        for request, vals in zip(self, vals_list, strict=True):
+            # Odoo's recurring maintenance copies a done request into the next
+            # occurrence: that one comes from the preventive plan.
+            if request.recurring_maintenance and not (default or {}).get("source"):
+                vals["source"] = "plan"
+        return vals_list
+
     def write(self, vals):
         if "stage_id" in vals and not self.env.context.get("cmms_transition"):
             return self._write_stage_change(vals)

@@ -275,3 +275,38 @@ class TestLifecycle(CmmsCommon):
         self.assertEqual(kpis["work_orders_closed"], 1)
         self.assertEqual(kpis["mttr_hours"], 1.5)
         self.assertEqual(kpis["cost_per_work_order"], 19.0)
+
+    def test_origin_of_preventive_occurrences_is_the_plan(self):
+        request = self.Request.with_user(self.supervisor).create(
+            {
+                "name": "Monthly filler lubrication",
+                "equipment_id": self.machine.id,
+                "maintenance_type": "preventive",
+                "recurring_maintenance": True,
+                "repeat_interval": 1,
+                "repeat_unit": "month",
+                "repeat_type": "forever",
+                "schedule_date": fields.Datetime.now(),
+            }
+        )
+        self.assertEqual(request.source, "person")
+        request.with_user(self.supervisor).write({"user_id": self.technician.id})
+        request.with_user(self.supervisor).action_approve()
+        request.with_user(self.technician).action_start()
+        request.with_user(self.technician).write(
+            {"completion_note": "Greased", "actual_duration": 0.5, "no_parts_used": True}
+        )
+        request.with_user(self.technician).action_complete()
+        request.with_user(self.supervisor).action_close()
+        following = self.Request.search(
+            [("name", "=", "Monthly filler lubrication"), ("id", "!=", request.id)]
+        )
+        self.assertEqual(len(following), 1, "closing a recurring request plans the next one")
+        self.assertEqual(following.source, "plan")
+        self.assertEqual(following.cmms_state, "requested")
+
+    def test_assignment_notifies_the_technician(self):
+        request = self.approved()
+        message = request.message_ids.filtered(lambda m: "Assigned to" in (m.body or ""))
+        self.assertEqual(len(message), 1)
+        self.assertIn(self.technician.partner_id, message.partner_ids)
