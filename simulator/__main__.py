@@ -111,6 +111,12 @@ def _add_simulation_args(parser: argparse.ArgumentParser) -> None:
         help="instrument list (.toml/.json) replacing the scenario's",
     )
     parser.add_argument(
+        "--instruments-from-odoo",
+        action="store_true",
+        help="read the instruments from Odoo's sensor register "
+        "(CMMS_ODOO_URL, CMMS_ODOO_DB, CMMS_ODOO_LOGIN, CMMS_ODOO_API_KEY)",
+    )
+    parser.add_argument(
         "--tick-interval",
         type=_positive_float,
         default=60.0,
@@ -216,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _simulation(args: argparse.Namespace) -> Simulation:
     scenario = get_scenario(args.scenario)
     instruments = load_instruments(args.instruments) if args.instruments else None
+    if getattr(args, "instruments_from_odoo", False):
+        from .odoo_register import fetch_instruments
+
+        instruments = fetch_instruments()
     return Simulation(
         scenario,
         seed=args.seed,

@@ -1,5 +1,7 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -61,6 +63,13 @@ class CmmsAlert(models.Model):
     request_id = fields.Many2one(
         "maintenance.request", "Work order", index=True, ondelete="set null", copy=False
     )
+    suppressed_until = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="A work order on this equipment was completed shortly before: the alert is "
+        "kept up to date but opens no work order before this time.",
+    )
+    supervisors_notified = fields.Boolean(readonly=True, copy=False)
 
     @api.depends("equipment_id", "alert_type")
     def _compute_name(self):
@@ -180,6 +189,122 @@ class CmmsAlert(models.Model):
             policy = policies._for(alert.severity, alert.equipment_id.criticality)
             if policy and policy.create_request:
                 alert._create_request(policy.request_priority)
+
+    def _notify_supervisors(self):
+        """Tell the CMMS supervisors of the alert's company, once per alert."""
+        group = self.env.ref("cmms_parfum.cmms_parfum_group_supervisor")
+        types = dict(self._fields["alert_type"]._description_selection(self.env))
+        severities = dict(self._fields["severity"]._description_selection(self.env))
+        for alert in self.sudo().filtered(lambda a: not a.supervisors_notified):
+            users = group.users.filtered(
+                lambda u, alert=alert: not alert.company_id or alert.company_id in u.company_ids
+            )
+            if users:
+                body = self.env._(
+                    "New %(severity)s alert on %(equipment)s: %(type)s.",
+                    severity=severities[alert.severity].lower(),
+                    equipment=alert.equipment_id.display_name,
+                    type=types[alert.alert_type],
+                )
+                if alert.message:
+                    body = Markup("%s<br/>%s") % (body, alert.message)
+                # Queued for the mail cron: the connector's call does not wait on SMTP.
+                alert.with_context(mail_notify_force_send=False).message_post(
+                    body=body,
+                    partner_ids=users.partner_id.ids,
+                    subtype_xmlid="mail.mt_note",
+                )
+            alert.supervisors_notified = True
+
+    @api.model
+    def _open_for(self, equipment, alert_type):
+        """The open (not resolved) alert of that equipment and type, if any."""
+        return self.search(
+            [
+                ("equipment_id", "=", equipment.id),
+                ("alert_type", "=", alert_type),
+                ("state", "!=", "resolved"),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _report(
+        self,
+        equipment,
+        alert_type,
+        kind,
+        ts,
+        severity="warning",
+        value=None,
+        message="",
+        sensor=None,
+    ):
+        """Apply one report of a condition: the single path every alert goes through.
+
+        Parameters
+        ----------
+        equipment : maintenance.equipment record
+        alert_type : str
+            One of ``ALERT_TYPES``.
+        kind : str
+            ``alert_raised`` (the condition started), ``alert_active`` (it
+            goes on) or ``alert_cleared`` (it ended).
+        ts : datetime
+            When the condition was observed (naive UTC).
+
+        Returns
+        -------
+        cmms.alert record
+            The alert that was created or updated (may be empty on a clear
+            that finds nothing open).
+
+        Notes
+        -----
+        Raised and active reports update the open alert of that equipment
+        and type or open one. Within the suppression window that follows a
+        completed work order on the equipment
+        (``maintenance.equipment._alert_suppression_end``), the alert is
+        updated the same way but neither opens a work order nor notifies:
+        ``suppressed_until`` tells until when. The first report after the
+        window applies the policy and notifies as usual.
+        """
+        alert = self.sudo()._open_for(equipment, alert_type)
+        if kind == "alert_cleared":
+            # The alert keeps the value and time of the fault it reports.
+            if alert and alert.condition != "cleared":
+                alert.write({"condition": "cleared", "cleared_at": ts})
+            return alert
+        vals = {"last_seen": ts}
+        if value is not None:
+            vals["last_value"] = value
+        if message:
+            vals["message"] = message[:500]
+        if alert:
+            if kind == "alert_raised" or alert.condition == "cleared":
+                vals["occurrence_count"] = alert.occurrence_count + 1
+            vals["condition"] = "active"
+            alert.write(vals)
+            alert._escalate(severity)
+        else:
+            alert = self.sudo().create(
+                {
+                    **vals,
+                    "equipment_id": equipment.id,
+                    "sensor_id": sensor.id if sensor else False,
+                    "alert_type": alert_type,
+                    "severity": severity,
+                    "first_seen": ts,
+                }
+            )
+        suppressed_until = equipment._alert_suppression_end(ts)
+        if suppressed_until:
+            if not alert.suppressed_until or alert.suppressed_until < suppressed_until:
+                alert.suppressed_until = suppressed_until
+            return alert
+        alert._apply_policy()
+        alert._notify_supervisors()
+        return alert
 
     def _escalate(self, severity):
         """Raise the severity, never lower it."""

@@ -19,6 +19,8 @@ class CmmsIngestKey(models.Model):
     item_type = fields.Char(required=True)
     received_at = fields.Datetime(required=True, default=fields.Datetime.now)
     alert_id = fields.Many2one("cmms.alert", ondelete="set null", index="btree_not_null")
+    res_model = fields.Char("Record model")
+    res_id = fields.Many2oneReference("Record", model_field="res_model")
 
     _sql_constraints = [
         ("key_uniq", "unique(key)", "An ingestion key is applied once."),

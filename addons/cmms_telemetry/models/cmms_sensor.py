@@ -93,10 +93,22 @@ class CmmsSensor(models.Model):
         "CUSUM h (sigma)", default=5.0, tracking=True, help="0 disables drift detection."
     )
     alert_ids = fields.One2many("cmms.alert", "sensor_id")
+    model_version_ids = fields.One2many("cmms.model.version", "sensor_id")
+    active_model_version_id = fields.Many2one(
+        "cmms.model.version",
+        "Active model",
+        compute="_compute_active_model_version_id",
+        help="The anomaly model version the connector uses for this sensor.",
+    )
 
     _sql_constraints = [
         ("tag_uniq", "unique(tag)", "A sensor tag must be unique."),
     ]
+
+    @api.depends("model_version_ids.is_active")
+    def _compute_active_model_version_id(self):
+        for sensor in self:
+            sensor.active_model_version_id = sensor.model_version_ids.filtered("is_active")[:1]
 
     @api.constrains(
         "signal_low",
@@ -163,13 +175,22 @@ class CmmsSensor(models.Model):
         for name in OPTIONAL_LIMITS:
             if not self[f"use_{name}"]:
                 values[name] = None
+        model = self.active_model_version_id
+        values["model_version"] = model._connector_settings() if model else None
         return values
 
     @api.model
     def _config_version(self):
-        """A stamp that changes whenever any sensor setting changes."""
+        """A stamp that changes whenever anything the connector reads changes.
+
+        Sensor settings (last write, count, ids), then digests of the active
+        health thresholds and of the active model version of each sensor.
+        """
+        self.flush_model()
         self.env.cr.execute(
             "SELECT count(*), max(write_date), coalesce(sum(id), 0) FROM cmms_sensor"
         )
         count, last_write, id_sum = self.env.cr.fetchone()
-        return f"{last_write or ''}|{count}|{id_sum}"
+        thresholds = self.env["cmms.health.threshold"].sudo()._config_stamp()
+        models_ = self.env["cmms.model.version"].sudo()._config_stamp()
+        return f"{last_write or ''}|{count}|{id_sum}|{thresholds}|{models_}"

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The methods the telemetry connector calls (see docs/contracts.md)."""
 
+import json
 import logging
 import math
 from datetime import UTC, datetime
@@ -13,27 +14,51 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .cmms_alert import ALERT_TYPES
 from .cmms_alert_policy import SEVERITIES
+from .cmms_downtime_reason import normalize_code
+from .cmms_reading import RESOLUTIONS
+from .telemetry_tools import COMPONENT_CODE_RE
 
 _logger = logging.getLogger(__name__)
 
 MAX_BATCH = 5000
 MAX_KEY_LENGTH = 255
+MAX_JSON_CHARS = 16000
+MAX_METRICS = 100
+MAX_RECOMMENDATIONS = 20
+MAX_DOWNTIME_MIN = 7 * 24 * 60.0
 ALERT_ITEMS = ("alert_raised", "alert_active", "alert_cleared")
-ITEM_TYPES = (*ALERT_ITEMS, "heartbeat")
+DATA_ITEMS = (
+    "reading_agg",
+    "health_snapshot",
+    "oee_record",
+    "downtime_event",
+    "prediction",
+    "model_version",
+)
+ITEM_TYPES = (*ALERT_ITEMS, "heartbeat", *DATA_ITEMS)
+# A period of each resolution starts on a whole minute, hour or day.
+ALIGNMENT = {
+    "minute": {"second": 0, "microsecond": 0},
+    "hour": {"minute": 0, "second": 0, "microsecond": 0},
+    "day": {"hour": 0, "minute": 0, "second": 0, "microsecond": 0},
+}
 
 
 class ItemRejected(Exception):
     """An item that cannot be applied; its message is the reason."""
 
 
-def _parse_ts(value):
+def _parse_ts(value, name="ts"):
     """ISO 8601 or epoch seconds -> naive UTC datetime."""
     if isinstance(value, bool) or value is None:
-        raise ItemRejected("ts is missing")
+        raise ItemRejected(f"{name} is missing")
     if isinstance(value, int | float):
         if not math.isfinite(value):
-            raise ItemRejected("ts is not finite")
-        return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
+            raise ItemRejected(f"{name} is not finite")
+        try:
+            return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise ItemRejected(f"{name} {value!r} is out of range") from exc
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):
@@ -41,11 +66,95 @@ def _parse_ts(value):
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError as exc:
-            raise ItemRejected(f"ts {value!r} is not ISO 8601") from exc
+            raise ItemRejected(f"{name} {value!r} is not ISO 8601") from exc
         if parsed.tzinfo is not None:
             parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         return parsed
-    raise ItemRejected("ts must be an ISO 8601 string or epoch seconds")
+    raise ItemRejected(f"{name} must be an ISO 8601 string or epoch seconds")
+
+
+def _number(
+    data,
+    name,
+    *,
+    required=True,
+    default=None,
+    minimum=None,
+    maximum=None,
+    above=None,
+    integer=False,
+):
+    """``data[name]`` as a finite number within its bounds (``above`` is exclusive)."""
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ItemRejected(f"data.{name} is missing")
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ItemRejected(f"data.{name} must be a number")
+    if not math.isfinite(value):
+        raise ItemRejected(f"data.{name} must be finite")
+    if integer and isinstance(value, float) and not value.is_integer():
+        raise ItemRejected(f"data.{name} must be a whole number")
+    if minimum is not None and value < minimum:
+        raise ItemRejected(f"data.{name} must be at least {minimum}")
+    if above is not None and value <= above:
+        raise ItemRejected(f"data.{name} must be above {above}")
+    if maximum is not None and value > maximum:
+        raise ItemRejected(f"data.{name} must be at most {maximum}")
+    return int(value) if integer else float(value)
+
+
+def _text(data, name, *, required=True, max_length=255):
+    """``data[name]`` as a non-empty string of at most ``max_length`` characters."""
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise ItemRejected(f"data.{name} is missing")
+        return None
+    if not isinstance(value, str):
+        raise ItemRejected(f"data.{name} must be a string")
+    value = value.strip()
+    if not value:
+        raise ItemRejected(f"data.{name} is blank")
+    if len(value) > max_length:
+        raise ItemRejected(f"data.{name} is longer than {max_length} characters")
+    return value
+
+
+def _time(data, name, *, required=True, default=None):
+    """``data[name]`` as a naive UTC datetime."""
+    if data.get(name) is None:
+        if required:
+            raise ItemRejected(f"data.{name} is missing")
+        return default
+    return _parse_ts(data[name], f"data.{name}")
+
+
+def _object(data, name, *, required=False):
+    """``data[name]`` as a JSON object of bounded size."""
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ItemRejected(f"data.{name} is missing")
+        return None
+    if not isinstance(value, dict):
+        raise ItemRejected(f"data.{name} must be an object")
+    try:
+        size = len(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ItemRejected(f"data.{name} must hold plain, finite JSON values") from exc
+    if size > MAX_JSON_CHARS:
+        raise ItemRejected(f"data.{name} is larger than {MAX_JSON_CHARS} characters")
+    return value
+
+
+def _within(value, low, high, name):
+    """``value`` clamped into [low, high] when it is off by rounding only."""
+    tolerance = 1e-9 * max(1.0, abs(low), abs(high))
+    if not low - tolerance <= value <= high + tolerance:
+        raise ItemRejected(f"data.{name} lies outside [data.min, data.max]")
+    return min(max(value, low), high)
 
 
 class CmmsTelemetryApi(models.AbstractModel):
@@ -70,14 +179,15 @@ class CmmsTelemetryApi(models.AbstractModel):
         -------
         dict
             ``{"version": str, "sensors": [...], "health_thresholds": {...}}``
-            as documented in docs/contracts.md.
+            as documented in docs/contracts.md; each sensor carries its
+            active anomaly ``model_version`` (or None).
         """
         self._check_connector()
         sensors = self.env["cmms.sensor"].sudo().search([])
         return {
             "version": sensors._config_version(),
             "sensors": [sensor._connector_settings() for sensor in sensors],
-            "health_thresholds": {},
+            "health_thresholds": self.env["cmms.health.threshold"].sudo()._connector_thresholds(),
         }
 
     @api.model
@@ -92,8 +202,9 @@ class CmmsTelemetryApi(models.AbstractModel):
         Returns
         -------
         dict
-            ``{"results": [{"key", "status", "reason"?}, ...]}`` in the order
-            of ``items``; status is accepted, duplicate or rejected.
+            ``{"results": [{"key", "status", "reason"?, "computed"?}, ...]}``
+            in the order of ``items``; status is accepted, duplicate or
+            rejected.
         """
         self._check_connector()
         if not isinstance(items, list):
@@ -113,6 +224,7 @@ class CmmsTelemetryApi(models.AbstractModel):
         ]
         Key = self.env["cmms.ingest.key"].sudo()
         seen = set(Key.search([("key", "in", keys)]).mapped("key")) if keys else set()
+        cache = {}
         results = []
         for item in items:
             key = item.get("key") if isinstance(item, dict) else None
@@ -123,16 +235,22 @@ class CmmsTelemetryApi(models.AbstractModel):
                     result["status"] = "duplicate"
                 else:
                     with self.env.cr.savepoint():
-                        alert = self._apply_item(item)
+                        record, computed = self._apply_item(item, cache)
                         Key.create(
                             {
                                 "key": key,
                                 "item_type": item["type"],
-                                "alert_id": alert.id if alert else False,
+                                "alert_id": record.id
+                                if record and record._name == "cmms.alert"
+                                else False,
+                                "res_model": record._name if record else False,
+                                "res_id": record.id if record else False,
                             }
                         )
                     seen.add(key)
                     result["status"] = "accepted"
+                    if computed:
+                        result["computed"] = computed
             except ItemRejected as exc:
                 result.update(status="rejected", reason=str(exc))
             except psycopg2.IntegrityError:
@@ -162,12 +280,45 @@ class CmmsTelemetryApi(models.AbstractModel):
         item["_ts"] = _parse_ts(item.get("ts"))
 
     @api.model
-    def _apply_item(self, item):
-        if item["type"] in ALERT_ITEMS:
-            return self._apply_alert(item["type"], item["_ts"], item["data"])
-        if item["type"] == "heartbeat":
-            self._apply_heartbeat(item["_ts"], item["data"])
-        return None
+    def _apply_item(self, item, cache=None):
+        """Apply one valid item; return ``(record, computed values or None)``."""
+        cache = {} if cache is None else cache
+        kind, ts, data = item["type"], item["_ts"], item["data"]
+        if kind in ALERT_ITEMS:
+            return self._apply_alert(kind, ts, data), None
+        if kind == "heartbeat":
+            return self._apply_heartbeat(ts, data), None
+        return getattr(self, f"_apply_{kind}")(ts, data, cache)
+
+    # -- lookups -------------------------------------------------------------
+
+    @api.model
+    def _sensor(self, tag, cache, name="tag"):
+        if ("sensor", tag) not in cache:
+            Sensor = self.env["cmms.sensor"].sudo().with_context(active_test=False)
+            cache["sensor", tag] = Sensor.search([("tag", "=", tag)], limit=1)
+        sensor = cache["sensor", tag]
+        if not sensor:
+            raise ItemRejected(f"no sensor with data.{name} {tag!r}")
+        return sensor
+
+    @api.model
+    def _equipment(self, tag, cache, name="tag"):
+        """The equipment of that tag, or the equipment of the sensor of that tag."""
+        if ("equipment", tag) not in cache:
+            equipment = (
+                self.env["maintenance.equipment"].sudo().search([("cmms_tag", "=", tag)], limit=1)
+            )
+            if not equipment:
+                Sensor = self.env["cmms.sensor"].sudo().with_context(active_test=False)
+                equipment = Sensor.search([("tag", "=", tag)], limit=1).equipment_id
+            cache["equipment", tag] = equipment
+        equipment = cache["equipment", tag]
+        if not equipment:
+            raise ItemRejected(f"no equipment or sensor with data.{name} {tag!r}")
+        return equipment
+
+    # -- alerts and heartbeats -------------------------------------------------
 
     @api.model
     def _apply_alert(self, kind, ts, data):
@@ -201,52 +352,23 @@ class CmmsTelemetryApi(models.AbstractModel):
             )
         if not equipment:
             raise ItemRejected(f"no sensor or equipment with tag {tag!r}")
-
-        Alert = self.env["cmms.alert"].sudo()
-        alert = Alert.search(
-            [
-                ("equipment_id", "=", equipment.id),
-                ("alert_type", "=", alert_type),
-                ("state", "!=", "resolved"),
-            ],
-            limit=1,
+        return self.env["cmms.alert"]._report(
+            equipment,
+            alert_type,
+            kind,
+            ts,
+            severity=severity,
+            value=value,
+            message=message,
+            sensor=sensor,
         )
-        if kind == "alert_cleared":
-            # The alert keeps the value and time of the fault it reports.
-            if alert and alert.condition != "cleared":
-                alert.write({"condition": "cleared", "cleared_at": ts})
-            return alert
-        vals = {"last_seen": ts}
-        if value is not None:
-            vals["last_value"] = value
-        if message:
-            vals["message"] = message[:500]
-        if alert:
-            if kind == "alert_raised" or alert.condition == "cleared":
-                vals["occurrence_count"] = alert.occurrence_count + 1
-            vals["condition"] = "active"
-            alert.write(vals)
-            alert._escalate(severity)
-        else:
-            alert = Alert.create(
-                {
-                    **vals,
-                    "equipment_id": equipment.id,
-                    "sensor_id": sensor.id or False,
-                    "alert_type": alert_type,
-                    "severity": severity,
-                    "first_seen": ts,
-                }
-            )
-        alert._apply_policy()
-        return alert
 
     @api.model
     def _apply_heartbeat(self, ts, data):
         name = data.get("connector_id")
         if not isinstance(name, str) or not name:
             raise ItemRejected("data.connector_id is missing")
-        vals = {"last_heartbeat": ts, "mqtt_connected": bool(data.get("mqtt_connected"))}
+        vals = {"mqtt_connected": bool(data.get("mqtt_connected"))}
         for field, kind in (
             ("backlog", int),
             ("readings_per_s", float),
@@ -257,10 +379,213 @@ class CmmsTelemetryApi(models.AbstractModel):
                 if isinstance(number, bool) or not isinstance(number, int | float):
                     raise ItemRejected(f"data.{field} must be a number")
                 vals[field] = kind(number)
-        Connector = self.env["cmms.connector"].sudo()
-        connector = Connector.search([("name", "=", name)], limit=1)
-        if connector:
-            if not connector.last_heartbeat or connector.last_heartbeat <= ts:
-                connector.write(vals)
+        interval = _number(data, "heartbeat_interval_s", required=False, above=0)
+        if interval is not None:
+            vals["heartbeat_interval_s"] = interval
+        return self.env["cmms.connector"].sudo()._heartbeat(name, ts, vals)
+
+    # -- data items ------------------------------------------------------------
+
+    @api.model
+    def _apply_reading_agg(self, ts, data, cache):
+        sensor = self._sensor(_text(data, "tag"), cache)
+        resolution = data.get("resolution", "minute")
+        if resolution not in dict(RESOLUTIONS):
+            raise ItemRejected(f"unknown data.resolution {resolution!r}")
+        start = _time(data, "period_start")
+        if start != start.replace(**ALIGNMENT[resolution]):
+            raise ItemRejected(f"data.period_start must start a whole {resolution}")
+        low, high = _number(data, "min"), _number(data, "max")
+        if low > high:
+            raise ItemRejected("data.min is above data.max")
+        vals = {
+            "sensor_id": sensor.id,
+            "resolution": resolution,
+            "period_start": start,
+            "min_value": low,
+            "max_value": high,
+            "mean_value": _within(_number(data, "mean"), low, high, "mean"),
+            "last_value": _within(_number(data, "last"), low, high, "last"),
+            "last_at": start,
+            "sample_count": _number(data, "count", integer=True, minimum=1),
+        }
+        Reading = self.env["cmms.reading"].sudo()
+        reading = Reading.search(
+            [
+                ("sensor_id", "=", sensor.id),
+                ("resolution", "=", resolution),
+                ("period_start", "=", start),
+            ],
+            limit=1,
+        )
+        if reading:
+            # A period reported again under a new key: the newest report wins.
+            reading.write(vals)
         else:
-            Connector.create({"name": name, **vals})
+            reading = Reading.create(vals)
+        return reading, None
+
+    @api.model
+    def _apply_health_snapshot(self, ts, data, cache):
+        equipment = self._equipment(_text(data, "tag"), cache)
+        score = _number(data, "score", minimum=0, maximum=100)
+        metrics = _object(data, "metrics")
+        if metrics is not None:
+            if len(metrics) > MAX_METRICS:
+                raise ItemRejected(f"data.metrics holds more than {MAX_METRICS} metrics")
+            for metric, value in metrics.items():
+                if len(metric) > 64:
+                    raise ItemRejected("data.metrics: a metric name is longer than 64 characters")
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int | float)
+                    or not 0 <= value <= 100
+                ):
+                    raise ItemRejected(f"data.metrics.{metric} must be a score from 0 to 100")
+        recommendations = data.get("recommendations") or []
+        if not isinstance(recommendations, list) or not all(
+            isinstance(line, str) and 0 < len(line.strip()) <= 500 for line in recommendations
+        ):
+            raise ItemRejected(
+                "data.recommendations must be a list of non-empty strings of at most 500 "
+                "characters"
+            )
+        if len(recommendations) > MAX_RECOMMENDATIONS:
+            raise ItemRejected(f"data.recommendations holds more than {MAX_RECOMMENDATIONS} lines")
+        snapshot = (
+            self.env["cmms.health.snapshot"]
+            .sudo()
+            .create(
+                {
+                    "equipment_id": equipment.id,
+                    "measured_at": ts,
+                    "score": score,
+                    "metric_scores": metrics,
+                    "recommendations": "\n".join(line.strip() for line in recommendations) or False,
+                }
+            )
+        )
+        return snapshot, {"band": snapshot.band}
+
+    @api.model
+    def _apply_oee_record(self, ts, data, cache):
+        machine = self._equipment(_text(data, "machine"), cache, "machine")
+        start, end = _time(data, "period_start"), _time(data, "period_end")
+        if end <= start:
+            raise ItemRejected("data.period_end must be after data.period_start")
+        produced = _number(data, "produced", integer=True, minimum=0)
+        good = _number(data, "good", integer=True, minimum=0)
+        if good > produced:
+            raise ItemRejected("data.good exceeds data.produced")
+        rejected = _number(
+            data, "rejected", integer=True, minimum=0, required=False, default=produced - good
+        )
+        if good + rejected > produced:
+            raise ItemRejected("data.good + data.rejected exceed data.produced")
+        vals = {
+            "equipment_id": machine.id,
+            "shift": _text(data, "shift", required=False, max_length=16) or False,
+            "period_start": start,
+            "period_end": end,
+            "run_min": _number(data, "run_min", minimum=0),
+            "downtime_min": _number(data, "downtime_min", minimum=0),
+            "produced": produced,
+            "good": good,
+            "rejected": rejected,
+            "design_speed": _number(data, "design_speed", above=0),
+            "actual_speed": _number(data, "actual_speed", minimum=0),
+            "source": "connector",
+        }
+        planned = _number(data, "planned_min", required=False, minimum=0)
+        if planned is not None:
+            vals["planned_min"] = planned
+        if vals["run_min"] > (planned or (end - start).total_seconds() / 60.0) + 1e-6:
+            raise ItemRejected("data.run_min exceeds the planned time")
+        Oee = self.env["cmms.oee.record"].sudo()
+        record = Oee.search(
+            [
+                ("equipment_id", "=", machine.id),
+                ("period_start", "=", start),
+                ("period_end", "=", end),
+            ],
+            limit=1,
+        )
+        if record:
+            # A period reported again under a new key: the newest report wins.
+            record.write(vals)
+        else:
+            record = Oee.create(vals)
+        return record, record._connector_reply()
+
+    @api.model
+    def _apply_downtime_event(self, ts, data, cache):
+        machine = self._equipment(_text(data, "machine"), cache, "machine")
+        reason = normalize_code(_text(data, "reason"))
+        vals = {
+            "equipment_id": machine.id,
+            "reason_id": self.env["cmms.downtime.reason"].sudo()._for_code(reason).id,
+            "start": _time(data, "start", required=False, default=ts),
+            "duration_min": _number(data, "duration_min", above=0, maximum=MAX_DOWNTIME_MIN),
+            "source": "connector",
+        }
+        component = _text(data, "component", required=False, max_length=64)
+        if component and COMPONENT_CODE_RE.match(component):
+            vals["component_code"] = component
+        elif component:
+            equipment = self._equipment(component, cache, "component")
+            vals["component_id"] = equipment.id
+            vals["component_code"] = equipment.cmms_component_code or False
+        event = self.env["cmms.downtime.event"].sudo().create(vals)
+        return event, None
+
+    @api.model
+    def _apply_prediction(self, ts, data, cache):
+        equipment = self._equipment(_text(data, "tag"), cache)
+        prediction = (
+            self.env["cmms.prediction"]
+            .sudo()
+            .create(
+                {
+                    "equipment_id": equipment.id,
+                    "predicted_at": ts,
+                    "predicted_hours": _number(data, "predicted_hours", minimum=0, maximum=1e5),
+                    "model_version": _text(data, "model_version", max_length=64),
+                    "inputs": _object(data, "inputs", required=True),
+                    "recommendation": _text(data, "recommendation", required=False, max_length=2000)
+                    or False,
+                }
+            )
+        )
+        return prediction, None
+
+    @api.model
+    def _apply_model_version(self, ts, data, cache):
+        sensor = self._sensor(_text(data, "tag"), cache)
+        version = _text(data, "version", max_length=64)
+        active = data.get("active")
+        if active is not None and not isinstance(active, bool):
+            raise ItemRejected("data.active must be true or false")
+        vals = {
+            "sensor_id": sensor.id,
+            "version": version,
+            "trained_at": _time(data, "trained_at"),
+            "trained_by": _text(data, "trained_by", required=False, max_length=128) or False,
+            "windows_used": _number(
+                data, "windows_used", integer=True, minimum=0, required=False, default=0
+            ),
+            "contamination": _number(
+                data, "contamination", required=False, default=0.0, above=0, maximum=0.5
+            ),
+            "feature_set_version": _text(data, "feature_set_version", required=False, max_length=64)
+            or False,
+            "metrics": _object(data, "metrics"),
+        }
+        Model = self.env["cmms.model.version"].sudo()
+        model = Model.search([("sensor_id", "=", sensor.id), ("version", "=", version)], limit=1)
+        if model:
+            model.write(vals)
+        else:
+            model = Model.create(vals)
+        if active is not None:
+            model.is_active = active
+        return model, None

@@ -1,6 +1,18 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .telemetry_tools import (
+    COMPONENT_CODE_RE,
+    HEALTH_BANDS,
+    HEALTH_INDEX_BANDS,
+    get_param,
+    health_index_band,
+    rpn_score,
+)
 
 
 class MaintenanceEquipment(models.Model):
@@ -9,6 +21,45 @@ class MaintenanceEquipment(models.Model):
     sensor_ids = fields.One2many("cmms.sensor", "equipment_id")
     alert_ids = fields.One2many("cmms.alert", "equipment_id")
     open_alert_count = fields.Integer(compute="_compute_open_alert_count")
+    cmms_component_code = fields.Char(
+        "Component code",
+        index="btree_not_null",
+        tracking=True,
+        help="Code of this component in the machine's telemetry (PRE_FEEDER, FEEDER, "
+        "PRINTING, SLOTTER, DOWN_STACKER): links health thresholds, downtime reasons and "
+        "downtime events to it.",
+    )
+    # Current component health, carried from the newest health snapshot.
+    health_score = fields.Float(digits=(5, 1), readonly=True)
+    health_band = fields.Selection(HEALTH_BANDS, readonly=True)
+    health_updated_at = fields.Datetime("Health measured at", readonly=True)
+    health_snapshot_ids = fields.One2many("cmms.health.snapshot", "equipment_id")
+    # FMEA and the health index.
+    fmea_ids = fields.One2many("cmms.fmea", "equipment_id", "Failure modes")
+    rpn_max = fields.Integer(
+        "Highest RPN",
+        compute="_compute_rpn_max",
+        store=True,
+        help="Risk priority number of the worst active failure mode.",
+    )
+    rpn_score = fields.Float(
+        "RPN score", digits=(5, 1), compute="_compute_health_index", help="100 - RPN / 10."
+    )
+    oee_score = fields.Float(
+        "OEE score",
+        digits=(5, 1),
+        compute="_compute_health_index",
+        help="Mean OEE (%) of the recent OEE records of this equipment, or of its parent "
+        "machine when it has none.",
+    )
+    health_index = fields.Float(
+        digits=(5, 1),
+        compute="_compute_health_index",
+        help="RPN score x RPN weight + OEE score x (1 - RPN weight); from 70 good, from 50 "
+        "warning, below critical.",
+    )
+    health_index_band = fields.Selection(HEALTH_INDEX_BANDS, compute="_compute_health_index")
+    oee_record_ids = fields.One2many("cmms.oee.record", "equipment_id")
 
     @api.depends("alert_ids.state")
     def _compute_open_alert_count(self):
@@ -21,9 +72,107 @@ class MaintenanceEquipment(models.Model):
         for equipment in self:
             equipment.open_alert_count = counts.get(equipment.id, 0)
 
+    @api.depends("fmea_ids.rpn", "fmea_ids.active")
+    def _compute_rpn_max(self):
+        for equipment in self:
+            equipment.rpn_max = max(equipment.fmea_ids.mapped("rpn") or [0])
+
+    @api.depends("rpn_max", "parent_id")
+    def _compute_health_index(self):
+        rpn_weight = min(1.0, max(0.0, get_param(self.env, "health_rpn_weight")))
+        since = fields.Datetime.now() - timedelta(days=get_param(self.env, "health_oee_days"))
+        ids = set(self.ids) | set(self.parent_id.ids)
+        groups = (
+            self.env["cmms.oee.record"]
+            .sudo()
+            ._read_group(
+                [("equipment_id", "in", list(ids)), ("period_start", ">=", since)],
+                ["equipment_id"],
+                ["oee:avg"],
+            )
+        )
+        oee = {equipment.id: value for equipment, value in groups}
+        for equipment in self:
+            score_rpn = rpn_score(equipment.rpn_max) if equipment.rpn_max else None
+            score_oee = oee.get(equipment.id)
+            if score_oee is None and equipment.parent_id:
+                score_oee = oee.get(equipment.parent_id.id)
+            if score_oee is not None:
+                score_oee = min(100.0, score_oee)
+            equipment.rpn_score = score_rpn or 0.0
+            equipment.oee_score = score_oee or 0.0
+            if score_rpn is None and score_oee is None:
+                equipment.health_index = 0.0
+                equipment.health_index_band = False
+                continue
+            if score_rpn is None:
+                index = score_oee
+            elif score_oee is None:
+                index = score_rpn
+            else:
+                index = score_rpn * rpn_weight + score_oee * (1.0 - rpn_weight)
+            equipment.health_index = index
+            equipment.health_index_band = health_index_band(index)
+
+    @api.constrains("cmms_component_code")
+    def _check_cmms_component_code(self):
+        for equipment in self.filtered("cmms_component_code"):
+            if not COMPONENT_CODE_RE.match(equipment.cmms_component_code):
+                raise ValidationError(
+                    self.env._(
+                        "The component code %(code)s must be upper case letters, digits and "
+                        "underscores (PRINTING, DOWN_STACKER).",
+                        code=equipment.cmms_component_code,
+                    )
+                )
+
     def action_view_open_alerts(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("cmms_telemetry.cmms_alert_action")
         action["domain"] = [("equipment_id", "=", self.id)]
         action["context"] = {"search_default_open": 1}
         return action
+
+    def action_view_health_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cmms_telemetry.cmms_health_snapshot_action"
+        )
+        action["domain"] = [("equipment_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def _find_component(self, code):
+        """The child of this machine that carries component ``code``, if any."""
+        self.ensure_one()
+        if not code:
+            return self.browse()
+        return self.search(
+            [("parent_id", "=", self.id), ("cmms_component_code", "=", code)], limit=1
+        )
+
+    def _alert_suppression_end(self, ts):
+        """End of the suppression window that covers ``ts``, or False.
+
+        The window opens when a work order on this equipment is completed and
+        lasts ``cmms_telemetry.alert_suppression_minutes`` minutes (60; 0
+        turns suppression off).
+        """
+        self.ensure_one()
+        minutes = get_param(self.env, "alert_suppression_minutes")
+        if minutes <= 0 or not ts:
+            return False
+        request = (
+            self.env["maintenance.request"]
+            .sudo()
+            .search(
+                [
+                    ("equipment_id", "=", self.id),
+                    ("cmms_done_at", "<=", ts),
+                    ("cmms_done_at", ">", ts - timedelta(minutes=minutes)),
+                ],
+                order="cmms_done_at desc",
+                limit=1,
+            )
+        )
+        return request.cmms_done_at + timedelta(minutes=minutes) if request else False

@@ -1,1 +1,11 @@
-from . import test_alert, test_ingest
+from . import (
+    test_alert,
+    test_alert_additions,
+    test_health_threshold,
+    test_ingest,
+    test_ingest_items,
+    test_oee_fmea,
+    test_retention,
+    test_security,
+    test_views,
+)

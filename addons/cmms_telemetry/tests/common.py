@@ -7,6 +7,11 @@ from odoo.addons.base.tests.common import BaseCommon
 
 class TelemetryCommon(BaseCommon):
     @classmethod
+    def default_env_context(cls):
+        # Notifications are queued, never sent, while testing.
+        return {**super().default_env_context(), "mail_notify_force_send": False}
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.connector = new_test_user(
@@ -23,6 +28,9 @@ class TelemetryCommon(BaseCommon):
         )
         cls.supervisor = new_test_user(
             cls.env, "t_supervisor", groups="cmms_parfum.cmms_parfum_group_supervisor"
+        )
+        cls.manager = new_test_user(
+            cls.env, "t_manager", groups="cmms_parfum.cmms_parfum_group_manager"
         )
         cls.equipment = cls.env["maintenance.equipment"].create(
             {
@@ -67,6 +75,38 @@ class TelemetryCommon(BaseCommon):
                 "signal_high": 100.0,
             }
         )
+        Equipment = cls.env["maintenance.equipment"]
+        cls.machine = Equipment.create(
+            {
+                "name": "Test FLEXO",
+                "cmms_tag": "FLX-T1",
+                "cmms_kind": "machine",
+                "criticality": "high",
+                "technician_user_id": cls.technician.id,
+            }
+        )
+        cls.feeder = Equipment.create(
+            {
+                "name": "Test FLEXO feeder",
+                "cmms_tag": "FLX-T1-FD",
+                "cmms_kind": "component",
+                "cmms_component_code": "FEEDER",
+                "criticality": "critical",
+                "parent_id": cls.machine.id,
+                "technician_user_id": cls.technician.id,
+            }
+        )
+        cls.printing = Equipment.create(
+            {
+                "name": "Test FLEXO printing",
+                "cmms_tag": "FLX-T1-PR",
+                "cmms_kind": "component",
+                "cmms_component_code": "PRINTING",
+                "criticality": "medium",
+                "parent_id": cls.machine.id,
+                "technician_user_id": cls.technician.id,
+            }
+        )
         cls.api = cls.env["cmms.telemetry.api"].with_user(cls.connector)
 
     @staticmethod
@@ -85,5 +125,12 @@ class TelemetryCommon(BaseCommon):
             },
         }
 
+    @staticmethod
+    def item(key, kind, data, ts="2026-11-22T08:00:00Z"):
+        return {"key": key, "type": kind, "ts": ts, "data": data}
+
     def statuses(self, reply):
         return [r["status"] for r in reply["results"]]
+
+    def reasons(self, reply):
+        return [r.get("reason", "") for r in reply["results"]]

@@ -1,0 +1,198 @@
+# Copyright 2026 CMMS Parfum contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .telemetry_tools import OEE_STATUSES, get_param
+
+SOURCES = [("manual", "Manual entry"), ("connector", "Telemetry connector")]
+OEE_INPUTS = (
+    "planned_min",
+    "run_min",
+    "downtime_min",
+    "produced",
+    "good",
+    "rejected",
+    "design_speed",
+    "actual_speed",
+)
+OEE_RESULTS = ("availability", "performance", "quality", "oee", "status")
+
+
+class CmmsOeeRecord(models.Model):
+    """Overall equipment effectiveness of one machine over one shift or period.
+
+    The inputs come from the connector or from a supervisor's form; the
+    formula lives here and only here (percentages):
+
+    * availability = run / (run + downtime), or run / planned time when the
+      setting ``cmms_telemetry.oee_availability_basis`` is ``planned``;
+    * performance = actual speed / design speed;
+    * quality = good / produced;
+    * OEE = A x P x Q; status FAULT below 60 %, WARNING up to 75 %,
+      NORMAL above (``cmms_telemetry.oee_fault_below`` and
+      ``cmms_telemetry.oee_warning_below``).
+    """
+
+    _name = "cmms.oee.record"
+    _description = "OEE record"
+    _inherit = ["mail.thread"]
+    _order = "period_start desc, id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    equipment_id = fields.Many2one(
+        "maintenance.equipment",
+        "Machine",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        tracking=True,
+    )
+    company_id = fields.Many2one(related="equipment_id.company_id", store=True)
+    shift = fields.Char(size=16, help="Shift label, e.g. A, B or C.")
+    period_start = fields.Datetime(required=True, index=True, tracking=True)
+    period_end = fields.Datetime(required=True, tracking=True)
+    source = fields.Selection(SOURCES, default="manual", required=True, readonly=True)
+    planned_min = fields.Float(
+        "Planned time (min)",
+        compute="_compute_planned_min",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Defaults to the length of the period.",
+    )
+    run_min = fields.Float("Run time (min)", tracking=True)
+    downtime_min = fields.Float("Downtime (min)", tracking=True)
+    produced = fields.Integer("Produced units", tracking=True)
+    good = fields.Integer("Good units", tracking=True)
+    rejected = fields.Integer("Rejected units", tracking=True)
+    design_speed = fields.Float("Design speed (units/min)", tracking=True)
+    actual_speed = fields.Float("Actual speed (units/min)", tracking=True)
+    availability = fields.Float(
+        "Availability (%)", digits=(5, 2), compute="_compute_oee", store=True, aggregator="avg"
+    )
+    performance = fields.Float(
+        "Performance (%)", digits=(5, 2), compute="_compute_oee", store=True, aggregator="avg"
+    )
+    quality = fields.Float(
+        "Quality (%)", digits=(5, 2), compute="_compute_oee", store=True, aggregator="avg"
+    )
+    oee = fields.Float(
+        "OEE (%)", digits=(5, 2), compute="_compute_oee", store=True, aggregator="avg"
+    )
+    status = fields.Selection(OEE_STATUSES, compute="_compute_oee", store=True, index=True)
+    note = fields.Text()
+
+    _sql_constraints = [
+        (
+            "machine_period_uniq",
+            "unique(equipment_id, period_start, period_end)",
+            "There is already an OEE record for this machine and period.",
+        ),
+    ]
+
+    @api.depends("equipment_id.cmms_tag", "equipment_id.name", "period_start", "shift")
+    def _compute_name(self):
+        for record in self:
+            tag = record.equipment_id.cmms_tag or record.equipment_id.name or ""
+            start = record.period_start and fields.Datetime.to_string(record.period_start)[:16]
+            shift = f" ({record.shift})" if record.shift else ""
+            record.name = f"{tag} {start or ''}{shift}".strip()
+
+    @api.depends("period_start", "period_end")
+    def _compute_planned_min(self):
+        for record in self:
+            start, end = record.period_start, record.period_end
+            if start and end and end > start:
+                record.planned_min = (end - start).total_seconds() / 60
+            else:
+                record.planned_min = 0.0
+
+    @api.depends(*OEE_INPUTS)
+    def _compute_oee(self):
+        basis = get_param(self.env, "oee_availability_basis")
+        fault_below = get_param(self.env, "oee_fault_below")
+        warning_below = get_param(self.env, "oee_warning_below")
+        for record in self:
+            values = self._oee_values(
+                {name: record[name] for name in OEE_INPUTS}, basis, fault_below, warning_below
+            )
+            for name in OEE_RESULTS:
+                record[name] = values[name]
+
+    @api.model
+    def _oee_values(self, inputs, basis, fault_below, warning_below):
+        """Availability, performance, quality (%), OEE (%) and status of the inputs."""
+        run, downtime, planned = inputs["run_min"], inputs["downtime_min"], inputs["planned_min"]
+        if basis == "planned" and planned > 0:
+            availability = run / planned
+        elif run + downtime > 0:
+            availability = run / (run + downtime)
+        else:
+            availability = 0.0
+        design = inputs["design_speed"]
+        performance = inputs["actual_speed"] / design if design > 0 else 0.0
+        produced = inputs["produced"]
+        quality = inputs["good"] / produced if produced > 0 else 0.0
+        oee = availability * performance * quality * 100.0
+        if oee < fault_below:
+            status = "fault"
+        elif oee <= warning_below:
+            status = "warning"
+        else:
+            status = "normal"
+        return {
+            "availability": availability * 100.0,
+            "performance": performance * 100.0,
+            "quality": quality * 100.0,
+            "oee": oee,
+            "status": status,
+        }
+
+    @api.constrains("period_start", "period_end", *OEE_INPUTS)
+    def _check_inputs(self):
+        for record in self:
+            if record.period_end <= record.period_start:
+                raise ValidationError(
+                    self.env._("%(name)s: the period must end after it starts.", name=record.name)
+                )
+            if min(record[name] for name in OEE_INPUTS) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "%(name)s: times, counts and speeds cannot be negative.", name=record.name
+                    )
+                )
+            if record.good + record.rejected > record.produced:
+                raise ValidationError(
+                    self.env._(
+                        "%(name)s: good and rejected units (%(good)s + %(rejected)s) exceed the "
+                        "produced units (%(produced)s).",
+                        name=record.name,
+                        good=record.good,
+                        rejected=record.rejected,
+                        produced=record.produced,
+                    )
+                )
+            if record.planned_min > 0 and record.run_min > record.planned_min:
+                raise ValidationError(
+                    self.env._("%(name)s: the run time exceeds the planned time.", name=record.name)
+                )
+
+    @api.model
+    def _recompute_all(self):
+        """Recompute every record after the OEE settings changed."""
+        records = self.sudo().with_context(active_test=False).search([])
+        for name in OEE_RESULTS:
+            self.env.add_to_compute(self._fields[name], records)
+        records.flush_recordset()
+
+    def _connector_reply(self):
+        """The computed values the ingestion reply carries back."""
+        self.ensure_one()
+        return {
+            "availability": round(self.availability, 4),
+            "performance": round(self.performance, 4),
+            "quality": round(self.quality, 4),
+            "oee": round(self.oee, 4),
+            "status": self.status.upper(),
+        }
