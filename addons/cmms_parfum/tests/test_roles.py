@@ -104,6 +104,10 @@ class TestUserRegistration(CmmsCommon):
             action = self._register(registrar, login=login, password="s3cret-pass")
             user = self.env["res.users"].browse(action["res_id"])
             self.assertEqual(user.cmms_role, "technician")
+            self.assertEqual(
+                user.action_id.id,
+                self.env.ref("cmms_parfum.maintenance_request_action_my_tasks").id,
+            )
             self.assertTrue(user.has_group("base.group_user"))
             self.assertFalse(user.has_group("base.group_system"))
             self.assertFalse(user.has_group("base.group_erp_manager"))

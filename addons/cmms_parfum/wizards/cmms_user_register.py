@@ -10,6 +10,13 @@ path through it leads to administration rights.
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+# Where each role lands after logging in.
+ROLE_HOMES = {
+    "operator": "cmms_parfum.maintenance_request_action_my_requests",
+    "technician": "cmms_parfum.maintenance_request_action_my_tasks",
+    "supervisor": "cmms_parfum.maintenance_request_action_verification",
+    "manager": "cmms_parfum.maintenance_request_action_kpi",
+}
 ROLE_GROUPS = {
     "operator": "cmms_parfum.cmms_parfum_group_operator",
     "technician": "cmms_parfum.cmms_parfum_group_technician",
@@ -60,6 +67,7 @@ class CmmsUserRegister(models.TransientModel):
             "login": login,
             "email": self.email or False,
             "groups_id": [fields.Command.set([self.env.ref(ROLE_GROUPS[self.role]).id])],
+            "action_id": self.env.ref(ROLE_HOMES[self.role]).id,
         }
         if self.password:
             vals["password"] = self.password
