@@ -1,4 +1,7 @@
-"""Command line: ``python -m connector {run,status,requeue-rejected}``.
+"""Command line: ``python -m connector COMMAND``.
+
+Commands: ``run``, ``status``, ``requeue-rejected``; ``train``, ``models``,
+``replay``, ``train-duration``, ``predict``.
 
 ``run``
     Start the daemon (see :mod:`connector.service`); exits 0 on SIGTERM or
@@ -12,8 +15,12 @@
     Put items Odoo rejected back into the outbox queue (after the cause was
     fixed in Odoo).
 
-Every command takes ``--config FILE`` (TOML); ``CMMS_*`` environment
+The daemon commands take ``--config FILE`` (TOML); ``CMMS_*`` environment
 variables override it (see :mod:`connector.config`).
+
+The model commands (``train``, ``models``, ``replay``, ``train-duration``,
+``predict``) are described in :mod:`connector.ml.cli`; they need
+scikit-learn, numpy and joblib, which only they import.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from pathlib import Path
 
 from .config import ConfigError, Settings
 from .store import StorageError, Store
+
+ML_COMMANDS = ("train", "models", "replay", "train-duration", "predict")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,12 +54,19 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--json", action="store_true", help="print JSON instead of a table")
         if name == "run":
             cmd.add_argument("--log-level", help="override log_level")
+    from .ml import cli as ml_cli
+
+    ml_cli.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; return the exit code."""
     args = _parser().parse_args(argv)
+    if args.command in ML_COMMANDS:
+        from .ml import cli as ml_cli
+
+        return ml_cli.run(args)
     try:
         settings = Settings.load(args.config)
     except ConfigError as exc:
