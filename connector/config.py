@@ -64,8 +64,24 @@ optional field to ``None``):
                                    this many seconds of readings (60)
 ``CMMS_CUSUM_BASELINE_N``          window means that form the CUSUM baseline
                                    (30)
+``CMMS_FLEXO_SNAPSHOT_INTERVAL_S`` a component's health snapshot is sent on
+                                   every band change and at least this often
+                                   (900)
+``CMMS_FLEXO_MACHINE_TAGS``        FLEXO machine id -> Odoo equipment tag,
+                                   ``FLEXO_104=FLX-104,...`` (default: the id)
+``CMMS_FLEXO_COMPONENT_TAGS``      ``FLEXO_104:PRINTING=FLX-104-PR,...``
+                                   (default: machine tag + ``-PF/-FD/-PR/-SL/-DS``)
+``CMMS_HISTORY_COMPACT_S``         how often the local history is compacted
+                                   and closed minutes are pushed (60; 0 = off)
+``CMMS_HISTORY_CLOSE_DELAY_S``     a minute is closed this long after its end (5)
+``CMMS_HISTORY_RAW_DAYS``          raw readings kept (7)
+``CMMS_HISTORY_MINUTE_DAYS``       1-minute aggregates kept (90)
+``CMMS_HISTORY_HOUR_DAYS``         hourly aggregates kept (730); daily: forever
+``CMMS_HISTORY_PUSH_MINUTES``      push closed minutes as ``reading_agg`` (true)
+``CMMS_OUTBOX_KEEP_SENT_DAYS``     delivered outbox items kept (7)
 ``CMMS_HEALTH_HOST``               health endpoint address ("127.0.0.1")
-``CMMS_HEALTH_PORT``               health endpoint port (0 = disabled)
+``CMMS_HEALTH_PORT``               health endpoint port (0 = disabled;
+                                   serves ``/health`` and ``/metrics``)
 ``CMMS_SHUTDOWN_FLUSH_S``          time given to push the outbox at exit (10)
 ``CMMS_LOG_LEVEL``                 logging level ("INFO")
 =================================  ============================================
@@ -99,6 +115,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .flexo import parse_tag_map
 
 ENV_PREFIX = "CMMS_"
 #: Short environment names accepted besides ``CMMS_<FIELD>``.
@@ -160,6 +178,16 @@ class Settings:
     alert_clear_delay_s: float = 5.0
     cusum_window_s: float = 60.0
     cusum_baseline_n: int = 30
+    flexo_snapshot_interval_s: float = 900.0
+    flexo_machine_tags: str = ""
+    flexo_component_tags: str = ""
+    history_compact_s: float = 60.0
+    history_close_delay_s: float = 5.0
+    history_raw_days: float = 7.0
+    history_minute_days: float = 90.0
+    history_hour_days: float = 730.0
+    history_push_minutes: bool = True
+    outbox_keep_sent_days: float = 7.0
     health_host: str = "127.0.0.1"
     health_port: int = 0
     shutdown_flush_s: float = 10.0
@@ -197,9 +225,21 @@ class Settings:
             "shutdown_flush_s",
             "odoo_timeout_s",
             "cusum_window_s",
+            "flexo_snapshot_interval_s",
+            "history_compact_s",
+            "history_close_delay_s",
+            "history_raw_days",
+            "history_minute_days",
+            "history_hour_days",
+            "outbox_keep_sent_days",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
+        for name in ("flexo_machine_tags", "flexo_component_tags"):
+            try:
+                parse_tag_map(getattr(self, name))
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from exc
         if not 0 <= self.health_port <= 65535:
             raise ConfigError("health_port must be within 0..65535")
         for name in ("mqtt_topic_prefix", "connector_id"):

@@ -223,6 +223,15 @@ class LimitRule(Detector):
         if not hasattr(self, "level_"):
             self.level_ = 0
             self.since_: dict[int, float | None] = {1: None, 2: None}
+            highs = [x for x in (self.high_warning, self.high_critical) if x is not None]
+            lows = [x for x in (self.low_warning, self.low_critical) if x is not None]
+            self.inside_ = (max(lows, default=-math.inf), min(highs, default=math.inf))
+        low, high = self.inside_
+        if not self.level_ and low <= value <= high:
+            # Fast path: inside every limit and no level held: nothing pending.
+            self.since_[1] = self.since_[2] = None
+            self.active_ = False
+            return OK
         entry = self._level(value, 0.0)
         hold = self._level(value, max(self.deadband, 0.0))
         for level in (1, 2):
@@ -639,11 +648,10 @@ class TagDetectors:
             return {}
         self.last_ts_ = ts
         signal = self.signal_range.update(ts, value)
-        out = {
-            INSTRUMENT_FAULT: combine(
-                [signal, self.roc.update(ts, value), self.stuck.update(ts, value)]
-            )
-        }
+        roc = self.roc.update(ts, value)
+        stuck = self.stuck.update(ts, value)
+        fault = combine([signal, roc, stuck]) if signal.active or roc.active or stuck.active else OK
+        out = {INSTRUMENT_FAULT: fault}
         if not signal.active:
             out[RULE_VIOLATION] = self.limits.update(ts, value)
             out[DRIFT] = self.cusum.update(ts, value)

@@ -3,9 +3,40 @@
 Shapes follow ``docs/contracts.md``::
 
     {"key": "<idempotency key, <= 255 chars>",
-     "type": "alert_raised" | "alert_active" | "alert_cleared" | "heartbeat",
+     "type": "alert_raised" | "alert_active" | "alert_cleared" | "heartbeat"
+             | "reading_agg" | "health_snapshot" | "oee_record" | "downtime_event"
+             | "prediction",
      "ts": "2026-11-22T08:00:00Z",
      "data": {...}}
+
+``data`` by type, and the key (every key is deterministic, so a replay
+after a crash produces the same items):
+
+``alert_*`` (:mod:`connector.alerts`)
+    ``{"tag", "alert_type", "severity", "value", "message"}``;
+    ``<tag>:<alert_type>:<raised ts>:raised|active:<n>|cleared``.
+``heartbeat``
+    ``{"connector_id", "mqtt_connected", "backlog", "readings_per_s",
+    "dead_letters"}``; ``heartbeat:<connector_id>:<ts>``.
+``reading_agg`` (:mod:`connector.history`)
+    ``{"tag", "resolution": "minute", "period_start", "min", "max", "mean",
+    "last", "count"}``; ``agg:<tag>:<period_start>`` (``:r<n>`` for the
+    n-th revision of a minute that received late readings).
+``health_snapshot`` (:mod:`connector.flexo`, one per component)
+    ``{"tag": <component equipment tag>, "score": 0-100,
+    "metrics": {<metric>: 0-100} | null, "recommendations": [str]}``;
+    ``health:<machine_id>:<component>:<tick ts>``.
+``oee_record`` (one per closed shift)
+    ``{"machine", "shift", "period_start", "period_end", "run_min",
+    "downtime_min", "produced", "good", "rejected", "design_speed",
+    "actual_speed"}``; ``oee:<machine_id>:<shift>:<period_start>``.
+``downtime_event`` (one per stop of a tick)
+    ``{"machine", "reason", "start", "duration_min", "component"?}``;
+    ``downtime:<machine_id>:<start>:<component or reason>``.
+``prediction`` (a component's band drops to warning or critical)
+    ``{"tag", "component", "inputs": {"component", "shift_produced",
+    "shift_reject"}, "predicted_hours", "model_version", "recommendation"}``;
+    ``prediction:<machine_id>:<component>:<tick ts>``.
 """
 
 from __future__ import annotations
@@ -22,6 +53,11 @@ ALERT_RAISED = "alert_raised"
 ALERT_ACTIVE = "alert_active"
 ALERT_CLEARED = "alert_cleared"
 HEARTBEAT = "heartbeat"
+READING_AGG = "reading_agg"
+HEALTH_SNAPSHOT = "health_snapshot"
+OEE_RECORD = "oee_record"
+DOWNTIME_EVENT = "downtime_event"
+PREDICTION = "prediction"
 
 
 @dataclass(frozen=True, slots=True)

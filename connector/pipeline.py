@@ -8,8 +8,11 @@ opens one store transaction in which it
 2. inserts the readings (a redelivered message is recognised here and goes
    no further);
 3. runs the tag's detectors on the new readings and feeds their verdicts to
-   the alert aggregators;
-4. queues the resulting outbox items and saves the changed alert states.
+   the alert aggregators; a new FLEXO tick goes through the
+   :class:`~connector.flexo.FlexoEngine` instead (health snapshots, OEE
+   records of closed shifts, downtime events);
+4. queues the resulting outbox items and saves the changed alert states and
+   the engine's state of the machine.
 
 When :meth:`Pipeline.process` returns, everything is committed and the
 messages may be acknowledged to the broker. A storage failure raises
@@ -37,8 +40,9 @@ from .detectors import (
     Verdict,
     build_detectors,
 )
+from .flexo import FlexoEngine
 from .items import OutboxItem
-from .schema import DecodeError, decode_readings, decode_tick
+from .schema import DecodeError, Tick, decode_readings, decode_tick
 from .store import AlertStateRow, Store
 from .util import LogOnce
 
@@ -46,6 +50,8 @@ log = logging.getLogger(__name__)
 
 #: kv key of the last configuration pulled from Odoo.
 CONFIG_KEY = "connector_config"
+#: kv key prefix of the FLEXO engine's state of one machine.
+FLEXO_KEY = "flexo:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,8 @@ class Pipeline:
         Seconds of readings each CUSUM averages into one point.
     clock : callable
         Returns the current epoch time (tests pass a fake).
+    flexo : FlexoEngine, optional
+        The FLEXO health and OEE engine (default: one with its defaults).
     """
 
     def __init__(
@@ -121,6 +129,7 @@ class Pipeline:
         cusum_baseline_n: int = DEFAULT_CUSUM_BASELINE_N,
         cusum_window_s: float = DEFAULT_CUSUM_WINDOW_S,
         clock: Callable[[], float] = time.time,
+        flexo: FlexoEngine | None = None,
     ) -> None:
         self.store = store
         self.topic_prefix = topic_prefix
@@ -138,6 +147,14 @@ class Pipeline:
         self.readings_total_ = 0
         self.duplicates_total_ = 0
         self.dead_letters_total_ = 0
+        self.ticks_total_ = 0
+        self.dead_letters_by_kind_: dict[str, int] = {}
+        self.flexo = flexo or FlexoEngine()
+        # Engine state per machine: committed, this transaction's, this message's.
+        self.flexo_states_: dict[str, dict[str, Any]] = {}
+        self._flexo_tx: dict[str, dict[str, Any]] = {}
+        self._flexo_msg: dict[str, dict[str, Any]] = {}
+        self.flexo_latest_: dict[str, Any] = {}
         for state in store.load_alert_states():
             agg = self._new_aggregator(state.tag, state.alert_type)
             agg.state = state
@@ -184,6 +201,10 @@ class Pipeline:
         removed = sorted(set(self.monitors_) - set(monitors))
         self.monitors_, self.sensors_ = monitors, by_tag
         self.health_thresholds_ = dict(config.get("health_thresholds") or {})
+        for problem in self.flexo.set_thresholds(self.health_thresholds_):
+            self.log_once(
+                f"config:threshold:{problem}", "config: health threshold %s (default kept)", problem
+            )
         self.config_version_ = version if isinstance(version, str) else None
         log.info(
             "config %s applied: %d sensors%s",
@@ -218,46 +239,63 @@ class Pipeline:
         """
         now = self.clock() if received_at is None else received_at
         result = BatchResult(messages=len(messages))
-        with self.store.transaction():
-            for topic, payload in messages:
-                one = BatchResult()  # counted only if the message is kept
-                try:
-                    with self.store.savepoint():
-                        self._handle(topic, bytes(payload), now, one)
-                    result.readings += one.readings
-                    result.duplicates += one.duplicates
-                    result.ticks += one.ticks
-                    result.items += one.items
-                except DecodeError as exc:
-                    self._dead_letter(topic, payload, exc.reason, exc.kind, now, result)
-                except sqlite3.Error:
-                    raise
-                except Exception as exc:  # a bug must not stop ingestion
-                    if self.log_once(
-                        f"internal:{type(exc).__name__}",
-                        "internal error on %s",
-                        topic,
-                        level=logging.ERROR,
-                    ):
-                        log.exception("traceback of the internal error above")
-                    self._dead_letter(
-                        topic,
-                        payload,
-                        f"internal error: {type(exc).__name__}: {exc}",
-                        "internal error",
-                        now,
-                        result,
-                    )
+        self._flexo_tx.clear()
+        try:
+            with self.store.transaction():
+                self._process(messages, now, result)
+        except BaseException:
+            self._flexo_tx.clear()
+            self.flexo_states_.clear()  # reloaded from the store when needed
+            raise
+        self.flexo_states_.update(self._flexo_tx)
+        self._flexo_tx.clear()
         self.readings_total_ += result.readings
         self.duplicates_total_ += result.duplicates
         self.dead_letters_total_ += result.dead_letters
+        self.ticks_total_ += result.ticks
         return result
+
+    def _process(
+        self, messages: Sequence[tuple[str, bytes]], now: float, result: BatchResult
+    ) -> None:
+        for topic, payload in messages:
+            one = BatchResult()  # counted only if the message is kept
+            self._flexo_msg.clear()
+            try:
+                with self.store.savepoint():
+                    self._handle(topic, bytes(payload), now, one)
+                self._flexo_tx.update(self._flexo_msg)
+                result.readings += one.readings
+                result.duplicates += one.duplicates
+                result.ticks += one.ticks
+                result.items += one.items
+            except DecodeError as exc:
+                self._dead_letter(topic, payload, exc.reason, exc.kind, now, result)
+            except sqlite3.Error:
+                raise
+            except Exception as exc:  # a bug must not stop ingestion
+                if self.log_once(
+                    f"internal:{type(exc).__name__}",
+                    "internal error on %s",
+                    topic,
+                    level=logging.ERROR,
+                ):
+                    log.exception("traceback of the internal error above")
+                self._dead_letter(
+                    topic,
+                    payload,
+                    f"internal error: {type(exc).__name__}: {exc}",
+                    "internal error",
+                    now,
+                    result,
+                )
 
     def _dead_letter(
         self, topic: str, payload: bytes, reason: str, kind: str, now: float, result: BatchResult
     ) -> None:
         self.store.add_dead_letter(topic, bytes(payload), reason, kind, now)
         result.dead_letters += 1
+        self.dead_letters_by_kind_[kind] = self.dead_letters_by_kind_.get(kind, 0) + 1
         self.log_once(f"dead:{kind}", "dead letter (%s) on %s: %s", kind, topic, reason)
 
     def _handle(self, topic: str, payload: bytes, now: float, result: BatchResult) -> None:
@@ -275,51 +313,95 @@ class Pipeline:
                 route.site,
             ):
                 result.ticks += 1
+                result.items += self._flexo_step(tick, now)
             else:
                 result.duplicates += 1
             return
         readings = decode_readings(route.name, payload)
         fresh = self.store.insert_readings(readings, now, route.site)
-        items: list[OutboxItem] = []
-        dirty: list[AlertStateRow] = []
-        monitor = self.monitors_.get(route.name)
-        for reading, new in zip(readings, fresh, strict=True):
-            if not new:
-                result.duplicates += 1
-                continue
-            result.readings += 1
-            if monitor is None:
+        tag = route.name
+        new = readings if all(fresh) else [r for r, f in zip(readings, fresh, strict=True) if f]
+        result.duplicates += len(readings) - len(new)
+        result.readings += len(new)
+        if not new:
+            return
+        monitor = self.monitors_.get(tag)
+        if monitor is None:
+            self.log_once(
+                f"unknown-tag:{tag}",
+                "readings for %s stored, but it has no sensor configuration in Odoo",
+                tag,
+                level=logging.INFO,
+            )
+            return
+        sensor_unit = self.sensors_.get(tag, {}).get("unit")
+        if sensor_unit:
+            odd = next((r.unit for r in new if r.unit != sensor_unit), None)
+            if odd is not None:
                 self.log_once(
-                    f"unknown-tag:{route.name}",
-                    "readings for %s stored, but it has no sensor configuration in Odoo",
-                    route.name,
-                    level=logging.INFO,
-                )
-                continue
-            sensor_unit = self.sensors_.get(route.name, {}).get("unit")
-            if sensor_unit and reading.unit != sensor_unit:
-                self.log_once(
-                    f"unit:{route.name}",
+                    f"unit:{tag}",
                     "%s: reading unit %r differs from the configured %r",
-                    route.name,
-                    reading.unit,
+                    tag,
+                    odd,
                     sensor_unit,
                 )
-            items.extend(self._feed(DATA_GAP, route.name, now, OK, reading.value, dirty))
-            monitor.gap.update(now)
-            verdicts = monitor.update(reading.ts, reading.value)
+        items: list[OutboxItem] = []
+        dirty: list[AlertStateRow] = []
+        # Every reading of a message arrived at *now*: one arrival for the gap.
+        items.extend(self._feed(DATA_GAP, tag, now, OK, new[0].value, dirty))
+        monitor.gap.update(now)
+        open_types = self.aggregators_
+        update = monitor.update
+        for reading in new:
+            verdicts = update(reading.ts, reading.value)
             if not verdicts:
                 self.log_once(
-                    f"order:{route.name}",
+                    f"order:{tag}",
                     "%s: reading not newer than the last one, stored but not evaluated",
-                    route.name,
+                    tag,
                     level=logging.INFO,
                 )
+                continue
             for alert_type, verdict in verdicts.items():
-                items.extend(
-                    self._feed(alert_type, route.name, reading.ts, verdict, reading.value, dirty)
-                )
-        result.items += self._write(items, dirty, now)
+                if verdict.active or (tag, alert_type) in open_types:
+                    items.extend(
+                        self._feed(alert_type, tag, reading.ts, verdict, reading.value, dirty)
+                    )
+        if items or dirty:
+            result.items += self._write(items, dirty, now)
+
+    def _flexo_state(self, machine_id: str) -> dict[str, Any] | None:
+        for layer in (self._flexo_msg, self._flexo_tx, self.flexo_states_):
+            if machine_id in layer:
+                return layer[machine_id]
+        state = self.store.get_json(FLEXO_KEY + machine_id)
+        if isinstance(state, dict):
+            self.flexo_states_[machine_id] = state
+            return state
+        return None
+
+    def _flexo_step(self, tick: Tick, now: float) -> int:
+        """Run the engine on a new tick; queue its items, keep its state."""
+        step = self.flexo.step(self._flexo_state(tick.machine_id), tick)
+        if step.assessment is None:
+            self.log_once(
+                f"flexo-order:{tick.machine_id}",
+                "%s: tick not newer than the last one, stored but not evaluated",
+                tick.machine_id,
+                level=logging.INFO,
+            )
+            return 0
+        self.store.set_json(FLEXO_KEY + tick.machine_id, step.state)
+        self._flexo_msg[tick.machine_id] = step.state
+        self.flexo_latest_[tick.machine_id] = step.assessment
+        if step.status_changed and step.assessment.status is not None:
+            log.info(
+                "%s: system status %s (provisional OEE of the shift %.1f %%)",
+                tick.machine_id,
+                step.assessment.status,
+                step.assessment.oee_pct or 0.0,
+            )
+        return self.store.add_outbox(step.items, now) if step.items else 0
 
     def _new_aggregator(self, tag: str, alert_type: str) -> AlertAggregator:
         clear_delay = 0.0 if alert_type == DATA_GAP else self.clear_delay_s
@@ -374,6 +456,11 @@ class Pipeline:
     def enqueue(self, items: Iterable[OutboxItem]) -> int:
         """Queue items that do not come from readings (e.g. heartbeats)."""
         return self.store.add_outbox(items, self.clock())
+
+    def silent_tags(self) -> list[str]:
+        """Return the configured tags whose data-gap condition holds."""
+        snapshot = list(self.monitors_.items())  # safe from other threads
+        return sorted(tag for tag, monitor in snapshot if monitor.gap.active_)
 
     def open_alerts(self) -> list[tuple[str, str]]:
         """Return ``(tag, alert_type)`` of every open alert."""

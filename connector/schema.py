@@ -46,6 +46,7 @@ MAX_READINGS_PER_MESSAGE = 10_000
 #: Epoch seconds above this are taken for milliseconds (year 5138).
 MAX_EPOCH_S = 1e11
 MAX_TEXT = 255
+_PLAIN_NUMBERS = (int, float)
 
 
 class DecodeError(ValueError):
@@ -117,7 +118,7 @@ def parse_json(payload: bytes | str) -> Any:
     else:
         text = payload
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except DecodeError:
         raise
     except (ValueError, RecursionError) as exc:
@@ -126,6 +127,10 @@ def parse_json(payload: bytes | str) -> Any:
 
 def _reject_constant(name: str) -> Any:
     raise DecodeError(f"non-finite number: {name}", "non-finite number")
+
+
+#: One decoder for every payload (``json.loads`` with options builds one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def parse_ts(value: Any, name: str = "ts") -> float:
@@ -194,6 +199,20 @@ def _text(value: Any, name: str, *, nullable: bool = False) -> str | None:
 
 
 def _reading(tag: str, obj: Any) -> Reading:
+    if type(obj) is dict and len(obj) == 3:
+        # Fast path for the common {"ts": <epoch>, "value": <number>, "unit": "..."}:
+        # the same checks as below, without the generic helpers.
+        ts, value, unit = obj.get("ts"), obj.get("value"), obj.get("unit")
+        if (
+            type(ts) in _PLAIN_NUMBERS
+            and type(value) in _PLAIN_NUMBERS
+            and type(unit) is str
+            and len(unit) <= MAX_TEXT
+            and 0 < ts < MAX_EPOCH_S
+        ):
+            number = float(value)
+            if math.isfinite(number):
+                return Reading(tag, float(ts), number, unit)
     if not isinstance(obj, dict):
         raise DecodeError(f"not an object: {type(obj).__name__}", "not an object")
     if "tag" in obj and obj["tag"] != tag:

@@ -11,7 +11,14 @@ Threads
 * the **pusher** drains the outbox into Odoo;
 * the **config poller** pulls ``get_connector_config`` every
   ``config_poll_s`` and hands a new version to the worker;
-* optionally a small HTTP server answers ``GET /health``.
+* the **checkpoint** thread copies SQLite's write-ahead log into the
+  database every second on its own connection, so that the ingest
+  transaction's commit is a single append and ``fsync`` of the log;
+* the **history** thread compacts the local history every
+  ``history_compact_s`` (:mod:`connector.history`) and queues closed
+  minutes for Odoo, on its own store connection;
+* optionally a small HTTP server answers ``GET /health`` (JSON) and
+  ``GET /metrics`` (Prometheus text, :mod:`connector.metrics`).
 
 Start-up: open the store, load the last configuration pulled from Odoo (if
 any), then ask Odoo for the current one. Without a cached configuration the
@@ -45,10 +52,13 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 from .config import Settings
+from .flexo import FlexoEngine, Predictor, parse_tag_map
+from .history import History
 from .items import heartbeat_item
+from .metrics import ConnectorMetrics, Snapshot, TimedOdoo, machines_of
 from .mqtt_ingest import Message, MqttIngest
 from .odoo_client import OdooClient, OdooError, OdooUnreachableError
 from .pipeline import Pipeline
@@ -59,6 +69,35 @@ from .util import LogOnce
 log = logging.getLogger(__name__)
 
 GAP_CHECK_S = 1.0
+CHECKPOINT_S = 1.0
+#: Silent tags listed by name in ``/health`` (the count is always there).
+HEALTH_MAX_TAGS = 50
+
+
+def repair_predictor() -> Predictor:
+    """Predict repair hours with the active repair-duration model, if any.
+
+    The model (:mod:`connector.ml.duration`, trained with ``python -m
+    connector train-duration``) is looked up at each call, so a model
+    trained or activated while the daemon runs is used from then on; without
+    one (or without scikit-learn) the answer is ``None`` and no
+    ``prediction`` item is made.
+    """
+    missing = LogOnce(log)
+
+    def predict(component: str, produced: float, reject: float) -> tuple[float, str] | None:
+        try:
+            from .ml.duration import load_model
+
+            model, version = load_model()
+        except Exception as exc:  # no model trained, or the ML extras missing
+            missing(
+                "no-model", "no repair-duration model, no predictions: %s", exc, level=logging.INFO
+            )
+            return None
+        return float(model.predict_one(component, produced, reject)), version
+
+    return predict
 
 
 class Service:
@@ -103,7 +142,10 @@ class Service:
         self.pipeline: Pipeline | None = None
         self.pusher: Pusher | None = None
         self.mqtt: MqttIngest | None = None
+        self.history: History | None = None
+        self.status_store: Store | None = None
         self.stats: dict[str, Any] = {"readings_per_s": 0.0, "backlog": 0, "dead_letters": 0}
+        self.metrics = ConnectorMetrics(self.metrics_snapshot)
 
     # -- public --------------------------------------------------------------
 
@@ -144,7 +186,8 @@ class Service:
 
     def _start(self) -> None:
         s = self.settings
-        self.store = Store(s.store_path)
+        self.store = Store(s.store_path, autocheckpoint=False)
+        self.status_store = Store(s.store_path)
         self.pipeline = Pipeline(
             self.store,
             s.mqtt_topic_prefix,
@@ -153,6 +196,12 @@ class Service:
             s.cusum_baseline_n,
             s.cusum_window_s,
             clock=self.clock,
+            flexo=FlexoEngine(
+                s.flexo_snapshot_interval_s,
+                parse_tag_map(s.flexo_machine_tags),
+                parse_tag_map(s.flexo_component_tags),
+                predictor=repair_predictor(),
+            ),
         )
         cached = self.pipeline.load_cached_config()
         if cached:
@@ -164,7 +213,7 @@ class Service:
             return
         self.pusher = Pusher(
             Store(s.store_path),
-            self.odoo,
+            cast(OdooClient, TimedOdoo(self.odoo, self.metrics)),
             s.push_batch_size,
             s.push_batch_age_s,
             s.push_retry_base_s,
@@ -174,8 +223,22 @@ class Service:
         )
         self.mqtt = MqttIngest(s, self._queue.put, self._on_connection_change)
         self._spawn("ingest", self._ingest_loop)
+        self._spawn("checkpoint", self._checkpoint_loop, Store(s.store_path))
         self._spawn("pusher", self.pusher.run, self.stop_event)
         self._spawn("config", self._config_loop)
+        if s.history_compact_s:
+            pipeline = self.pipeline
+            self.history = History(
+                Store(s.store_path),
+                close_delay_s=s.history_close_delay_s,
+                raw_days=s.history_raw_days,
+                minute_days=s.history_minute_days,
+                hour_days=s.history_hour_days,
+                keep_sent_s=s.outbox_keep_sent_days * 86400.0,
+                push=s.history_push_minutes,
+                push_tags=lambda: frozenset(pipeline.sensors_),
+            )
+            self._spawn("history", self._history_loop)
         if s.health_port:
             self._start_health()
         self.mqtt.start()
@@ -254,6 +317,20 @@ class Service:
             if config.get("version") != self.pipeline.config_version:
                 with self._config_lock:
                     self._new_config = config
+
+    def _checkpoint_loop(self, store: Store) -> None:
+        try:
+            while not self.stop_event.wait(CHECKPOINT_S):
+                store.checkpoint()
+        finally:
+            store.close()
+
+    def _history_loop(self) -> None:
+        assert self.history is not None
+        while not self.stop_event.wait(self.settings.history_compact_s):
+            stats = self.history.compact(self.clock())
+            if stats.items:
+                self._wake_pusher()
 
     def _on_connection_change(self, connected: bool) -> None:
         self._connection_changed = connected
@@ -337,31 +414,106 @@ class Service:
     # -- health endpoint -----------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        """Return the health document served on ``GET /health``."""
-        pusher, mqtt = self.pusher, self.mqtt
-        backlog = self.stats["backlog"]
-        if pusher is not None:
-            try:
-                backlog = pusher.store.pending_stats()[0]
-            except Exception:  # the health endpoint must always answer
+        """Return the health document served on ``GET /health``.
+
+        ``mqtt_connected``, ``odoo_reachable`` (``None`` before the first
+        push), ``backlog`` (pending outbox items) with the age of the oldest,
+        ``rejected`` items, ``silent_tags`` (configured sensors whose data
+        gap is open; at most :data:`HEALTH_MAX_TAGS` names, the count in
+        ``silent_tag_count``), open alerts, the FLEXO machines' provisional
+        status and the last history compaction.
+        """
+        pusher, mqtt, pipeline = self.pusher, self.mqtt, self.pipeline
+        backlog, oldest_age, rejected = self.stats["backlog"], None, None
+        if self.status_store is not None:
+            try:  # the health endpoint must always answer
+                backlog, oldest = self.status_store.pending_stats()
+                rejected = self.status_store.outbox_counts()["rejected"]
+                if oldest is not None:
+                    oldest_age = round(max(0.0, self.clock() - oldest), 3)
+            except Exception:
                 pass
+        silent = pipeline.silent_tags() if pipeline else []
+        history = self.history.last_stats_ if self.history is not None else None
         return {
             "connector_id": self.settings.connector_id,
             "mqtt_connected": bool(mqtt and mqtt.connected.is_set()),
             "odoo_reachable": None if pusher is None else pusher.odoo_ok_,
-            "config_version": (None if self.pipeline is None else self.pipeline.config_version),
+            "odoo_last_ok_at": None if pusher is None else pusher.last_ok_at_,
+            "config_version": (None if pipeline is None else pipeline.config_version),
             "backlog": backlog,
+            "backlog_oldest_age_s": oldest_age,
+            "rejected": rejected,
             "readings_per_s": round(self.stats["readings_per_s"], 3),
             "dead_letters": self.stats["dead_letters"],
-            "open_alerts": len(self.pipeline.open_alerts()) if self.pipeline else 0,
+            "open_alerts": len(pipeline.open_alerts()) if pipeline else 0,
+            "silent_tag_count": len(silent),
+            "silent_tags": silent[:HEALTH_MAX_TAGS],
+            "machines": {
+                machine: {"status": m.status, "oee_provisional": m.oee_pct, "health": m.scores}
+                for machine, m in machines_of(pipeline.flexo_latest_ if pipeline else {}).items()
+            },
+            "history": None
+            if history is None
+            else {
+                "last_run_at": self.history.last_run_at_ if self.history else None,
+                "minutes": history.minutes,
+                "seconds": round(history.seconds, 3),
+            },
         }
+
+    def metrics_snapshot(self) -> Snapshot:
+        """Collect the values ``GET /metrics`` exposes."""
+        pipeline, pusher, mqtt, store = self.pipeline, self.pusher, self.mqtt, self.status_store
+        snap = Snapshot(
+            connector_id=self.settings.connector_id,
+            mqtt_connected=bool(mqtt and mqtt.connected.is_set()),
+            readings_per_s=float(self.stats["readings_per_s"]),
+        )
+        if pipeline is not None:
+            snap.config_version = pipeline.config_version
+            snap.readings = pipeline.readings_total_
+            snap.duplicates = pipeline.duplicates_total_
+            snap.ticks = pipeline.ticks_total_
+            snap.sensors = len(pipeline.monitors_)
+            snap.silent_tags = len(pipeline.silent_tags())
+            snap.open_alerts = len(pipeline.open_alerts())
+            snap.machines = machines_of(pipeline.flexo_latest_)
+        if pusher is not None:
+            snap.sent_total = pusher.sent_total_
+            snap.rejected_total = pusher.rejected_total_
+            snap.odoo_reachable = pusher.odoo_ok_
+        if self.history is not None:
+            snap.history_minutes = self.history.minutes_total_
+            if self.history.last_stats_ is not None:
+                snap.history_seconds = self.history.last_stats_.seconds
+        if store is not None:
+            try:
+                counts = store.outbox_counts()
+                snap.outbox_pending, snap.outbox_rejected = counts["pending"], counts["rejected"]
+                _, oldest = store.pending_stats()
+                if oldest is not None:
+                    snap.outbox_oldest_age_s = max(0.0, self.clock() - oldest)
+                snap.dead_letters = store.dead_letters_by_kind()
+            except Exception:  # a scrape must always answer
+                pass
+        return snap
 
     def _start_health(self) -> None:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path.rstrip("/") not in ("/health", ""):
+                path = self.path.split("?", 1)[0].rstrip("/")
+                if path == "/metrics":
+                    body, content_type = service.metrics.render()
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                if path not in ("/health", ""):
                     self.send_error(404)
                     return
                 doc = service.health()
@@ -379,7 +531,9 @@ class Service:
         self._http = ThreadingHTTPServer((s.health_host, s.health_port), Handler)
         self._spawn("health", self._http.serve_forever)
         log.info(
-            "health endpoint on http://%s:%d/health", s.health_host, self._http.server_address[1]
+            "health endpoint on http://%s:%d/health (and /metrics)",
+            s.health_host,
+            self._http.server_address[1],
         )
 
     # -- shutdown ------------------------------------------------------------
@@ -411,6 +565,10 @@ class Service:
                 log.info("%d items stay in the outbox for the next start", left)
         if self.pusher is not None:
             self.pusher.store.close()
+        if self.history is not None:
+            self.history.store.close()
+        if self.status_store is not None:
+            self.status_store.close()
         if self.store is not None:
             self.store.close()
         log.info("stopped")

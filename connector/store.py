@@ -20,7 +20,14 @@ Tables
     Open/cleared state per ``(tag, alert_type)``, so a restart does not
     raise an alert again.
 ``kv``
-    Small values such as the last connector configuration pulled from Odoo.
+    Small values such as the last connector configuration pulled from Odoo,
+    the FLEXO engine's state per machine and the history cursor.
+``agg_minute``, ``agg_hour``, ``agg_day``
+    The local history tiers (:mod:`connector.history`): per tag and period,
+    ``n`` readings, their ``total``, ``vmin``, ``vmax`` and the last value
+    ``vlast`` (at ``last_ts``). ``agg_pending`` lists the minutes that
+    received readings since they were last aggregated, ``agg_dirty`` the
+    hours and days to roll up again, ``series`` every tag seen.
 
 Callers group the writes caused by one MQTT message (or a small batch of
 them) in :meth:`Store.transaction`; the message is acknowledged to the
@@ -45,7 +52,11 @@ from typing import Any
 from .items import OutboxItem
 from .schema import Reading
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Bytes of write-ahead log kept after a checkpoint.
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+#: Items whose ``status`` is one of these.
+OUTBOX_STATUSES = ("pending", "sent", "rejected")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -99,6 +110,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     reason TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS outbox_rejected ON outbox (id) WHERE status = 'rejected';
+CREATE INDEX IF NOT EXISTS outbox_sent_at ON outbox (sent_at) WHERE status = 'sent';
 
 CREATE TABLE IF NOT EXISTS alert_state (
     tag TEXT NOT NULL,
@@ -120,7 +133,68 @@ CREATE TABLE IF NOT EXISTS kv (
     value TEXT NOT NULL,
     updated_at REAL NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS agg_minute (
+    tag TEXT NOT NULL,
+    start REAL NOT NULL,
+    n INTEGER NOT NULL,
+    total REAL NOT NULL,
+    vmin REAL NOT NULL,
+    vmax REAL NOT NULL,
+    vlast REAL NOT NULL,
+    last_ts REAL NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tag, start)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS agg_hour (
+    tag TEXT NOT NULL,
+    start REAL NOT NULL,
+    n INTEGER NOT NULL,
+    total REAL NOT NULL,
+    vmin REAL NOT NULL,
+    vmax REAL NOT NULL,
+    vlast REAL NOT NULL,
+    last_ts REAL NOT NULL,
+    PRIMARY KEY (tag, start)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS agg_day (
+    tag TEXT NOT NULL,
+    start REAL NOT NULL,
+    n INTEGER NOT NULL,
+    total REAL NOT NULL,
+    vmin REAL NOT NULL,
+    vmax REAL NOT NULL,
+    vlast REAL NOT NULL,
+    last_ts REAL NOT NULL,
+    PRIMARY KEY (tag, start)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS agg_pending (
+    tag TEXT NOT NULL,
+    start REAL NOT NULL,
+    PRIMARY KEY (tag, start)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS agg_dirty (
+    resolution TEXT NOT NULL CHECK (resolution IN ('hour', 'day')),
+    tag TEXT NOT NULL,
+    start REAL NOT NULL,
+    PRIMARY KEY (resolution, tag, start)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS series (
+    tag TEXT PRIMARY KEY,
+    first_seen REAL NOT NULL
+) WITHOUT ROWID;
 """
+
+_INSERT_READING = (
+    "INSERT OR IGNORE INTO readings "
+    "(tag, ts, value, unit, quality, seq, site, received_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 class StorageError(RuntimeError):
@@ -163,6 +237,24 @@ class AlertStateRow:
     message: str | None = None
 
 
+class _Savepoint:
+    """Context manager of :meth:`Store.savepoint`."""
+
+    __slots__ = ("_db", "_name")
+
+    def __init__(self, db: sqlite3.Connection, name: str) -> None:
+        self._db = db
+        self._name = name
+
+    def __enter__(self) -> None:
+        self._db.execute(f"SAVEPOINT {self._name}")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self._db.execute(f"ROLLBACK TO {self._name}")
+        self._db.execute(f"RELEASE {self._name}")
+
+
 class Store:
     """The connector's SQLite database.
 
@@ -174,9 +266,18 @@ class Store:
     synchronous : str
         SQLite ``synchronous`` pragma. ``FULL`` (default) makes a commit
         survive a power cut, which is what "durable before ack" means.
+    autocheckpoint : bool
+        Let this connection's commits copy the write-ahead log into the
+        database when it is large (SQLite's default). The ingest connection
+        turns it off, so that its commits only append to the log (one
+        ``fsync``), and the service runs :meth:`checkpoint` on its own
+        connection instead. Durability is the same either way: a committed
+        transaction is in the synced log.
     """
 
-    def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
+    def __init__(
+        self, path: str | Path, synchronous: str = "FULL", autocheckpoint: bool = True
+    ) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
         self._in_tx = False
@@ -192,6 +293,10 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.execute("PRAGMA busy_timeout=30000")
+            # A log that grew during a burst shrinks back after a checkpoint.
+            self._db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
+            if not autocheckpoint:
+                self._db.execute("PRAGMA wal_autocheckpoint=0")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StorageError(
@@ -215,6 +320,21 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
+        """Copy the write-ahead log into the database.
+
+        ``PASSIVE`` (default) never blocks the writer. Returns SQLite's
+        ``(busy, log frames, frames checkpointed)``.
+        """
+        if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
+            raise ValueError(f"unknown checkpoint mode {mode!r}")
+        with self._lock:
+            try:
+                row = self._db.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            except sqlite3.Error as exc:
+                raise StorageError(f"checkpoint failed: {exc}") from exc
+        return int(row[0]), int(row[1]), int(row[2])
 
     def journal_mode(self) -> str:
         """Return SQLite's journal mode (``wal`` once opened)."""
@@ -256,22 +376,15 @@ class Store:
                         self._db.execute("ROLLBACK")
                     raise StorageError(f"commit failed: {exc}") from exc
 
-    @contextmanager
-    def savepoint(self, name: str = "msg") -> Iterator[None]:
+    def savepoint(self, name: str = "msg") -> _Savepoint:
         """Undo the block's writes alone when it raises (inside a transaction).
 
-        SQLite errors are re-raised untouched so that the enclosing
-        :meth:`transaction` turns them into :class:`StorageError`.
+        Used as ``with store.savepoint(): ...``. SQLite errors are re-raised
+        untouched so that the enclosing :meth:`transaction` turns them into
+        :class:`StorageError`. (A small class rather than a generator: the
+        pipeline opens one per message.)
         """
-        self._db.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            self._db.execute(f"ROLLBACK TO {name}")
-            self._db.execute(f"RELEASE {name}")
-            raise
-        else:
-            self._db.execute(f"RELEASE {name}")
+        return _Savepoint(self._db, name)
 
     @contextmanager
     def _write(self) -> Iterator[None]:
@@ -288,17 +401,45 @@ class Store:
     def insert_readings(
         self, readings: Sequence[Reading], received_at: float, site: str | None = None
     ) -> list[bool]:
-        """Insert readings; return for each whether it was new (not a duplicate)."""
-        out: list[bool] = []
-        with self._write():
-            for r in readings:
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO readings "
-                    "(tag, ts, value, unit, quality, seq, site, received_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r.tag, r.ts, r.value, r.unit, r.quality, r.seq, site, received_at),
+        """Insert readings; return for each whether it was new (not a duplicate).
+
+        One ``executemany`` for the whole list. When some rows were ignored
+        (a redelivered message, or the same reading twice in one payload),
+        the rows this call added are read back (they are the last ones by
+        id: the caller holds the write lock) to tell which readings they
+        were.
+        """
+        if not readings:
+            return []
+        rows = [
+            (r.tag, r.ts, r.value, r.unit, r.quality, r.seq, site, received_at) for r in readings
+        ]
+        with self._lock:
+            if not self._in_tx:  # the pipeline calls inside its transaction
+                with self.transaction():
+                    return self.insert_readings(readings, received_at, site)
+            db = self._db
+            before = db.total_changes
+            if len(rows) == 1:
+                db.execute(_INSERT_READING, rows[0])
+            else:
+                db.executemany(_INSERT_READING, rows)
+            added = db.total_changes - before
+            if added == len(rows):
+                return [True] * len(rows)
+            if added == 0:
+                return [False] * len(rows)
+            fresh = set(
+                db.execute(
+                    "SELECT tag, ts, ifnull(seq, -1) FROM readings ORDER BY id DESC LIMIT ?",
+                    (added,),
                 )
-                out.append(cur.rowcount == 1)
+            )
+        out: list[bool] = []
+        for r in readings:
+            key = (r.tag, r.ts, -1 if r.seq is None else r.seq)
+            out.append(key in fresh)
+            fresh.discard(key)  # a second copy in the same payload is a duplicate
         return out
 
     def insert_tick(
@@ -362,6 +503,25 @@ class Store:
                 )
                 n += cur.rowcount
         return n
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Return the number of pending and rejected items (indexed, cheap)."""
+        with self._lock:
+            pending = self._db.execute(
+                "SELECT count(*) FROM outbox WHERE status = 'pending'"
+            ).fetchone()[0]
+            rejected = self._db.execute(
+                "SELECT count(*) FROM outbox WHERE status = 'rejected'"
+            ).fetchone()[0]
+        return {"pending": int(pending), "rejected": int(rejected)}
+
+    def purge_sent(self, before: float) -> int:
+        """Delete delivered items sent before *before*; return how many."""
+        with self._write():
+            cur = self._db.execute(
+                "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (before,)
+            )
+        return int(cur.rowcount)
 
     def pending_stats(self) -> tuple[int, float | None]:
         """Return (number of pending items, ``created_at`` of the oldest)."""
@@ -510,7 +670,27 @@ class Store:
                 self._db.execute("SELECT ifnull(sum(count), 0) FROM dead_letters").fetchone()[0]
             )
 
+    def dead_letters_by_kind(self) -> dict[str, int]:
+        """Return how many refused messages were received, by kind."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT kind, ifnull(sum(count), 0) FROM dead_letters GROUP BY kind"
+            ).fetchall()
+        return {str(kind): int(n) for kind, n in rows}
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a read query (for tests and diagnostics) and return all rows."""
+        """Run one statement and return all rows.
+
+        Used for reads (tests, diagnostics, :mod:`connector.history`) and,
+        inside :meth:`transaction`, for writes of the history tiers.
+        """
         with self._lock:
             return list(self._db.execute(sql, params).fetchall())
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run one statement per row of *rows* (in the caller's transaction,
+        or in a new one); return the number of rows changed."""
+        with self._write():
+            before = self._db.total_changes
+            self._db.executemany(sql, rows)
+            return int(self._db.total_changes - before)

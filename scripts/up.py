@@ -96,6 +96,9 @@ def main() -> int:
             "CMMS_ODOO_API_KEY": key,
             "CMMS_STORE": str(base / "connector.sqlite3"),
             "CMMS_CONNECTOR_ID": "local",
+            # The simulator's FLEXO ticks name the machine FLEXO_104; the
+            # demo plant tags it FLX-104 (components FLX-104-PF ... -DS).
+            "CMMS_FLEXO_MACHINE_TAGS": "FLEXO_104=FLX-104",
         }
         with open(logs / "connector.log", "w") as out:
             procs.append(

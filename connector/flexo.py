@@ -1,0 +1,1025 @@
+"""FLEXO 104 health and OEE engine: rule-based component scores from ticks.
+
+The component-health specification of the FLEXO 104 (five components,
+a tick payload per interval, see :mod:`connector.schema`) defines, per
+component, band tables that turn a metric into a score and weights that
+blend the scores into the component's health (0-100). This module is the
+one implementation of those rules in the project; Odoo stores the results,
+computes the band of each snapshot and owns the OEE formula.
+
+Band tables
+-----------
+A metric's limits ``good < warning < critical`` come from Odoo's
+``health_thresholds`` (``get_connector_config``) and default to the
+specification's threshold file (:data:`DEFAULT_THRESHOLDS`). Tables with
+three scores read ``< good``, ``good-warning``, ``> warning``; the tension
+table has four: ``< good``, ``good-warning``, ``warning-critical``,
+``> critical``. A limit belongs to the band above it, except that the last
+limit belongs to the band below (``5-10 %`` scores 70 at 5 %, ``> 15 %``
+starts above 15 %). Count metrics whose normal range is written ``0-1``
+(``feed_stops_hour``, ``jam_hour``) keep their good limit in the best band.
+Limits configured the other way round (``good > warning > critical``) mean
+lower is worse.
+
+=============  ========================  =======================  ======
+component      factor (metric)           scores by band           weight
+=============  ========================  =======================  ======
+PRE_FEEDER     tension_dev_pct           100 / 70 / 50 / 30        0.5
+               feed_stops_hour (0-1)     100 / 60 / 20             0.3
+               uptime                                              0.2
+FEEDER         double_sheet_hour         100 / 55 / 25             0.4
+               vacuum_dev_pct            100 / 60 / 30             0.3
+               uptime                                              0.3
+PRINTING       registration_error_mm     100 / 60 / 25             0.35
+               reject_rate_pct           100 / 55 / 20             0.35
+               ink_viscosity_dev_pct     100 / 65 / 35             0.15
+               performance_ratio                                   0.15
+SLOTTER        miscut_pct                100 / 55 / 20             0.4
+               blade_life_used_pct       100 / 50 / 20             0.3
+               burr_mm                   100 / 60 / 25             0.2
+               uptime                                              0.1
+DOWN_STACKER   jam_hour (0-1)            100 / 50 / 15             0.4
+               misstack_pct              100 / 60 / 25             0.3
+               sync_dev_pct              100 / 70 / 40             0.2
+               uptime                                              0.1
+=============  ========================  =======================  ======
+
+``uptime`` is ``100 x run / (run + downtime of the component)`` over the
+trailing hour of ticks (the specification leaves it open; the ``*_hour``
+metrics use the same hour). ``performance_ratio`` is ``actual / design
+speed x 100`` (capped at 100) of the tick while the line runs. A factor
+whose input is missing is left out and the other weights are scaled up.
+
+Fallback
+--------
+A component whose metrics are all missing (a tick built from production
+reports has only the overall counters and the stops) is estimated as the
+specification's fallback says: it starts at 85 and loses points for
+
+* its downtime: frequency x severity, i.e. the sum over its stops in the
+  trailing eight hours of ``category weight x duration class`` x
+  :data:`STOP_PENALTY` (category: ``TROUBLE`` 1, ``MACET`` jam 0.75,
+  ``GANTI`` change-over 0.25, other 0.5; duration class 1 under 10 min,
+  2 up to 30 min, 3 above). Stops without a component are mapped from
+  their reason code (:func:`reason_component`);
+* the reject rate above the PRINTING ``reject_rate_pct`` good limit:
+  :data:`REJECT_PENALTY` points per percent, times the component's quality
+  impact;
+* the performance below :data:`PERFORMANCE_TARGET` percent of the design
+  speed: one point per percent, times the component's performance impact.
+
+Impacts (high 1, medium 0.5, low 0.25) are the specification's OEE impact
+mapping of each component.
+
+Health band: excellent from 80, good from 60, warning from 40, critical
+below (Odoo decides the band of what it stores the same way).
+
+OEE and status
+--------------
+The engine sums the OEE *inputs* of a shift (run and downtime minutes,
+produced, good and rejected units, run-time weighted design and actual
+speed) and sends them as one ``oee_record`` when the shift letter changes;
+the A x P x Q formula lives in Odoo. The provisional OEE of the running
+shift gives the system status the specification describes (FAULT below
+60 %, WARNING up to 75 %, NORMAL above), for logs and metrics only.
+
+Items
+-----
+* ``health_snapshot`` per component when its band changes or every
+  ``snapshot_interval_s`` (tick time), key
+  ``health:<machine_id>:<component>:<tick ts>``;
+* ``oee_record`` per closed shift, key ``oee:<machine_id>:<shift>:<start>``;
+* ``downtime_event`` per stop, key
+  ``downtime:<machine_id>:<start>:<component or reason>``;
+* ``prediction`` when a component's band drops to warning or critical and
+  a repair-duration predictor is given (the service wires the model of
+  :mod:`connector.ml.duration` when one is trained): the hours a repair of
+  that component would take, from the running shift's output, key
+  ``prediction:<machine_id>:<component>:<tick ts>``.
+
+The engine is a plain class with no I/O: :meth:`FlexoEngine.step` takes a
+machine's state (a JSON-able dict, ``None`` at first) and a decoded tick
+and returns the new state, the items and an assessment. The pipeline keeps
+the state in the store in the same transaction as the tick and the items.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .items import DOWNTIME_EVENT, HEALTH_SNAPSHOT, OEE_RECORD, PREDICTION, OutboxItem, make_key
+from .schema import Tick, TickEvent
+from .util import LogOnce, iso_utc
+
+log = logging.getLogger(__name__)
+
+#: ``(component, shift produced, shift rejected) -> (hours, model version)``,
+#: or ``None`` when no prediction can be made.
+Predictor = Callable[[str, float, float], "tuple[float, str] | None"]
+
+COMPONENTS: tuple[str, ...] = ("PRE_FEEDER", "FEEDER", "PRINTING", "SLOTTER", "DOWN_STACKER")
+
+#: The specification's ``config/component_thresholds.json``, plus limits for
+#: the two tables it scores without listing them (ink viscosity, speed sync).
+DEFAULT_THRESHOLDS: dict[str, dict[str, tuple[float, float, float]]] = {
+    "PRE_FEEDER": {"tension_dev_pct": (5, 10, 15), "feed_stops_hour": (1, 3, 5)},
+    "FEEDER": {"double_sheet_hour": (2, 5, 8), "vacuum_dev_pct": (10, 20, 30)},
+    "PRINTING": {
+        "registration_error_mm": (0.2, 0.5, 1.0),
+        "reject_rate_pct": (2, 5, 10),
+        "ink_viscosity_dev_pct": (10, 20, 30),
+    },
+    "SLOTTER": {
+        "miscut_pct": (1, 3, 5),
+        "burr_mm": (0.1, 0.2, 0.3),
+        "blade_life_used_pct": (70, 90, 95),
+    },
+    "DOWN_STACKER": {
+        "jam_hour": (1, 3, 5),
+        "misstack_pct": (1, 3, 5),
+        "sync_dev_pct": (5, 10, 15),
+    },
+}
+
+#: Names the specification's metric tables use for the payload's metrics.
+METRIC_ALIASES: dict[str, str] = {
+    "web_tension_dev_pct": "tension_dev_pct",
+    "double_sheet_err_hour": "double_sheet_hour",
+    "vacuum_level_dev_pct": "vacuum_dev_pct",
+    "reject_rate_print_pct": "reject_rate_pct",
+    "burr_height_mm": "burr_mm",
+    "jam_count_hour": "jam_hour",
+}
+
+UPTIME = "uptime"
+PERFORMANCE_RATIO = "performance_ratio"
+
+BAND_LIMITS: tuple[tuple[str, float], ...] = (
+    ("excellent", 80.0),
+    ("good", 60.0),
+    ("warning", 40.0),
+)
+
+FALLBACK_START = 85.0
+STOP_PENALTY = 3.0
+REJECT_PENALTY = 5.0
+PERFORMANCE_TARGET = 85.0
+HIGH, MEDIUM, LOW = 1.0, 0.5, 0.25
+#: OEE impact of each component: (availability, performance, quality).
+IMPACT: dict[str, tuple[float, float, float]] = {
+    "PRE_FEEDER": (HIGH, MEDIUM, LOW),
+    "FEEDER": (HIGH, MEDIUM, MEDIUM),
+    "PRINTING": (MEDIUM, HIGH, HIGH),
+    "SLOTTER": (MEDIUM, LOW, HIGH),
+    "DOWN_STACKER": (HIGH, MEDIUM, LOW),
+}
+OEE_FAULT_BELOW = 60.0
+OEE_WARNING_UP_TO = 75.0
+
+DEFAULT_SNAPSHOT_INTERVAL_S = 900.0
+UPTIME_WINDOW_S = 3600.0
+FALLBACK_WINDOW_S = 8 * 3600.0
+#: A shift with the same letter longer than this is closed anyway (a
+#: machine that stopped reporting for a day comes back in the same shift).
+MAX_SHIFT_S = 12 * 3600.0
+MAX_DOWNTIME_MIN = 7 * 24 * 60.0
+MAX_RECOMMENDATIONS = 20
+MAX_PREDICTED_HOURS = 1e5
+
+#: Default component equipment tag suffixes (``FLX-104`` -> ``FLX-104-PR``).
+COMPONENT_SUFFIX: dict[str, str] = {
+    "PRE_FEEDER": "PF",
+    "FEEDER": "FD",
+    "PRINTING": "PR",
+    "SLOTTER": "SL",
+    "DOWN_STACKER": "DS",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BandTable:
+    """A metric's scores by band (three or four), see the module doc."""
+
+    metric: str
+    scores: tuple[float, ...]
+    good_inclusive: bool = False
+
+    def level(self, value: float, limits: tuple[float, float, float]) -> int:
+        """Band index of *value*: 0 best, ``len(scores) - 1`` worst.
+
+        Examples
+        --------
+        >>> t = BandTable("tension_dev_pct", (100, 70, 50, 30))
+        >>> [t.level(v, (5, 10, 15)) for v in (4.99, 5, 9.99, 10, 15, 15.01)]
+        [0, 1, 1, 2, 2, 3]
+        """
+        good, warning, critical = limits
+        if good > warning:  # lower is worse
+            value, good, warning, critical = -value, -good, -warning, -critical
+        if value < good or (self.good_inclusive and value == good):
+            return 0
+        if len(self.scores) == 4:
+            if value < warning:
+                return 1
+            return 2 if value <= critical else 3
+        return 1 if value <= warning else 2
+
+    def score(self, value: float, limits: tuple[float, float, float]) -> float:
+        """Score of *value* under *limits*."""
+        return float(self.scores[self.level(value, limits)])
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One weighted input of a component's health: a band table or a KPI."""
+
+    name: str
+    weight: float
+    table: BandTable | None = None
+
+
+def _band(metric: str, *scores: float, inclusive: bool = False) -> BandTable:
+    return BandTable(metric, tuple(float(s) for s in scores), inclusive)
+
+
+#: The specification's aggregate formulas.
+RULES: dict[str, tuple[Factor, ...]] = {
+    "PRE_FEEDER": (
+        Factor("tension_dev_pct", 0.5, _band("tension_dev_pct", 100, 70, 50, 30)),
+        Factor("feed_stops_hour", 0.3, _band("feed_stops_hour", 100, 60, 20, inclusive=True)),
+        Factor(UPTIME, 0.2),
+    ),
+    "FEEDER": (
+        Factor("double_sheet_hour", 0.4, _band("double_sheet_hour", 100, 55, 25)),
+        Factor("vacuum_dev_pct", 0.3, _band("vacuum_dev_pct", 100, 60, 30)),
+        Factor(UPTIME, 0.3),
+    ),
+    "PRINTING": (
+        Factor("registration_error_mm", 0.35, _band("registration_error_mm", 100, 60, 25)),
+        Factor("reject_rate_pct", 0.35, _band("reject_rate_pct", 100, 55, 20)),
+        Factor("ink_viscosity_dev_pct", 0.15, _band("ink_viscosity_dev_pct", 100, 65, 35)),
+        Factor(PERFORMANCE_RATIO, 0.15),
+    ),
+    "SLOTTER": (
+        Factor("miscut_pct", 0.4, _band("miscut_pct", 100, 55, 20)),
+        Factor("blade_life_used_pct", 0.3, _band("blade_life_used_pct", 100, 50, 20)),
+        Factor("burr_mm", 0.2, _band("burr_mm", 100, 60, 25)),
+        Factor(UPTIME, 0.1),
+    ),
+    "DOWN_STACKER": (
+        Factor("jam_hour", 0.4, _band("jam_hour", 100, 50, 15, inclusive=True)),
+        Factor("misstack_pct", 0.3, _band("misstack_pct", 100, 60, 25)),
+        Factor("sync_dev_pct", 0.2, _band("sync_dev_pct", 100, 70, 40)),
+        Factor(UPTIME, 0.1),
+    ),
+}
+
+# Suggested actions by (component, metric); {v} is the measured value.
+_ADVICE: dict[tuple[str, str], str] = {
+    ("PRE_FEEDER", "tension_dev_pct"): (
+        "Web tension deviates {v:.1f} % from its set point: check the pre-feeder's tension "
+        "control, dancer and roll brake."
+    ),
+    ("PRE_FEEDER", "feed_stops_hour"): (
+        "{v:g} feed stops in the last hour: check roll splicing and web feeding at the pre-feeder."
+    ),
+    ("FEEDER", "double_sheet_hour"): (
+        "{v:g} double-sheet errors in the last hour: check the feeder's sheet separation, gate "
+        "and photo-eyes."
+    ),
+    ("FEEDER", "vacuum_dev_pct"): (
+        "Feeder vacuum deviates {v:.1f} %: check the vacuum pump, filters and belt seals."
+    ),
+    ("PRINTING", "registration_error_mm"): (
+        "Registration error {v:.2f} mm: check plate mounting and the register control of the "
+        "printing units."
+    ),
+    ("PRINTING", "reject_rate_pct"): (
+        "Print reject rate {v:.1f} %: inspect the anilox roll and the doctor blade."
+    ),
+    ("PRINTING", "ink_viscosity_dev_pct"): (
+        "Ink viscosity deviates {v:.1f} %: adjust the ink viscosity and check the ink pump."
+    ),
+    ("PRINTING", PERFORMANCE_RATIO): (
+        "The line runs at {v:.0f} % of its design speed: look for print instability that "
+        "forces the operators to slow down."
+    ),
+    ("SLOTTER", "miscut_pct"): (
+        "Mis-cut rate {v:.1f} %: check the slotter knife setting and sheet registration."
+    ),
+    ("SLOTTER", "blade_life_used_pct"): ("Slotter blade {v:.0f} % used: plan the blade change."),
+    ("SLOTTER", "burr_mm"): (
+        "Burr height {v:.2f} mm: the slotter blade is dull; sharpen or change it."
+    ),
+    ("DOWN_STACKER", "jam_hour"): (
+        "{v:g} jams in the last hour at the down stacker: check the discharge conveyor and its "
+        "sensors."
+    ),
+    ("DOWN_STACKER", "misstack_pct"): (
+        "Mis-stack rate {v:.1f} %: check the stacker's side guides and pneumatics."
+    ),
+    ("DOWN_STACKER", "sync_dev_pct"): (
+        "Discharge speed deviates {v:.1f} % from the line speed: check the stacker's speed "
+        "synchronisation."
+    ),
+}
+_UPTIME_ADVICE = "Uptime {v:.0f} % in the last hour: review the stops of this component."
+
+
+def health_band(score: float) -> str:
+    """Band of a health score: excellent >= 80, good >= 60, warning >= 40, else critical.
+
+    Examples
+    --------
+    >>> [health_band(s) for s in (100, 80, 79.9, 60, 59.9, 40, 39.9, 0)]
+    ['excellent', 'excellent', 'good', 'good', 'warning', 'warning', 'critical', 'critical']
+    """
+    for band, limit in BAND_LIMITS:
+        if score >= limit:
+            return band
+    return "critical"
+
+
+def system_status(oee_pct: float | None) -> str | None:
+    """The specification's alert level of an OEE in percent.
+
+    Examples
+    --------
+    >>> [system_status(x) for x in (59.9, 60, 75, 75.1, None)]
+    ['FAULT', 'WARNING', 'WARNING', 'NORMAL', None]
+    """
+    if oee_pct is None:
+        return None
+    if oee_pct < OEE_FAULT_BELOW:
+        return "FAULT"
+    if oee_pct <= OEE_WARNING_UP_TO:
+        return "WARNING"
+    return "NORMAL"
+
+
+def reason_component(reason: str | None) -> str | None:
+    """Map a loss-time reason code to the component it stops, or ``None``.
+
+    Examples
+    --------
+    >>> reason_component("PRE FEEDER TROUBLE MEKANIK"), reason_component("FEEDER UNIT TROUBLE")
+    ('PRE_FEEDER', 'FEEDER')
+    >>> reason_component("GANTI ANILOX"), reason_component("istirahat") is None
+    ('PRINTING', True)
+    """
+    text = " ".join((reason or "").upper().replace("_", " ").split())
+    if not text:
+        return None
+    for component, words in (
+        ("PRE_FEEDER", ("PRE FEEDER", "PREFEEDER", "GANTI ROLL", "SPLICE")),
+        ("DOWN_STACKER", ("STACKER", "DISCHARGE")),
+        ("SLOTTER", ("SLOTTER", "PISAU", "DIE CUT")),
+        ("PRINTING", ("PRINTING", "PRINT", "ANILOX", "DOCTOR BLADE", "PLATE", "TINTA", "INK")),
+        ("FEEDER", ("FEEDER",)),
+    ):
+        if any(word in text for word in words):
+            return component
+    return None
+
+
+def stop_severity(reason: str | None, duration_min: float) -> float:
+    """Severity of one stop: category weight x duration class (see the module doc).
+
+    Examples
+    --------
+    >>> stop_severity("FEEDER UNIT TROUBLE MEKANIK", 15), stop_severity("GANTI ROLL", 5)
+    (2.0, 0.25)
+    """
+    text = (reason or "").upper()
+    if "TROUBLE" in text:
+        weight = 1.0
+    elif "MACET" in text or "JAM" in text:
+        weight = 0.75
+    elif "GANTI" in text:
+        weight = 0.25
+    else:
+        weight = 0.5
+    klass = 1.0 if duration_min < 10 else 2.0 if duration_min <= 30 else 3.0
+    return weight * klass
+
+
+def resolve_thresholds(
+    configured: Mapping[str, Any] | None,
+) -> tuple[dict[str, dict[str, tuple[float, float, float]]], list[str]]:
+    """Merge Odoo's ``health_thresholds`` over :data:`DEFAULT_THRESHOLDS`.
+
+    Returns
+    -------
+    thresholds, problems
+        The limits by component and metric, and a description of every
+        configured entry that was not usable (kept at its default).
+    """
+    out = {c: dict(m) for c, m in DEFAULT_THRESHOLDS.items()}
+    problems: list[str] = []
+    for component, metrics in (configured or {}).items():
+        if not isinstance(metrics, Mapping):
+            problems.append(f"{component}: not an object")
+            continue
+        for metric, limits in metrics.items():
+            metric_name = METRIC_ALIASES.get(metric, metric)
+            try:
+                values = tuple(float(limits[k]) for k in ("good", "warning", "critical"))
+            except (TypeError, KeyError, ValueError):
+                problems.append(f"{component}.{metric}: needs numeric good, warning, critical")
+                continue
+            good, warning, critical = values
+            if not all(math.isfinite(v) for v in values) or not (
+                good < warning < critical or good > warning > critical
+            ):
+                problems.append(f"{component}.{metric}: warning must lie between good and critical")
+                continue
+            out.setdefault(component, {})[metric_name] = (good, warning, critical)
+    return out, problems
+
+
+def round_score(value: float) -> float:
+    """Round a score half up to one decimal, as Odoo stores it.
+
+    Examples
+    --------
+    >>> round_score(81.85), round_score(79.94999), round_score(39.95)
+    (81.9, 79.9, 40.0)
+    """
+    return math.floor(value * 10.0 + 0.5 + 1e-9) / 10.0
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def component_metrics(component: str, raw: Mapping[str, float | None]) -> dict[str, float]:
+    """The payload metrics of one component under their canonical names.
+
+    Aliases of the specification's tables are renamed; the tension and the
+    speed sync deviations are derived from their set point and actual
+    values when only those are reported.
+    """
+    out: dict[str, float] = {}
+    for name, value in raw.items():
+        number = _num(value)
+        if number is not None and name != "health_score":
+            out.setdefault(METRIC_ALIASES.get(name, name), number)
+    if "tension_dev_pct" not in out:
+        setpoint, actual = out.get("tension_setpoint_N"), out.get("tension_actual_N")
+        if setpoint and actual is not None:
+            out["tension_dev_pct"] = abs(actual - setpoint) / abs(setpoint) * 100.0
+    if "sync_dev_pct" not in out:
+        line, discharge = out.get("line_speed"), out.get("discharge_speed")
+        if line and discharge is not None:
+            out["sync_dev_pct"] = abs(discharge - line) / abs(line) * 100.0
+    return out
+
+
+@dataclass(slots=True)
+class ComponentHealth:
+    """The health of one component at one tick."""
+
+    component: str
+    score: float
+    band: str
+    method: str  # "rules" or "fallback"
+    metric_scores: dict[str, float] = field(default_factory=dict)
+    recommendations: list[str] = field(default_factory=list)
+
+
+def score_component(
+    component: str,
+    metrics: Mapping[str, float],
+    thresholds: Mapping[str, tuple[float, float, float]],
+    uptime: float | None = None,
+    performance: float | None = None,
+) -> ComponentHealth | None:
+    """Score one component by the specification's rules.
+
+    Parameters
+    ----------
+    component : str
+        ``PRE_FEEDER`` ... ``DOWN_STACKER``.
+    metrics : mapping
+        Canonical metric values (:func:`component_metrics`).
+    thresholds : mapping
+        ``metric -> (good, warning, critical)`` of this component.
+    uptime, performance : float, optional
+        The uptime and performance-ratio KPIs in percent (``None``: unknown).
+
+    Returns
+    -------
+    ComponentHealth or None
+        ``None`` when none of the component's banded metrics is present
+        (the caller falls back to :func:`fallback_component`).
+
+    Examples
+    --------
+    The specification's example tick, PRINTING (registration 0.18 mm -> 100,
+    reject 2.5 % -> 55, ink 6 % -> 100, speed 210 / 250 -> 84):
+
+    >>> h = score_component("PRINTING", {"registration_error_mm": 0.18,
+    ...     "reject_rate_pct": 2.5, "ink_viscosity_dev_pct": 6.0},
+    ...     DEFAULT_THRESHOLDS["PRINTING"], performance=84.0)
+    >>> h.score, h.band
+    (81.9, 'excellent')
+    """
+    rules = RULES.get(component)
+    if not rules:
+        return None
+    parts: list[tuple[float, float]] = []
+    scores: dict[str, float] = {}
+    advice: list[tuple[int, str]] = []
+    banded = 0
+    for factor in rules:
+        if factor.table is not None:
+            value = metrics.get(factor.name)
+            limits = thresholds.get(factor.name) or DEFAULT_THRESHOLDS[component][factor.name]
+            if value is None:
+                continue
+            banded += 1
+            level = factor.table.level(value, limits)
+            score = float(factor.table.scores[level])
+            if level:
+                worst = level == len(factor.table.scores) - 1
+                text = _ADVICE.get((component, factor.name), "{v:g}: out of its normal range.")
+                advice.append(
+                    (-level, ("Urgent: " if worst else "") + text.format(v=value)),
+                )
+        else:
+            kpi = uptime if factor.name == UPTIME else performance
+            if kpi is None:
+                continue
+            score = min(100.0, max(0.0, kpi))
+            if score < 60.0:
+                text = _ADVICE.get((component, factor.name), _UPTIME_ADVICE)
+                advice.append((0, text.format(v=score)))
+        scores[factor.name] = round(score, 2)
+        parts.append((factor.weight, score))
+    if not banded:
+        return None
+    total = sum(w for w, _ in parts)
+    value = sum(w * s for w, s in parts) / total
+    rounded = round_score(value)
+    advice.sort(key=lambda a: a[0])
+    return ComponentHealth(
+        component,
+        rounded,
+        health_band(rounded),
+        "rules",
+        scores,
+        [text for _, text in advice][:MAX_RECOMMENDATIONS],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSummary:
+    """Totals of the trailing window the fallback looks at."""
+
+    run_min: float = 0.0
+    produced: float = 0.0
+    reject: float = 0.0
+    speed_run: float = 0.0  # sum of actual speed x run minutes
+    design_run: float = 0.0  # sum of design speed x run minutes
+    stops: tuple[tuple[str, float, str], ...] = ()  # (component, minutes, reason)
+
+    @property
+    def reject_pct(self) -> float | None:
+        """Rejected share of the output in percent (``None`` without output)."""
+        return self.reject / self.produced * 100.0 if self.produced > 0 else None
+
+    @property
+    def performance_pct(self) -> float | None:
+        """Run-time weighted actual / design speed in percent."""
+        return self.speed_run / self.design_run * 100.0 if self.design_run > 0 else None
+
+
+def fallback_component(
+    component: str, window: WindowSummary, reject_good_pct: float = 2.0
+) -> ComponentHealth:
+    """Estimate a component's health without its metrics (see the module doc).
+
+    Examples
+    --------
+    No stops, 1 % rejects, 90 % speed: the starting 85.
+
+    >>> fallback_component("FEEDER", WindowSummary(60, 1000, 10, 54000, 60000)).score
+    85.0
+
+    Two 15-minute mechanical stops (2 x 2 x 3 = 12 points), 4 % rejects
+    (2 points above the limit x 5 x high impact), 80 % speed (5 x high):
+
+    >>> w = WindowSummary(60, 1000, 40, 48000, 60000,
+    ...                   (("PRINTING", 15, "PRINTING UNIT TROUBLE MEKANIK"),) * 2)
+    >>> fallback_component("PRINTING", w).score
+    58.0
+    """
+    _, perf_impact, quality_impact = IMPACT.get(component, (MEDIUM, MEDIUM, MEDIUM))
+    score = FALLBACK_START
+    advice: list[str] = ["Estimated from stops, rejects and speed: the machine reports no metrics."]
+    own = [(minutes, reason) for c, minutes, reason in window.stops if c == component]
+    if own:
+        score -= STOP_PENALTY * sum(stop_severity(reason, minutes) for minutes, reason in own)
+        reasons = sorted({reason for _, reason in own if reason})
+        advice.append(
+            f"{len(own)} stops ({sum(m for m, _ in own):.0f} min) in the last "
+            f"{FALLBACK_WINDOW_S / 3600:.0f} h: {', '.join(reasons) or 'no reason given'}."
+        )
+    reject = window.reject_pct
+    if reject is not None and reject > reject_good_pct:
+        score -= REJECT_PENALTY * (reject - reject_good_pct) * quality_impact
+        if quality_impact >= HIGH:
+            advice.append(f"Reject rate {reject:.1f} %: inspect this component's quality.")
+    performance = window.performance_pct
+    if performance is not None and performance < PERFORMANCE_TARGET:
+        score -= (PERFORMANCE_TARGET - performance) * perf_impact
+    rounded = round_score(min(100.0, max(0.0, score)))
+    return ComponentHealth(
+        component, rounded, health_band(rounded), "fallback", {}, advice[:MAX_RECOMMENDATIONS]
+    )
+
+
+@dataclass(slots=True)
+class Assessment:
+    """What the engine concluded from one tick (for logs, metrics and tests)."""
+
+    machine_id: str
+    ts: float
+    components: dict[str, ComponentHealth]
+    oee_pct: float | None
+    status: str | None
+
+
+@dataclass(slots=True)
+class StepResult:
+    """Return value of :meth:`FlexoEngine.step`."""
+
+    state: dict[str, Any]
+    items: list[OutboxItem]
+    assessment: Assessment | None
+    status_changed: bool = False
+
+
+def parse_tag_map(text: str | Mapping[str, str] | None) -> dict[str, str]:
+    """``"A=X, B=Y"`` (or a mapping) -> ``{"A": "X", "B": "Y"}``.
+
+    Examples
+    --------
+    >>> parse_tag_map("FLEXO_104=FLX-104, FLEXO_104:PRINTING = FLX-104-PR")
+    {'FLEXO_104': 'FLX-104', 'FLEXO_104:PRINTING': 'FLX-104-PR'}
+    """
+    if not text:
+        return {}
+    if isinstance(text, Mapping):
+        return {str(k): str(v) for k, v in text.items()}
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"not NAME=TAG: {part.strip()!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _overall(tick: Tick, name: str) -> float | None:
+    return _num(tick.overall.get(name))
+
+
+class FlexoEngine:
+    """Health, OEE inputs and downtime items of FLEXO machines.
+
+    Parameters
+    ----------
+    snapshot_interval_s : float
+        A component's snapshot is sent at least this often (tick time),
+        besides every band change. 0 sends one per tick.
+    machine_tags : mapping
+        ``machine_id -> equipment tag`` in Odoo (default: the machine id).
+    component_tags : mapping
+        ``"<machine_id>:<COMPONENT>" -> equipment tag`` (default: the
+        machine's tag, a dash and the component's suffix from
+        :data:`COMPONENT_SUFFIX`, e.g. ``FLX-104-PR``).
+    predictor : callable, optional
+        Repair-duration predictor (:data:`Predictor`); without it no
+        ``prediction`` item is made.
+    """
+
+    def __init__(
+        self,
+        snapshot_interval_s: float = DEFAULT_SNAPSHOT_INTERVAL_S,
+        machine_tags: Mapping[str, str] | None = None,
+        component_tags: Mapping[str, str] | None = None,
+        predictor: Predictor | None = None,
+    ) -> None:
+        self.snapshot_interval_s = snapshot_interval_s
+        self.machine_tags = dict(machine_tags or {})
+        self.component_tags = dict(component_tags or {})
+        self.predictor = predictor
+        self.log_once = LogOnce(log)
+        self.thresholds_: dict[str, dict[str, tuple[float, float, float]]] = {
+            c: dict(m) for c, m in DEFAULT_THRESHOLDS.items()
+        }
+
+    def set_thresholds(self, configured: Mapping[str, Any] | None) -> list[str]:
+        """Use Odoo's ``health_thresholds``; return the problems found."""
+        self.thresholds_, problems = resolve_thresholds(configured)
+        return problems
+
+    def machine_tag(self, machine_id: str) -> str:
+        """Odoo equipment tag of a machine."""
+        return self.machine_tags.get(machine_id, machine_id)
+
+    def component_tag(self, machine_id: str, component: str) -> str:
+        """Odoo equipment tag of a machine's component."""
+        explicit = self.component_tags.get(f"{machine_id}:{component}")
+        if explicit:
+            return explicit
+        suffix = COMPONENT_SUFFIX.get(component, component)
+        return f"{self.machine_tag(machine_id)}-{suffix}"
+
+    # -- one tick --------------------------------------------------------------
+
+    def step(self, state: Mapping[str, Any] | None, tick: Tick) -> StepResult:
+        """Process one decoded tick of one machine.
+
+        Parameters
+        ----------
+        state : dict or None
+            The machine's state returned by the previous step (not changed).
+        tick : Tick
+            The new tick.
+
+        Returns
+        -------
+        StepResult
+            The new state, the items to queue and the assessment. A tick not
+            newer than the last one changes nothing (no items, no
+            assessment).
+        """
+        st: dict[str, Any] = copy.deepcopy(dict(state)) if state else _new_state()
+        ts = tick.timestamp
+        if st["last_ts"] is not None and ts <= st["last_ts"]:
+            return StepResult(st, [], None)
+        machine = tick.machine_id
+        items: list[OutboxItem] = []
+        run = _overall(tick, "runtime_minutes")
+        down = _overall(tick, "downtime_minutes")
+        interval = (run or 0.0) + (down or 0.0)
+        if interval <= 0 and st["last_ts"] is not None and ts - st["last_ts"] < UPTIME_WINDOW_S:
+            interval = (ts - st["last_ts"]) / 60.0
+
+        # A new shift letter (or an over-long shift) closes the running one.
+        shift = st["shift"]
+        letter = tick.shift or ""
+        if shift is not None and (shift["letter"] != letter or ts - shift["start"] > MAX_SHIFT_S):
+            item = self._oee_item(machine, shift)
+            if item is not None:
+                items.append(item)
+            shift = None
+        if shift is None:
+            shift = _new_shift(letter, float(round(ts - interval * 60.0)))
+        self._accumulate(shift, tick, run, down, ts)
+        st["shift"] = shift
+
+        # Stops: one downtime_event each, and into the trailing window.
+        stops: list[list[Any]] = []
+        for event in tick.events:
+            if event.type.lower() != "downtime":
+                continue
+            component = event.component or reason_component(event.reason)
+            minutes = _num(event.duration_min)
+            item = self._downtime_item(machine, event, component, minutes)
+            if item is not None:
+                items.append(item)
+            if minutes and minutes > 0:
+                stops.append([component, minutes, event.reason or ""])
+        speed = _overall(tick, "actual_speed_cpm")
+        design = _overall(tick, "design_speed_cpm")
+        produced = _overall(tick, "produced_units")
+        reject = _overall(tick, "reject_units")
+        st["window"].append(
+            [ts, run or 0.0, produced or 0.0, reject or 0.0, speed or 0.0, design or 0.0, stops]
+        )
+        st["window"] = [w for w in st["window"] if w[0] > ts - FALLBACK_WINDOW_S]
+        st["last_ts"] = ts
+
+        # Health of each component.
+        hour = [w for w in st["window"] if w[0] > ts - UPTIME_WINDOW_S]
+        hour_run = sum(w[1] for w in hour)
+        summary = WindowSummary(
+            run_min=sum(w[1] for w in st["window"]),
+            produced=sum(w[2] for w in st["window"]),
+            reject=sum(w[3] for w in st["window"]),
+            speed_run=sum(w[1] * w[4] for w in st["window"]),
+            design_run=sum(w[1] * w[5] for w in st["window"]),
+            stops=tuple((s[0], float(s[1]), str(s[2])) for w in st["window"] for s in w[6] if s[0]),
+        )
+        performance = None
+        if run and speed and design:
+            performance = speed / design * 100.0
+        reject_good = self.thresholds_.get("PRINTING", {}).get("reject_rate_pct", (2.0, 0, 0))[0]
+        healths: dict[str, ComponentHealth] = {}
+        for component in COMPONENTS:
+            metrics = component_metrics(component, tick.components.get(component) or {})
+            comp_down = sum(s[1] for w in hour for s in w[6] if s[0] == component)
+            uptime = 100.0 * hour_run / (hour_run + comp_down) if hour_run + comp_down > 0 else None
+            health = score_component(
+                component, metrics, self.thresholds_.get(component, {}), uptime, performance
+            )
+            if health is None:
+                health = fallback_component(component, summary, reject_good)
+            healths[component] = health
+            last = st["emitted"].get(component)
+            if last is None or last[0] != health.band or ts - last[1] >= self.snapshot_interval_s:
+                items.append(self._snapshot_item(machine, component, ts, health))
+                st["emitted"][component] = [health.band, ts]
+                dropped = last is not None and _BAND_RANK[health.band] > _BAND_RANK[last[0]]
+                if dropped and health.band in ("warning", "critical"):
+                    prediction = self._prediction_item(machine, component, ts, health, shift)
+                    if prediction is not None:
+                        items.append(prediction)
+
+        oee = _provisional_oee(shift)
+        status = system_status(oee)
+        changed = status != st.get("status")
+        st["status"] = status
+        assessment = Assessment(machine, ts, healths, oee, status)
+        return StepResult(st, items, assessment, changed)
+
+    def _accumulate(
+        self, shift: dict[str, Any], tick: Tick, run: float | None, down: float | None, ts: float
+    ) -> None:
+        produced = _overall(tick, "produced_units") or 0.0
+        reject = _overall(tick, "reject_units")
+        good = _overall(tick, "good_units")
+        if good is None:
+            good = max(0.0, produced - (reject or 0.0))
+        if reject is None:
+            reject = max(0.0, produced - good)
+        run = run or 0.0
+        speed = _overall(tick, "actual_speed_cpm")
+        if speed is None and run > 0:
+            speed = produced / run
+        design = _overall(tick, "design_speed_cpm")
+        shift["end"] = ts
+        shift["run_min"] += run
+        shift["downtime_min"] += down or 0.0
+        shift["produced"] += produced
+        shift["good"] += good
+        shift["reject"] += reject
+        shift["ticks"] += 1
+        if speed is not None:
+            shift["speed_run"] += speed * run
+        if design is not None and design > 0:
+            shift["design_run"] += design * run
+            shift["design_last"] = design
+
+    # -- items -----------------------------------------------------------------
+
+    def _snapshot_item(
+        self, machine: str, component: str, ts: float, health: ComponentHealth
+    ) -> OutboxItem:
+        iso = iso_utc(ts)
+        data: dict[str, Any] = {
+            "tag": self.component_tag(machine, component),
+            "score": health.score,
+            "metrics": dict(health.metric_scores) or None,
+            "recommendations": health.recommendations,
+        }
+        return OutboxItem(make_key("health", machine, component, iso), HEALTH_SNAPSHOT, iso, data)
+
+    def _prediction_item(
+        self,
+        machine: str,
+        component: str,
+        ts: float,
+        health: ComponentHealth,
+        shift: Mapping[str, Any],
+    ) -> OutboxItem | None:
+        if self.predictor is None:
+            return None
+        produced, reject = float(shift["produced"]), float(shift["reject"])
+        try:
+            answer = self.predictor(component, produced, reject)
+        except Exception as exc:  # a model problem must not stop ingestion
+            self.log_once(f"predictor:{type(exc).__name__}", "repair prediction failed: %s", exc)
+            return None
+        if answer is None:
+            return None
+        hours, version = answer
+        if not math.isfinite(hours) or not 0 <= hours <= MAX_PREDICTED_HOURS:
+            return None
+        iso = iso_utc(ts)
+        data = {
+            "tag": self.component_tag(machine, component),
+            "component": component,
+            "inputs": {
+                "component": component,
+                "shift_produced": produced,
+                "shift_reject": reject,
+            },
+            "predicted_hours": round(hours, 3),
+            "model_version": str(version)[:64],
+            "recommendation": (
+                f"{component} health {health.score:g} ({health.band}): a repair would take "
+                f"about {hours:.1f} h; plan it before it stops the line."
+            ),
+        }
+        return OutboxItem(make_key("prediction", machine, component, iso), PREDICTION, iso, data)
+
+    def _oee_item(self, machine: str, shift: Mapping[str, Any]) -> OutboxItem | None:
+        start, end = float(shift["start"]), float(shift["end"])
+        if end <= start or not shift["ticks"]:
+            return None
+        period_min = (end - start) / 60.0
+        # Odoo refuses more run time than the period: round down, not to nearest.
+        run = math.floor(min(shift["run_min"], period_min) * 1000.0 + 1e-6) / 1000.0
+        design = (
+            shift["design_run"] / shift["run_min"]
+            if shift["design_run"] > 0 and shift["run_min"] > 0
+            else shift["design_last"]
+        )
+        if not design or design <= 0:
+            return None  # Odoo needs a design speed; nothing to compare with
+        actual = shift["speed_run"] / shift["run_min"] if shift["run_min"] > 0 else 0.0
+        produced = int(round(shift["produced"]))
+        good = min(produced, int(round(shift["good"])))
+        rejected = min(produced - good, int(round(shift["reject"])))
+        start_iso = iso_utc(start)
+        data = {
+            "machine": self.machine_tag(machine),
+            "shift": shift["letter"] or None,
+            "period_start": start_iso,
+            "period_end": iso_utc(end),
+            "run_min": run,
+            "downtime_min": round(shift["downtime_min"], 3),
+            "produced": produced,
+            "good": good,
+            "rejected": rejected,
+            "design_speed": round(design, 3),
+            "actual_speed": round(max(0.0, actual), 3),
+        }
+        key = make_key("oee", machine, shift["letter"] or "-", start_iso)
+        return OutboxItem(key, OEE_RECORD, iso_utc(end), data)
+
+    def _downtime_item(
+        self, machine: str, event: TickEvent, component: str | None, minutes: float | None
+    ) -> OutboxItem | None:
+        if minutes is None or not 0.0005 <= minutes <= MAX_DOWNTIME_MIN:
+            return None
+        reason = " ".join((event.reason or "").split()) or "UNSPECIFIED"
+        start = iso_utc(event.timestamp)
+        data: dict[str, Any] = {
+            "machine": self.machine_tag(machine),
+            "reason": reason,
+            "start": start,
+            "duration_min": round(minutes, 3),
+        }
+        if component:
+            data["component"] = component
+        key = make_key("downtime", machine, start, component or reason)
+        return OutboxItem(key, DOWNTIME_EVENT, start, data)
+
+
+_BAND_RANK = {"excellent": 0, "good": 1, "warning": 2, "critical": 3}
+
+
+def _new_state() -> dict[str, Any]:
+    return {"last_ts": None, "shift": None, "window": [], "emitted": {}, "status": None}
+
+
+def _new_shift(letter: str, start: float) -> dict[str, Any]:
+    return {
+        "letter": letter,
+        "start": start,
+        "end": start,
+        "run_min": 0.0,
+        "downtime_min": 0.0,
+        "produced": 0.0,
+        "good": 0.0,
+        "reject": 0.0,
+        "speed_run": 0.0,
+        "design_run": 0.0,
+        "design_last": None,
+        "ticks": 0,
+    }
+
+
+def _provisional_oee(shift: Mapping[str, Any]) -> float | None:
+    """A x P x Q of the running shift in percent, for the status only."""
+    run, down = shift["run_min"], shift["downtime_min"]
+    if run <= 0 or shift["produced"] <= 0 or shift["design_run"] <= 0:
+        return None
+    availability = run / (run + down)
+    performance = min(1.0, shift["speed_run"] / shift["design_run"])
+    quality = shift["good"] / shift["produced"]
+    return availability * performance * quality * 100.0
