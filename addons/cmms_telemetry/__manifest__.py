@@ -4,14 +4,14 @@
     "name": "CMMS Telemetry",
     "summary": "Sensors, alerts, health, OEE, FMEA, models and the ingestion API of the "
     "telemetry connector",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
     "maintainers": ["cmms-parfum"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["cmms_parfum"],
+    "depends": ["bus", "cmms_parfum"],
     "data": [
         "security/cmms_telemetry_security.xml",
         "security/ir.model.access.csv",
@@ -35,6 +35,7 @@
         "views/maintenance_equipment_views.xml",
         "views/maintenance_request_views.xml",
         "views/res_config_settings_views.xml",
+        "views/cmms_telemetry_dashboard_views.xml",
         "views/cmms_telemetry_menus.xml",
     ],
     "demo": [
@@ -43,5 +44,13 @@
         "demo/maintenance_equipment_demo.xml",
         "demo/cmms_fmea_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "cmms_telemetry/static/src/dashboard/*",
+        ],
+        "web.assets_tests": [
+            "cmms_telemetry/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

@@ -14,6 +14,8 @@ from . import (
     cmms_reading,
     cmms_sensor,
     cmms_telemetry_api,
+    cmms_telemetry_dashboard,
+    ir_websocket,
     maintenance_equipment,
     maintenance_request,
     res_config_settings,

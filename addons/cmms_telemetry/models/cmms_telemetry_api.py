@@ -36,6 +36,8 @@ DATA_ITEMS = (
     "model_version",
 )
 ITEM_TYPES = (*ALERT_ITEMS, "heartbeat", *DATA_ITEMS)
+# Items that change what the telemetry dashboard shows.
+DASHBOARD_ITEMS = (*ALERT_ITEMS, "reading_agg", "health_snapshot")
 # A period of each resolution starts on a whole minute, hour or day.
 ALIGNMENT = {
     "minute": {"second": 0, "microsecond": 0},
@@ -226,6 +228,7 @@ class CmmsTelemetryApi(models.AbstractModel):
         seen = set(Key.search([("key", "in", keys)]).mapped("key")) if keys else set()
         cache = {}
         results = []
+        changed = {"kinds": set(), "sensor_ids": set(), "equipment_ids": set()}
         for item in items:
             key = item.get("key") if isinstance(item, dict) else None
             result = {"key": key}
@@ -248,6 +251,7 @@ class CmmsTelemetryApi(models.AbstractModel):
                             }
                         )
                     seen.add(key)
+                    self._note_change(changed, item["type"], record)
                     result["status"] = "accepted"
                     if computed:
                         result["computed"] = computed
@@ -262,7 +266,25 @@ class CmmsTelemetryApi(models.AbstractModel):
         rejected = sum(1 for r in results if r["status"] == "rejected")
         if rejected:
             _logger.info("ingest: %s of %s items rejected", rejected, len(items))
+        if changed["kinds"]:
+            # One notification per call, whatever the size of the batch.
+            self.env["cmms.telemetry.dashboard"]._notify_update(**changed)
         return {"results": results}
+
+    @api.model
+    def _note_change(self, changed, kind, record):
+        """Remember what an accepted item changed on the telemetry dashboard."""
+        if kind not in DASHBOARD_ITEMS or not record:
+            return
+        changed["kinds"].add(kind)
+        if record._name == "cmms.reading":
+            changed["sensor_ids"].add(record.sensor_id.id)
+            changed["equipment_ids"].add(record.sensor_id.equipment_id.id)
+        elif record._name == "cmms.alert":
+            changed["sensor_ids"].update(record.sensor_id.ids)
+            changed["equipment_ids"].add(record.equipment_id.id)
+        else:
+            changed["equipment_ids"].add(record.equipment_id.id)
 
     @api.model
     def _validate_item(self, item):
