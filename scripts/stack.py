@@ -185,6 +185,16 @@ class Mosquitto:
     def stop(self) -> None:
         stop_process(self.proc)
 
+    def restart(self, pause_s: float = 0.0) -> Mosquitto:
+        """Stop the broker and start it again on the same port and data folder.
+
+        SIGTERM makes Mosquitto write its persistence file on the way out,
+        so persistent sessions and their queued QoS 1 messages survive.
+        """
+        self.stop()
+        time.sleep(pause_s)
+        return self.start()
+
 
 def odoo_root() -> Path | None:
     """The source root of the Odoo 18 importable in this Python, if any."""
@@ -249,6 +259,7 @@ class Odoo:
                 return -1
 
     def serve(self, db: str, logfile: Path, *extra: str) -> subprocess.Popen:
+        self._served = (db, logfile, extra)
         log = open(logfile, "a")  # noqa: SIM115 - lives as long as the server
         self.proc = subprocess.Popen(
             self.command(
@@ -282,6 +293,17 @@ class Odoo:
     def stop(self) -> None:
         stop_process(self.proc)
         self.proc = None
+
+    def serve_again(self) -> subprocess.Popen:
+        """Serve the database of the last :meth:`serve` again, on the same HTTP port."""
+        db, logfile, extra = self._served
+        return self.serve(db, logfile, *extra)
+
+    def restart(self, pause_s: float = 0.0) -> subprocess.Popen:
+        """Stop the server and serve the same database again on the same HTTP port."""
+        self.stop()
+        time.sleep(pause_s)
+        return self.serve_again()
 
 
 # Lines of the platform itself that are not about our code, with why.

@@ -7,10 +7,12 @@ alone (``pytest tests``), the fixtures make their own.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import shutil
+import subprocess
 import sys
 import urllib.request
 import xmlrpc.client
@@ -70,6 +72,20 @@ def broker(workdir):
     mqtt.stop()
 
 
+@pytest.fixture
+def own_broker(tmp_path):
+    """A Mosquitto of the test's own (shipped configuration), free to restart.
+
+    The session's ``broker`` keeps the persistent sessions of every connector
+    that ever ran against it, each queueing a copy of every later message; a
+    test that publishes tens of thousands of messages, or restarts the
+    broker, gets its own.
+    """
+    mqtt = stack.Mosquitto(tmp_path / "mqtt").start()
+    yield mqtt
+    mqtt.stop()
+
+
 class OdooServer:
     """A running Odoo on its own copy of the demo database."""
 
@@ -117,7 +133,8 @@ class OdooServer:
 @pytest.fixture
 def odoo_server(postgres, workdir):
     pg, template = postgres
-    db = f"cmms_e2e_{next(_counter)}"
+    # The pid keeps runs that share a PostgreSQL (CMMS_TEST_PG_*) apart.
+    db = f"cmms_e2e_{os.getpid()}_{next(_counter)}"
     pg.copy_db(template, db)
     odoo = stack.Odoo(pg, workdir / f"odoo-{db}")
     filestore = pg.template_data / "filestore" / template
@@ -129,3 +146,6 @@ def odoo_server(postgres, workdir):
         yield OdooServer(odoo, db, key)
     finally:
         odoo.stop()
+        # A shared PostgreSQL (CMMS_TEST_PG_*) should not fill up with copies.
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg.psql(f'DROP DATABASE IF EXISTS "{db}"')

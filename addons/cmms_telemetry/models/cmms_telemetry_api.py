@@ -8,6 +8,8 @@ import math
 from datetime import UTC, datetime
 
 import psycopg2
+import psycopg2.errors
+from psycopg2 import errorcodes
 
 from odoo import api, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -44,6 +46,12 @@ ALIGNMENT = {
     "hour": {"minute": 0, "second": 0, "microsecond": 0},
     "day": {"hour": 0, "minute": 0, "second": 0, "microsecond": 0},
 }
+
+
+class ConcurrentIngest(psycopg2.errors.SerializationFailure):
+    """Makes Odoo's RPC layer roll back and replay the whole ingest call."""
+
+    pgcode = errorcodes.SERIALIZATION_FAILURE
 
 
 class ItemRejected(Exception):
@@ -257,9 +265,13 @@ class CmmsTelemetryApi(models.AbstractModel):
                         result["computed"] = computed
             except ItemRejected as exc:
                 result.update(status="rejected", reason=str(exc))
-            except psycopg2.IntegrityError:
-                # Another transaction applied the same key meanwhile.
-                result["status"] = "duplicate"
+            except psycopg2.IntegrityError as exc:
+                # A concurrent call (a stale request and its retry) applied
+                # the same key or opened the same alert after this
+                # transaction's snapshot: its view is stale, so the whole
+                # call is replayed on fresh data by Odoo's retry loop, where
+                # the items already applied answer "duplicate".
+                raise ConcurrentIngest(str(exc)) from exc
             except (UserError, ValidationError) as exc:
                 result.update(status="rejected", reason=str(exc))
             results.append(result)
