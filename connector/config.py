@@ -45,6 +45,11 @@ optional field to ``None``):
 ``CMMS_ODOO_TIMEOUT_S``            HTTP timeout per RPC call (30)
 ``CMMS_STORE`` or
 ``CMMS_STORE_PATH``                SQLite file ("connector.sqlite3")
+``CMMS_MODELS`` or
+``CMMS_MODELS_PATH``               anomaly model registry folder (default
+                                   ``$CMMS_MODELS_DIR``, else ``./models``)
+``CMMS_ANOMALY_EVERY``             an anomaly model scores its window every
+                                   this many readings of its tag (1)
 ``CMMS_INGEST_BATCH_MAX``          MQTT messages per store transaction (256)
 ``CMMS_PUSH_BATCH_SIZE``           outbox items per ingest call (500)
 ``CMMS_PUSH_BATCH_AGE_S``          oldest pending item's age that closes a
@@ -120,7 +125,9 @@ from .flexo import parse_tag_map
 
 ENV_PREFIX = "CMMS_"
 #: Short environment names accepted besides ``CMMS_<FIELD>``.
-ENV_ALIASES = {"CMMS_STORE": "store_path"}
+ENV_ALIASES = {"CMMS_STORE": "store_path", "CMMS_MODELS": "models_path"}
+#: The model commands' environment variable, used when ``models_path`` is not set.
+MODELS_DIR_ENV = "CMMS_MODELS_DIR"
 MQTT_PROTOCOLS = ("5", "3.1.1")
 
 
@@ -165,6 +172,8 @@ class Settings:
 
     store_path: str = "connector.sqlite3"
     ingest_batch_max: int = 256
+    models_path: str | None = None
+    anomaly_every: int = 1
 
     push_batch_size: int = 500
     push_batch_age_s: float = 2.0
@@ -209,6 +218,7 @@ class Settings:
             "mqtt_receive_maximum",
             "push_max_item_attempts",
             "cusum_baseline_n",
+            "anomaly_every",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
@@ -251,6 +261,11 @@ class Settings:
     def client_id(self) -> str:
         """The fixed MQTT client id that keeps the persistent session."""
         return self.mqtt_client_id or f"cmms-connector-{self.connector_id}"
+
+    @property
+    def models_folder(self) -> str:
+        """The model registry: ``models_path``, else ``$CMMS_MODELS_DIR``, else ``models``."""
+        return self.models_path or os.environ.get(MODELS_DIR_ENV) or "models"
 
     @property
     def reading_topic(self) -> str:

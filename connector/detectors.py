@@ -36,6 +36,9 @@ RULE_VIOLATION = "rule_violation"
 INSTRUMENT_FAULT = "instrument_fault"
 DRIFT = "drift"
 DATA_GAP = "data_gap"
+#: Reported by :class:`connector.ml.isolation.AnomalyWatch` (scikit-learn is
+#: not imported here).
+ANOMALY = "anomaly"
 
 #: Points (window means) learned by :class:`Cusum` before it starts watching.
 DEFAULT_CUSUM_BASELINE_N = 30
@@ -589,10 +592,15 @@ class TagDetectors:
     value says nothing about the process, and a CUSUM baseline must not
     learn it.
 
+    An ``anomaly`` detector (:class:`connector.ml.isolation.AnomalyWatch`),
+    when the pipeline sets one, is a process check too.
+
     Parameters
     ----------
     signal_range, roc, stuck, limits, cusum, gap
         The detectors (see :func:`build_detectors`).
+    anomaly : Detector, optional
+        The tag's anomaly model watch (``alert_type`` ``anomaly``).
     """
 
     last_ts_: float
@@ -605,6 +613,7 @@ class TagDetectors:
         limits: LimitRule,
         cusum: Cusum,
         gap: DataGap,
+        anomaly: Detector | None = None,
     ) -> None:
         self.signal_range = signal_range
         self.roc = roc
@@ -612,6 +621,7 @@ class TagDetectors:
         self.limits = limits
         self.cusum = cusum
         self.gap = gap
+        self.anomaly = anomaly
 
     def detectors(self) -> dict[str, Detector]:
         """Return the detectors by attribute name."""
@@ -632,6 +642,8 @@ class TagDetectors:
             prev = old.detectors()[name]
             if type(prev) is type(det) and prev.get_params() == det.get_params():
                 setattr(self, name, prev)
+        if self.anomaly is None:
+            self.anomaly = old.anomaly  # the pipeline replaces it if its version changed
         if hasattr(old, "last_ts_"):
             self.last_ts_ = old.last_ts_
         if self.gap is not old.gap and hasattr(old.gap, "last_seen_"):
@@ -655,6 +667,8 @@ class TagDetectors:
         if not signal.active:
             out[RULE_VIOLATION] = self.limits.update(ts, value)
             out[DRIFT] = self.cusum.update(ts, value)
+            if self.anomaly is not None:
+                out[ANOMALY] = self.anomaly.update(ts, value)
         return out
 
 

@@ -17,7 +17,7 @@ after a crash produces the same items):
     ``<tag>:<alert_type>:<raised ts>:raised|active:<n>|cleared``.
 ``heartbeat``
     ``{"connector_id", "mqtt_connected", "backlog", "readings_per_s",
-    "dead_letters"}``; ``heartbeat:<connector_id>:<ts>``.
+    "dead_letters", "heartbeat_interval_s"}``; ``heartbeat:<connector_id>:<ts>``.
 ``reading_agg`` (:mod:`connector.history`)
     ``{"tag", "resolution": "minute", "period_start", "min", "max", "mean",
     "last", "count"}``; ``agg:<tag>:<period_start>`` (``:r<n>`` for the
@@ -112,18 +112,26 @@ def heartbeat_item(
     backlog: int,
     readings_per_s: float,
     dead_letters: int,
+    heartbeat_interval_s: float | None = None,
 ) -> OutboxItem:
-    """Build a ``heartbeat`` item (key ``heartbeat:<connector_id>:<ts>``)."""
+    """Build a ``heartbeat`` item (key ``heartbeat:<connector_id>:<ts>``).
+
+    *heartbeat_interval_s* (how often heartbeats are sent) lets Odoo tell a
+    silent connector; it is left out when not positive.
+    """
     ts = iso_utc(now)
+    data: dict[str, Any] = {
+        "connector_id": connector_id,
+        "mqtt_connected": bool(mqtt_connected),
+        "backlog": int(backlog),
+        "readings_per_s": round(float(readings_per_s), 3),
+        "dead_letters": int(dead_letters),
+    }
+    if heartbeat_interval_s is not None and heartbeat_interval_s > 0:
+        data["heartbeat_interval_s"] = float(heartbeat_interval_s)
     return OutboxItem(
         key=make_key("heartbeat", connector_id, ts),
         type=HEARTBEAT,
         ts=ts,
-        data={
-            "connector_id": connector_id,
-            "mqtt_connected": bool(mqtt_connected),
-            "backlog": int(backlog),
-            "readings_per_s": round(float(readings_per_s), 3),
-            "dead_letters": int(dead_letters),
-        },
+        data=data,
     )

@@ -8,7 +8,9 @@ opens one store transaction in which it
 2. inserts the readings (a redelivered message is recognised here and goes
    no further);
 3. runs the tag's detectors on the new readings and feeds their verdicts to
-   the alert aggregators; a new FLEXO tick goes through the
+   the alert aggregators (an ``anomaly`` model watch runs with them when
+   Odoo's configuration names a model version the model folder holds);
+   a new FLEXO tick goes through the
    :class:`~connector.flexo.FlexoEngine` instead (health snapshots, OEE
    records of closed shifts, downtime events);
 4. queues the resulting outbox items and saves the changed alert states and
@@ -28,14 +30,17 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .alerts import AlertAggregator
 from .detectors import (
+    ANOMALY,
     DATA_GAP,
     DEFAULT_CUSUM_BASELINE_N,
     DEFAULT_CUSUM_WINDOW_S,
     OK,
+    RULE_VIOLATION,
     TagDetectors,
     Verdict,
     build_detectors,
@@ -45,6 +50,9 @@ from .items import OutboxItem
 from .schema import DecodeError, Tick, decode_readings, decode_tick
 from .store import AlertStateRow, Store
 from .util import LogOnce
+
+if TYPE_CHECKING:
+    from .ml.isolation import AnomalyWatch
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +94,36 @@ def parse_topic(prefix: str, topic: str) -> Route | None:
     return None
 
 
+def sensor_model_version(sensor: Mapping[str, Any]) -> str | None:
+    """The anomaly model version a sensor's configuration names, or ``None``.
+
+    >>> sensor_model_version({"model_version": {"version": "3", "contamination": 0.05}})
+    '3'
+    >>> sensor_model_version({"model_version": None}) is None
+    True
+    """
+    model = sensor.get("model_version")
+    if isinstance(model, Mapping):
+        model = model.get("version")
+    if isinstance(model, bool) or not isinstance(model, str | int):
+        return None
+    return str(model).strip() or None
+
+
+def calibration_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether *new* carries a calibration time that *old* did not.
+
+    >>> calibration_changed({"last_calibration_at": None},
+    ...                     {"last_calibration_at": "2026-11-22T08:00:00Z"})
+    True
+    >>> calibration_changed({"last_calibration_at": "2026-11-22T08:00:00Z"},
+    ...                     {"last_calibration_at": "2026-11-22T08:00:00Z"})
+    False
+    """
+    after = new.get("last_calibration_at")
+    return bool(after) and after != old.get("last_calibration_at")
+
+
 @dataclass(slots=True)
 class BatchResult:
     """Counts of one :meth:`Pipeline.process` call."""
@@ -118,6 +156,13 @@ class Pipeline:
         Returns the current epoch time (tests pass a fake).
     flexo : FlexoEngine, optional
         The FLEXO health and OEE engine (default: one with its defaults).
+    models_path : str or Path, optional
+        The model registry folder (:mod:`connector.ml.registry`). A sensor
+        whose configuration names a ``model_version`` held there gets an
+        :class:`~connector.ml.isolation.AnomalyWatch` (alert type
+        ``anomaly``); ``None`` turns anomaly models off.
+    anomaly_every : int
+        The anomaly watch scores its window every this many readings.
     """
 
     def __init__(
@@ -130,8 +175,12 @@ class Pipeline:
         cusum_window_s: float = DEFAULT_CUSUM_WINDOW_S,
         clock: Callable[[], float] = time.time,
         flexo: FlexoEngine | None = None,
+        models_path: str | Path | None = None,
+        anomaly_every: int = 1,
     ) -> None:
         self.store = store
+        self.models_path = None if models_path is None else Path(models_path)
+        self.anomaly_every = max(1, int(anomaly_every))
         self.topic_prefix = topic_prefix
         self.active_interval_s = active_interval_s
         self.clear_delay_s = clear_delay_s
@@ -155,6 +204,8 @@ class Pipeline:
         self._flexo_tx: dict[str, dict[str, Any]] = {}
         self._flexo_msg: dict[str, dict[str, Any]] = {}
         self.flexo_latest_: dict[str, Any] = {}
+        # Tags whose anomaly watch was dropped while their alert was open.
+        self.stale_anomaly_: set[str] = set()
         for state in store.load_alert_states():
             agg = self._new_aggregator(state.tag, state.alert_type)
             agg.state = state
@@ -171,8 +222,12 @@ class Pipeline:
         """Use a ``get_connector_config`` result; return True if it changed.
 
         Detectors whose parameters did not change keep their learned state.
-        A sensor entry that cannot be used is logged and skipped (its
-        readings are still stored). With *persist*, the config is saved in
+        A sensor whose ``model_version`` changed gets a watch on that version
+        (a rollback is just an older version); a sensor whose
+        ``last_calibration_at`` changed has its CUSUM reset, so the drift
+        baseline is learned again from the calibrated instrument. A sensor
+        entry that cannot be used is logged and skipped (its readings are
+        still stored). With *persist*, the config is saved in
         the store so that the connector can start while Odoo is down.
         """
         version = config.get("version")
@@ -196,6 +251,15 @@ class Pipeline:
             old = self.monitors_.get(tag)
             if old is not None:
                 monitor.adopt(old)
+            self._set_anomaly(tag, monitor, sensor)
+            previous = self.sensors_.get(tag)
+            if old is not None and previous is not None and calibration_changed(previous, sensor):
+                monitor.cusum.reset()
+                log.info(
+                    "%s: calibrated at %s, drift baseline learned again",
+                    tag,
+                    sensor.get("last_calibration_at"),
+                )
             monitors[tag] = monitor
             by_tag[tag] = dict(sensor)
         removed = sorted(set(self.monitors_) - set(monitors))
@@ -215,6 +279,65 @@ class Pipeline:
         if persist:
             self.store.set_json(CONFIG_KEY, dict(config))
         return True
+
+    def _set_anomaly(self, tag: str, monitor: TagDetectors, sensor: Mapping[str, Any]) -> None:
+        """Give *monitor* the anomaly watch of the sensor's model version.
+
+        The watch kept from the previous configuration stays when the
+        version is the same; otherwise that version is loaded from the model
+        folder (its last readings carried over). A version the folder does
+        not hold is logged once and the tag runs without one.
+        """
+        current = monitor.anomaly
+        wanted = sensor_model_version(sensor)
+        if wanted is None or self.models_path is None:
+            monitor.anomaly = None
+            if wanted is not None:
+                self.log_once(
+                    f"model:off:{tag}",
+                    "%s: model version %s configured, but no model folder: no anomaly watch",
+                    tag,
+                    wanted,
+                    level=logging.INFO,
+                )
+        elif current is None or getattr(current, "version", None) != wanted:
+            watch = self._load_watch(tag, wanted)
+            if watch is not None and current is not None:
+                watch.seed(getattr(current, "buffer_", ()))
+            monitor.anomaly = watch
+        agg = self.aggregators_.get((tag, ANOMALY))
+        if monitor.anomaly is None and agg is not None and agg.is_open:
+            self.stale_anomaly_.add(tag)  # cleared by the next readings
+        else:
+            self.stale_anomaly_.discard(tag)
+
+    def _load_watch(self, tag: str, version: str) -> AnomalyWatch | None:
+        try:
+            from .ml.isolation import load_watch
+
+            watch = load_watch(self.models_path or ".", tag, version, every=self.anomaly_every)
+        except Exception as exc:  # unreadable file, ML extras missing ...
+            self.log_once(
+                f"model:error:{tag}:{version}",
+                "%s: model version %s cannot be loaded from %s: %s",
+                tag,
+                version,
+                self.models_path,
+                exc,
+                level=logging.ERROR,
+            )
+            return None
+        if watch is None:
+            self.log_once(
+                f"model:missing:{tag}:{version}",
+                "%s: model version %s is not in %s: no anomaly watch",
+                tag,
+                version,
+                self.models_path,
+            )
+            return None
+        log.info("%s: anomaly model version %s in use", tag, version)
+        return watch
 
     def load_cached_config(self) -> bool:
         """Apply the configuration saved by the last run, if any."""
@@ -352,6 +475,7 @@ class Pipeline:
         monitor.gap.update(now)
         open_types = self.aggregators_
         update = monitor.update
+        stale = tag in self.stale_anomaly_ if self.stale_anomaly_ else False
         for reading in new:
             verdicts = update(reading.ts, reading.value)
             if not verdicts:
@@ -362,11 +486,15 @@ class Pipeline:
                     level=logging.INFO,
                 )
                 continue
+            if stale and RULE_VIOLATION in verdicts:  # no watch any more: the condition ended
+                verdicts = {**verdicts, ANOMALY: OK}
             for alert_type, verdict in verdicts.items():
                 if verdict.active or (tag, alert_type) in open_types:
                     items.extend(
                         self._feed(alert_type, tag, reading.ts, verdict, reading.value, dirty)
                     )
+        if stale and not self.aggregators_[(tag, ANOMALY)].is_open:
+            self.stale_anomaly_.discard(tag)
         if items or dirty:
             result.items += self._write(items, dirty, now)
 

@@ -202,6 +202,8 @@ class Service:
                 parse_tag_map(s.flexo_component_tags),
                 predictor=repair_predictor(),
             ),
+            models_path=s.models_folder,
+            anomaly_every=s.anomaly_every,
         )
         cached = self.pipeline.load_cached_config()
         if cached:
@@ -406,6 +408,7 @@ class Service:
                     backlog=backlog,
                     readings_per_s=rate,
                     dead_letters=dead,
+                    heartbeat_interval_s=self.settings.heartbeat_s,
                 )
             ]
         )

@@ -29,7 +29,7 @@ True
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,9 @@ import sklearn
 from numpy.typing import ArrayLike, NDArray
 from sklearn.ensemble import IsolationForest
 
-from ..detectors import CRITICAL, OK, WARNING, Detector, Verdict
+from ..detectors import ANOMALY, CRITICAL, OK, WARNING, Detector, Verdict
 from .features import FEATURE_NAMES, FEATURE_SET_VERSION, features_2d, sliding
 
-ANOMALY = "anomaly"
 KIND = "isolation_forest"
 
 
@@ -379,6 +378,19 @@ class AnomalyWatch(Detector):
         self.critical_score = critical_score
         self.every = every
         self.version = version
+
+    def seed(self, readings: Iterable[tuple[float, float]]) -> None:
+        """Start from earlier ``(ts, value)`` readings, not yet scored.
+
+        Used when this watch replaces another one of the same tag (a new or
+        rolled-back model version), so it does not wait for a whole window
+        of new readings; the next reading is scored.
+        """
+        self.buffer_ = deque(readings, maxlen=self.model.window)
+        self.count_ = len(self.buffer_)
+        self.verdict_ = OK
+        self.score_ = None
+        self.active_ = False
 
     def update(self, ts: float, value: float) -> Verdict:
         """Add a reading; rescore when due."""

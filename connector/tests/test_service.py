@@ -130,7 +130,9 @@ def test_waits_for_odoo_then_runs_and_pushes(
         "backlog",
         "readings_per_s",
         "dead_letters",
+        "heartbeat_interval_s",
     }
+    assert beat["data"]["heartbeat_interval_s"] == settings.heartbeat_s
     assert run.stop() == 0
     with Store(settings.store_path) as store:
         assert store.get_json(CONFIG_KEY)["version"] == "v1"

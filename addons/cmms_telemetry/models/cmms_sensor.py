@@ -1,7 +1,7 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 # Sensor settings the connector needs, in the order of the configuration
 # method's reply (see docs/contracts.md).
@@ -24,6 +24,12 @@ CONNECTOR_FIELDS = (
     "cusum_h",
 )
 OPTIONAL_LIMITS = ("low_critical", "low_warning", "high_warning", "high_critical")
+# Who may record a calibration (operators may not).
+CALIBRATION_GROUPS = (
+    "cmms_parfum.cmms_parfum_group_technician",
+    "cmms_parfum.cmms_parfum_group_supervisor",
+    "cmms_parfum.cmms_parfum_group_manager",
+)
 
 
 class CmmsSensor(models.Model):
@@ -91,6 +97,14 @@ class CmmsSensor(models.Model):
     cusum_k = fields.Float("CUSUM k (sigma)", default=0.5, tracking=True)
     cusum_h = fields.Float(
         "CUSUM h (sigma)", default=5.0, tracking=True, help="0 disables drift detection."
+    )
+    last_calibration_at = fields.Datetime(
+        "Last calibration",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Set by Record calibration. The connector learns the drift (CUSUM) "
+        "baseline again after it changes.",
     )
     alert_ids = fields.One2many("cmms.alert", "sensor_id")
     model_version_ids = fields.One2many("cmms.model.version", "sensor_id")
@@ -162,6 +176,35 @@ class CmmsSensor(models.Model):
                     self.env._("%(tag)s: CUSUM k and h cannot be negative.", tag=sensor.tag)
                 )
 
+    def action_record_calibration(self):
+        """Record that the instrument was calibrated now (technicians and up).
+
+        The connector resets the sensor's drift detection when it sees the
+        new time in its configuration.
+        """
+        user = self.env.user
+        if not (self.env.is_superuser() or any(user.has_group(g) for g in CALIBRATION_GROUPS)):
+            raise AccessError(
+                self.env._(
+                    "Only CMMS technicians, supervisors and managers may record a calibration."
+                )
+            )
+        self.check_access("read")
+        now = fields.Datetime.now()
+        for sensor in self.sudo():
+            sensor.last_calibration_at = now
+            sensor.message_post(
+                body=self.env._(
+                    "Calibration recorded by %(user)s; drift detection learns its baseline "
+                    "again.",
+                    user=user.name,
+                ),
+                author_id=user.partner_id.id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
     def _connector_settings(self):
         """The settings of one sensor as the connector reads them."""
         self.ensure_one()
@@ -177,6 +220,10 @@ class CmmsSensor(models.Model):
                 values[name] = None
         model = self.active_model_version_id
         values["model_version"] = model._connector_settings() if model else None
+        calibrated = self.last_calibration_at
+        values["last_calibration_at"] = (
+            calibrated.isoformat(timespec="seconds") + "Z" if calibrated else None
+        )
         return values
 
     @api.model
@@ -184,13 +231,19 @@ class CmmsSensor(models.Model):
         """A stamp that changes whenever anything the connector reads changes.
 
         Sensor settings (last write, count, ids), then digests of the active
-        health thresholds and of the active model version of each sensor.
+        health thresholds, of the active model version of each sensor and of
+        the sensors' last calibrations.
         """
         self.flush_model()
         self.env.cr.execute(
-            "SELECT count(*), max(write_date), coalesce(sum(id), 0) FROM cmms_sensor"
+            """
+            SELECT count(*), max(write_date), coalesce(sum(id), 0),
+                   md5(coalesce(string_agg(concat_ws(',', id, last_calibration_at), ';'
+                                           ORDER BY id), ''))
+              FROM cmms_sensor
+            """
         )
-        count, last_write, id_sum = self.env.cr.fetchone()
+        count, last_write, id_sum, calibrations = self.env.cr.fetchone()
         thresholds = self.env["cmms.health.threshold"].sudo()._config_stamp()
         models_ = self.env["cmms.model.version"].sudo()._config_stamp()
-        return f"{last_write or ''}|{count}|{id_sum}|{thresholds}|{models_}"
+        return f"{last_write or ''}|{count}|{id_sum}|{thresholds}|{models_}|{calibrations[:12]}"
