@@ -25,7 +25,9 @@ One pipeline is used by one thread.
 
 from __future__ import annotations
 
+import base64
 import logging
+import pickle
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -58,6 +60,10 @@ log = logging.getLogger(__name__)
 
 #: kv key of the last configuration pulled from Odoo.
 CONFIG_KEY = "connector_config"
+#: kv key of the detectors' learned state and the last reading it includes.
+DETECTOR_STATE_KEY = "detector_state"
+#: Seconds between two saves of the detectors' learned state.
+DETECTOR_STATE_EVERY_S = 5.0
 #: kv key prefix of the FLEXO engine's state of one machine.
 FLEXO_KEY = "flexo:"
 
@@ -189,6 +195,8 @@ class Pipeline:
         self.clock = clock
         self.log_once = LogOnce(log)
         self.monitors_: dict[str, TagDetectors] = {}
+        self.state_saved_at_ = 0.0
+        self.state_restored_ = False
         self.sensors_: dict[str, dict[str, Any]] = {}
         self.aggregators_: dict[tuple[str, str], AlertAggregator] = {}
         self.config_version_: str | None = None
@@ -238,6 +246,7 @@ class Pipeline:
             return False
         monitors: dict[str, TagDetectors] = {}
         by_tag: dict[str, dict[str, Any]] = {}
+        saved, saved_upto = ({}, None) if self.state_restored_ else self._saved_state()
         for sensor in sensors:
             tag = sensor.get("tag") if isinstance(sensor, Mapping) else None
             if not isinstance(tag, str) or not tag:
@@ -249,6 +258,8 @@ class Pipeline:
                 self.log_once(f"config:bad:{tag}", "config: sensor %s skipped: %s", tag, exc)
                 continue
             old = self.monitors_.get(tag)
+            if old is None and not self.state_restored_:
+                old = saved.get(tag)
             if old is not None:
                 monitor.adopt(old)
             self._set_anomaly(tag, monitor, sensor)
@@ -264,6 +275,9 @@ class Pipeline:
             by_tag[tag] = dict(sensor)
         removed = sorted(set(self.monitors_) - set(monitors))
         self.monitors_, self.sensors_ = monitors, by_tag
+        if not self.state_restored_:
+            self.state_restored_ = True
+            self._replay_since(saved_upto)
         self.health_thresholds_ = dict(config.get("health_thresholds") or {})
         for problem in self.flexo.set_thresholds(self.health_thresholds_):
             self.log_once(
@@ -372,6 +386,12 @@ class Pipeline:
             raise
         self.flexo_states_.update(self._flexo_tx)
         self._flexo_tx.clear()
+        if now - self.state_saved_at_ >= DETECTOR_STATE_EVERY_S:
+            try:
+                self.save_state(now)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                self.state_saved_at_ = now
+                self.log_once("state:save", "detector state not saved: %s", exc)
         self.readings_total_ += result.readings
         self.duplicates_total_ += result.duplicates
         self.dead_letters_total_ += result.dead_letters
@@ -412,6 +432,57 @@ class Pipeline:
                     now,
                     result,
                 )
+
+    def save_state(self, now: float | None = None) -> None:
+        """Save the detectors' learned state (CUSUM baseline, on-delays,
+        stuck windows, last values) with the id of the last reading it
+        includes, so a restart, even after SIGKILL, continues where the
+        detectors were: the readings stored since are replayed through them.
+        """
+        now = self.clock() if now is None else now
+        watches = {tag: m.anomaly for tag, m in self.monitors_.items()}
+        try:
+            for monitor in self.monitors_.values():
+                monitor.anomaly = None  # models live in their own files
+            blob = pickle.dumps(self.monitors_, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            for tag, watch in watches.items():
+                self.monitors_[tag].anomaly = watch
+        with self.store.transaction():
+            upto = self.store.execute("SELECT coalesce(max(id), 0) FROM readings")[0][0]
+            self.store.set_json(
+                DETECTOR_STATE_KEY,
+                {"reading_id": upto, "state": base64.b64encode(blob).decode("ascii")},
+            )
+        self.state_saved_at_ = now
+
+    def _saved_state(self) -> tuple[dict[str, TagDetectors], int | None]:
+        saved = self.store.get_json(DETECTOR_STATE_KEY)
+        if not saved:
+            return {}, None
+        try:
+            monitors = pickle.loads(base64.b64decode(saved["state"]))  # our own store
+        except Exception as exc:  # an older format: start afresh, say so once
+            self.log_once("state:unreadable", "saved detector state unreadable (%s): ignored", exc)
+            return {}, None
+        return monitors, int(saved.get("reading_id") or 0)
+
+    def _replay_since(self, reading_id: int | None) -> None:
+        """Bring restored detectors up to the last stored reading."""
+        if reading_id is None:
+            return
+        rows = self.store.execute(
+            "SELECT tag, ts, value FROM readings WHERE id > ? ORDER BY id", (reading_id,)
+        )
+        for tag, ts, value in rows:
+            monitor = self.monitors_.get(tag)
+            if monitor is not None:
+                monitor.update(ts, value)
+        log.info(
+            "detector state restored (%d sensors), %d readings replayed",
+            len(self.monitors_),
+            len(rows),
+        )
 
     def _dead_letter(
         self, topic: str, payload: bytes, reason: str, kind: str, now: float, result: BatchResult

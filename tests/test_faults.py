@@ -33,8 +33,8 @@ alerts should flow, and deterministic, since the reference is computed by the
 same detectors.
 
 The two tests at the end reproduce, on their own and deterministically, two
-defects the fault tests ran into; they are marked ``xfail(strict=True)``, so
-they start failing (XPASS) once the defect is fixed: remove the mark then.
+defects the fault tests ran into (both fixed): detector state lost at a
+restart, and a stale ingest request racing its retry in Odoo.
 """
 
 from __future__ import annotations
@@ -646,11 +646,6 @@ def test_connector_sigkill_mid_stream(rig, odoo_server, own_broker):
 # -- bugs found by the tests above, reproduced on their own ----------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connector: detector state (CUSUM baseline, on-delays, stuck window, "
-    "last value) is not kept across a restart; an ongoing drift alert is cleared",
-)
 def test_restart_keeps_an_ongoing_drift_alert_open(rig, odoo_server, own_broker):
     """A clean restart (SIGTERM) while PT-101 drifts must not change PT-101's
     drift alert: the fault-free run keeps it open until the drift ends."""
