@@ -103,6 +103,10 @@ class MaintenanceRequest(models.Model):
         index=True,
     )
     priority = fields.Selection(compute="_compute_priority", store=True, readonly=True)
+    maintenance_type = fields.Selection(
+        selection_add=[("predictive", "Predictive")],
+        ondelete={"predictive": "set default"},
+    )
     source = fields.Selection(
         SOURCES, default="person", required=True, readonly=True, tracking=True
     )

@@ -155,6 +155,22 @@ class CmmsAlert(models.Model):
     def _create_request(self, priority):
         self.ensure_one()
         types = dict(ALERT_TYPES)
+        vals = {"maintenance_type": "corrective"}
+        if self.alert_type == "health_degraded":
+            # A component heading for failure: predictive maintenance, with
+            # the repair time the connector's model predicted, when it has one.
+            vals["maintenance_type"] = "predictive"
+            prediction = (
+                self.env["cmms.prediction"]
+                .sudo()
+                .search(
+                    [("equipment_id", "=", self.equipment_id.id)],
+                    order="predicted_at desc, id desc",
+                    limit=1,
+                )
+            )
+            if prediction:
+                vals["duration"] = prediction.predicted_hours
         request = (
             self.env["maintenance.request"]
             .sudo()
@@ -166,7 +182,7 @@ class CmmsAlert(models.Model):
                         type=types[self.alert_type],
                     ),
                     "equipment_id": self.equipment_id.id,
-                    "maintenance_type": "corrective",
+                    **vals,
                     "cmms_priority": priority,
                     "source": "alert",
                     "alert_id": self.id,

@@ -144,6 +144,7 @@ class TestHealthSnapshots(TelemetryCommon):
         self.assertIn("Replace vacuum belt", alert.message)
         # critical x critical equipment: the default policy opens an urgent work order.
         self.assertEqual(alert.request_id.cmms_priority, "urgent")
+        self.assertEqual(alert.request_id.maintenance_type, "predictive")
         # Staying critical refreshes the same alert; recovering clears its condition.
         self.api.ingest([self.snapshot("c:3", 30, ts="2026-11-22T08:20:00Z")])
         self.assertEqual(len(self.feeder.alert_ids), 1)
@@ -307,6 +308,20 @@ class TestDowntimeItems(TelemetryCommon):
 
 
 class TestPredictionItems(TelemetryCommon):
+    def test_predictive_work_order_carries_the_predicted_duration(self):
+        self.api.ingest([
+            self.item("pd:1", "prediction", {
+                "tag": "FLX-T1-PR", "inputs": {"shift_produced": 60000},
+                "predicted_hours": 2.75, "model_version": "rf-1"}),
+            self.item("pd:2", "health_snapshot", {"tag": "FLX-T1-PR", "score": 30}),
+        ])  # fmt: skip
+        alert = self.printing.alert_ids
+        self.assertEqual(alert.alert_type, "health_degraded")
+        request = alert.request_id
+        self.assertEqual(request.maintenance_type, "predictive")
+        self.assertEqual(request.duration, 2.75)
+        self.assertEqual(request.source, "alert")
+
     def test_prediction_is_stored_with_its_inputs(self):
         reply = self.api.ingest([
             self.item("pr:1", "prediction", {
