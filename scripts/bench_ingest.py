@@ -1,0 +1,123 @@
+"""Benchmark of the ingestion method (prints figures; not a test).
+
+Items per second through ``cmms.telemetry.api.ingest`` in batches of 1,000
+``reading_agg`` items (idempotency keys and per-item replies included),
+beside one XML-RPC call per item of the same kind (``ingest`` with one item:
+only the connector may write ``cmms.reading``),
+in the same run, on the same Odoo: a private PostgreSQL and an Odoo 18 with
+the three addons and demo data, started on free loopback ports.
+
+usage: .venv/bin/python scripts/bench_ingest.py [--items 5000] [--single 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.request
+import xmlrpc.client
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import stack
+
+
+def jsonrpc(url: str, args: list) -> object:
+    body = {"jsonrpc": "2.0", "method": "call",
+            "params": {"service": "object", "method": "execute_kw", "args": args}}  # fmt: skip
+    request = urllib.request.Request(
+        f"{url}/jsonrpc", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=600) as response:
+        reply = json.loads(response.read())
+    if "error" in reply:
+        raise RuntimeError(reply["error"])
+    return reply["result"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=5000, help="items sent in batches")
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--single", type=int, default=500, help="items created one by one")
+    args = parser.parse_args()
+    root = stack.odoo_root()
+    if root is None:
+        print("no Odoo 18 importable")
+        return 2
+    with stack.services(mqtt=False) as (base, pg, _):
+        odoo = stack.Odoo(pg, base / "odoo", root)
+        print("installing the addons with demo data...", flush=True)
+        rc = odoo.run(
+            ["-d", "bench", "-i", ",".join(stack.OUR_ADDONS), "--stop-after-init"],
+            base / "install.log",
+        )
+        if rc:
+            print((base / "install.log").read_text()[-3000:])
+            return 1
+        key = stack.make_api_key(odoo, "bench", "cmms_telemetry.res_users_cmms_connector")
+        odoo.serve("bench", base / "odoo.log", "--workers", "0")
+        try:
+            common = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/common")
+            models = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/object", allow_none=True)
+            uid = common.authenticate("bench", "cmms_connector", key, {})
+            start = datetime(2026, 1, 1, tzinfo=UTC)
+
+            def item(n: int) -> dict:
+                minute = start + timedelta(minutes=n)
+                return {
+                    "key": f"bench:agg:{n}",
+                    "type": "reading_agg",
+                    "ts": minute.isoformat(),
+                    "data": {"tag": "PT-101", "period_start": minute.isoformat(),
+                             "min": 5.9, "max": 6.3, "mean": 6.1, "last": 6.0, "count": 60},
+                }  # fmt: skip
+
+            # Warm up both paths.
+            jsonrpc(odoo.url, ["bench", uid, key, "cmms.telemetry.api", "ingest",
+                               [[item(-n) for n in range(1, 51)]]])  # fmt: skip
+            t0 = time.perf_counter()
+            sent = 0
+            while sent < args.items:
+                batch = [item(n) for n in range(sent, min(sent + args.batch, args.items))]
+                reply = jsonrpc(odoo.url, ["bench", uid, key, "cmms.telemetry.api", "ingest",
+                                           [batch]])  # fmt: skip
+                assert all(r["status"] == "accepted" for r in reply["results"]), reply
+                sent += len(batch)
+            batched = sent / (time.perf_counter() - t0)
+
+            # Per item: one XML-RPC call per item of the same kind. Only the
+            # connector writes readings (cmms.reading has no create right for
+            # anyone else), so the per-item path is ingest with one item.
+            t0 = time.perf_counter()
+            for n in range(args.single):
+                one = item(100000 + n)
+                reply = models.execute_kw(
+                    "bench", uid, key, "cmms.telemetry.api", "ingest", [[one]]
+                )
+                assert reply["results"][0]["status"] == "accepted", reply
+            single = args.single / (time.perf_counter() - t0)
+
+            replay_t0 = time.perf_counter()
+            reply = jsonrpc(odoo.url, ["bench", uid, key, "cmms.telemetry.api", "ingest",
+                                       [[item(n) for n in range(args.batch)]]])  # fmt: skip
+            replay = args.batch / (time.perf_counter() - replay_t0)
+            assert all(r["status"] == "duplicate" for r in reply["results"])
+        finally:
+            odoo.stop()
+    print()
+    print(f"{'path':<48}{'items/s':>12}")
+    print(
+        f"{'ingest, batches of ' + str(args.batch) + ' reading_agg (new keys)':<48}{batched:>12.0f}"
+    )
+    print(f"{'ingest, a replayed batch (all duplicates)':<48}{replay:>12.0f}")
+    print(f"{'XML-RPC, one reading_agg item per call':<48}{single:>12.0f}")
+    print(f"ratio batched / per-item: {batched / single:.1f}x (target 50x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
