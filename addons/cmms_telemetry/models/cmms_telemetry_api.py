@@ -236,6 +236,7 @@ class CmmsTelemetryApi(models.AbstractModel):
         seen = set(Key.search([("key", "in", keys)]).mapped("key")) if keys else set()
         cache = {}
         results = []
+        aggs = []  # validated reading aggregates, written together below
         changed = {"kinds": set(), "sensor_ids": set(), "equipment_ids": set()}
         for item in items:
             key = item.get("key") if isinstance(item, dict) else None
@@ -244,6 +245,10 @@ class CmmsTelemetryApi(models.AbstractModel):
                 self._validate_item(item)
                 if key in seen:
                     result["status"] = "duplicate"
+                elif item["type"] == "reading_agg":
+                    aggs.append((key, self._reading_agg_vals(item["data"], cache)))
+                    seen.add(key)
+                    result["status"] = "accepted"
                 else:
                     with self.env.cr.savepoint():
                         record, computed = self._apply_item(item, cache)
@@ -275,6 +280,8 @@ class CmmsTelemetryApi(models.AbstractModel):
             except (UserError, ValidationError) as exc:
                 result.update(status="rejected", reason=str(exc))
             results.append(result)
+        if aggs:
+            self._apply_reading_aggs_bulk(aggs, changed)
         rejected = sum(1 for r in results if r["status"] == "rejected")
         if rejected:
             _logger.info("ingest: %s of %s items rejected", rejected, len(items))
@@ -422,6 +429,25 @@ class CmmsTelemetryApi(models.AbstractModel):
 
     @api.model
     def _apply_reading_agg(self, ts, data, cache):
+        vals = self._reading_agg_vals(data, cache)
+        Reading = self.env["cmms.reading"].sudo()
+        reading = Reading.search(
+            [
+                ("sensor_id", "=", vals["sensor_id"]),
+                ("resolution", "=", vals["resolution"]),
+                ("period_start", "=", vals["period_start"]),
+            ],
+            limit=1,
+        )
+        if reading:
+            # A period reported again under a new key: the newest report wins.
+            reading.write(vals)
+        else:
+            reading = Reading.create(vals)
+        return reading, None
+
+    def _reading_agg_vals(self, data, cache):
+        """The validated values of a ``reading_agg`` item (no write)."""
         sensor = self._sensor(_text(data, "tag"), cache)
         resolution = data.get("resolution", "minute")
         if resolution not in dict(RESOLUTIONS):
@@ -443,21 +469,61 @@ class CmmsTelemetryApi(models.AbstractModel):
             "last_at": start,
             "sample_count": _number(data, "count", integer=True, minimum=1),
         }
+        return vals
+
+    def _apply_reading_aggs_bulk(self, pending, changed):
+        """Apply validated ``reading_agg`` items of one call together.
+
+        One search for the periods already stored, one create for the new
+        rows and one for their keys, instead of a savepoint, a search and
+        two inserts per item. A period given twice keeps the later report,
+        as per item. Every item was validated before: a database conflict
+        here comes from a concurrent call, and the whole call is replayed.
+        """
         Reading = self.env["cmms.reading"].sudo()
-        reading = Reading.search(
+        Key = self.env["cmms.ingest.key"].sudo()
+        last = {}
+        for key, vals in pending:
+            last[(vals["sensor_id"], vals["resolution"], vals["period_start"])] = (key, vals)
+        existing = {}
+        found = Reading.search(
             [
-                ("sensor_id", "=", sensor.id),
-                ("resolution", "=", resolution),
-                ("period_start", "=", start),
-            ],
-            limit=1,
+                ("sensor_id", "in", list({k[0] for k in last})),
+                ("period_start", "in", list({k[2] for k in last})),
+            ]
         )
-        if reading:
-            # A period reported again under a new key: the newest report wins.
-            reading.write(vals)
-        else:
-            reading = Reading.create(vals)
-        return reading, None
+        for reading in found:
+            existing[(reading.sensor_id.id, reading.resolution, reading.period_start)] = reading
+        try:
+            with self.env.cr.savepoint():
+                records = {}
+                new = []
+                for period, (_key, vals) in last.items():
+                    if period in existing:
+                        existing[period].write(vals)
+                        records[period] = existing[period]
+                    else:
+                        new.append((period, vals))
+                created = Reading.create([vals for _period, vals in new])
+                for (period, _vals), reading in zip(new, created, strict=True):
+                    records[period] = reading
+                Key.create(
+                    [
+                        {
+                            "key": key,
+                            "item_type": "reading_agg",
+                            "res_model": "cmms.reading",
+                            "res_id": records[
+                                (vals["sensor_id"], vals["resolution"], vals["period_start"])
+                            ].id,
+                        }
+                        for key, vals in pending
+                    ]
+                )
+        except psycopg2.IntegrityError as exc:
+            raise ConcurrentIngest(str(exc)) from exc
+        for reading in records.values():
+            self._note_change(changed, "reading_agg", reading)
 
     @api.model
     def _apply_health_snapshot(self, ts, data, cache):
