@@ -34,13 +34,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import json
 import os
 import random
-import re
 import resource
-import shutil
 import socket
 import subprocess
 import sys
@@ -57,9 +54,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from .broker_conf import find_mosquitto, local_config
 from .config import Settings
 
-SHIPPED_CONF = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto" / "mosquitto.conf"
 T0 = 1795334400.0
 SITE = "bench"
 TARGET_RATIO = 0.8
@@ -71,15 +68,6 @@ PUBLISH_WINDOW = 5_000
 
 
 # -- broker ---------------------------------------------------------------------
-
-
-def find_mosquitto() -> str | None:
-    """``$MOSQUITTO``, ``PATH``, then the sbin directories."""
-    explicit = os.environ.get("MOSQUITTO")
-    if explicit:
-        return explicit
-    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
-    return shutil.which("mosquitto", path=search)
 
 
 def free_port() -> int:
@@ -102,17 +90,8 @@ def broker(workdir: Path, inflight: int | None = None) -> Iterator[int]:
     port = free_port()
     data = workdir / "data"
     data.mkdir(parents=True, exist_ok=True)
-    text = SHIPPED_CONF.read_text(encoding="utf-8")
-    text = re.sub(r"^listener\b.*$", f"listener {port} 127.0.0.1", text, flags=re.M)
-    text = re.sub(r"^persistence_location\b.*$", f"persistence_location {data}/", text, flags=re.M)
-    text = re.sub(r"^log_dest\b.*$", "", text, flags=re.M)
-    if inflight is not None:
-        text = re.sub(
-            r"^max_inflight_messages\b.*$", f"max_inflight_messages {inflight}", text, flags=re.M
-        )
-    text += f"\nlog_dest file {workdir / 'mosquitto.log'}\n"
-    if os.geteuid() == 0:
-        text += f"user {getpass.getuser()}\n"
+    overrides = {} if inflight is None else {"max_inflight_messages": str(inflight)}
+    text = local_config(port, data, workdir / "mosquitto.log", overrides)
     conf = workdir / "mosquitto.conf"
     conf.write_text(text, encoding="utf-8")
     proc = subprocess.Popen(

@@ -28,7 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ROOT / "addons"
 OUR_ADDONS = ("cmms_parfum", "cmms_telemetry", "cmms_ar_bridge")
-BROKER_CONF = ROOT / "deploy" / "mosquitto" / "mosquitto.conf"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from connector.broker_conf import find_mosquitto, local_config  # noqa: E402
 
 
 def free_port() -> int:
@@ -149,26 +151,13 @@ class Mosquitto:
         self.base = base
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
-        self.binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.binary = find_mosquitto() or "/usr/sbin/mosquitto"
 
     def config_text(self) -> str:
         """The shipped configuration, with listener and storage made local."""
-        lines = []
-        for line in BROKER_CONF.read_text().splitlines():
-            key = line.strip().split(" ", 1)[0]
-            if key in ("listener", "persistence_location", "log_dest", "user"):
-                continue
-            lines.append(line)
         data = self.base / "mqtt-data"
         data.mkdir(parents=True, exist_ok=True)
-        lines += [
-            f"listener {self.port} 127.0.0.1",
-            f"persistence_location {data}/",
-            f"log_dest file {self.base / 'mosquitto.log'}",
-        ]
-        if os.geteuid() == 0:
-            lines.append("user root")
-        return "\n".join(lines) + "\n"
+        return local_config(self.port, data, self.base / "mosquitto.log")
 
     def start(self) -> Mosquitto:
         self.base.mkdir(parents=True, exist_ok=True)

@@ -11,11 +11,8 @@ failure (CI sets it).
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import re
-import shutil
 import socket
 import subprocess
 import threading
@@ -27,8 +24,9 @@ from typing import Any
 
 import pytest
 
+from connector.broker_conf import find_mosquitto, local_config
+
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED_CONF = REPO / "deploy" / "mosquitto" / "mosquitto.conf"
 
 
 def free_port() -> int:
@@ -48,38 +46,6 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: flo
     return predicate()
 
 
-def find_mosquitto() -> str | None:
-    """Locate the broker binary (``$MOSQUITTO``, ``PATH``, then the sbin dirs)."""
-    explicit = os.environ.get("MOSQUITTO")
-    if explicit:
-        return explicit
-    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
-    return shutil.which("mosquitto", path=search)
-
-
-def broker_config(port: int, data_dir: Path, log_file: Path) -> str:
-    """The shipped configuration with listener, persistence dir and log moved."""
-    text = SHIPPED_CONF.read_text(encoding="utf-8")
-    replaced = {"listener": 0, "persistence_location": 0}
-
-    def line(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key == "listener":
-            replaced[key] += 1
-            return f"listener {port} 127.0.0.1"
-        if key == "persistence_location":
-            replaced[key] += 1
-            return f"persistence_location {data_dir}/"
-        return ""  # log_dest
-
-    text = re.sub(r"^(listener|persistence_location|log_dest)\b.*$", line, text, flags=re.MULTILINE)
-    assert replaced == {"listener": 1, "persistence_location": 1}, replaced
-    text += f"\nlog_dest file {log_file}\n"
-    if os.geteuid() == 0:  # otherwise mosquitto switches to user "mosquitto"
-        text += f"user {getpass.getuser()}\n"
-    return text
-
-
 class Broker:
     """A Mosquitto process on a loopback port, restartable on the same state."""
 
@@ -92,7 +58,7 @@ class Broker:
         self.log_file = workdir / "mosquitto.log"
         self.conf = workdir / "mosquitto.conf"
         self.conf.write_text(
-            broker_config(self.port, self.data_dir, self.log_file), encoding="utf-8"
+            local_config(self.port, self.data_dir, self.log_file), encoding="utf-8"
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
