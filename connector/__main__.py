@@ -34,6 +34,7 @@ from pathlib import Path
 
 from .config import ConfigError, Settings
 from .store import StorageError, Store
+from .util import is_postgres_url
 
 ML_COMMANDS = ("train", "models", "replay", "train-duration", "predict")
 
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .service import Service
 
         return Service(settings).run()
-    if not Path(settings.store_path).exists():
+    if not is_postgres_url(settings.store_path) and not Path(settings.store_path).exists():
         print(f"no store at {settings.store_path}", file=sys.stderr)
         return 1
     try:

@@ -14,9 +14,10 @@ message)
 1. opens two persistent QoS 1 sessions and disconnects them: a **bare**
    paho-mqtt subscriber that only ``json.loads`` each payload, and the
    **connector** (the real :class:`~connector.service.Service`: MQTT with
-   manual acknowledgement, :class:`~connector.pipeline.Pipeline` decoding,
-   every detector of every tag, alert aggregation, the SQLite store with
-   ``synchronous=FULL``, acknowledgement after commit);
+   manual acknowledgement in its receiver process,
+   :class:`~connector.pipeline.Pipeline` decoding, every detector of every
+   tag, alert aggregation, the SQLite store with ``synchronous=FULL``,
+   acknowledgement after commit);
 2. publishes the scenario's readings once, so the broker queues them for
    both sessions;
 3. lets each subscriber drain its queue alone, in its own process, and
@@ -215,19 +216,21 @@ def _session_props(receive_maximum: int) -> Properties:
     return props
 
 
-def _rss_mb() -> tuple[float, float]:
-    """(current, peak) resident memory of this process in MiB.
+def _rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(current, peak) resident memory of a process (default: this one) in MiB.
 
     The peak is ``VmHWM``: ``ru_maxrss`` of a child process starts at its
     parent's size at fork time, which would hide a small subscriber.
     """
     values = {}
     with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             name, _, rest = line.partition(":")
             if name in ("VmRSS", "VmHWM"):
                 values[name] = int(rest.split()[0]) / 1024.0
     if "VmHWM" not in values:  # not Linux
+        if pid != "self":
+            return 0.0, 0.0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         return peak, peak
     return values.get("VmRSS", 0.0), values["VmHWM"]
@@ -328,6 +331,10 @@ def connector_worker(
         time.sleep(0.002)
     readings = service.pipeline.readings_total_ if service.pipeline else 0
     current, peak = _rss_mb()
+    receiver = getattr(service.mqtt, "process_", None)
+    if receiver is not None:  # the MQTT receiver process is part of the connector
+        more = _rss_mb(receiver.pid)
+        current, peak = current + more[0], peak + more[1]
     service.stop()
     thread.join(60)
     seconds = None if end is None else end - start
@@ -439,7 +446,7 @@ def print_table(rows: Sequence[Row]) -> None:
         )
     print(
         f"\nratio = connector / bare (target >= {TARGET_RATIO}); RSS = peak resident memory "
-        "of the subscriber process (MiB)."
+        "of the subscriber (MiB; for the connector: its process plus its MQTT receiver)."
     )
 
 

@@ -38,13 +38,21 @@ optional field to ``None``):
                                    the site, or ``all`` when it is a wildcard)
 ``CMMS_MQTT_RECONNECT_MIN_S``      first reconnect delay (1)
 ``CMMS_MQTT_RECONNECT_MAX_S``      longest reconnect delay (60)
+``CMMS_MQTT_RECEIVER``             ``process`` (default): the MQTT client runs
+                                   in a child process, beside the ingest
+                                   worker; ``thread``: in the daemon's process
 ``CMMS_ODOO_URL``                  Odoo base URL ("http://localhost:8069")
 ``CMMS_ODOO_DB``                   Odoo database ("")
 ``CMMS_ODOO_LOGIN``                Odoo login of the connector user ("")
 ``CMMS_ODOO_API_KEY``              that user's API key ("")
 ``CMMS_ODOO_TIMEOUT_S``            HTTP timeout per RPC call (30)
-``CMMS_STORE`` or
-``CMMS_STORE_PATH``                SQLite file ("connector.sqlite3")
+``CMMS_STORE``,
+``CMMS_STORE_PATH`` or
+``CMMS_STORE_URL``                 the local store: a SQLite file
+                                   ("connector.sqlite3"), or a PostgreSQL URL
+                                   ``postgresql://user:password@host:5432/db``
+                                   (needs psycopg2; the password is never
+                                   shown)
 ``CMMS_MODELS`` or
 ``CMMS_MODELS_PATH``               anomaly model registry folder (default
                                    ``$CMMS_MODELS_DIR``, else ``./models``)
@@ -107,6 +115,12 @@ A minimal file::
     db = "cmms"
     login = "connector"
     # api_key from CMMS_ODOO_API_KEY, not from the file
+
+The store in PostgreSQL rather than a SQLite file (same tables, created on
+first start; keep the password in the environment, e.g.
+``CMMS_STORE_URL=postgresql://cmms:secret@db:5432/cmms_connector``)::
+
+    store_path = "postgresql://cmms@db:5432/cmms_connector"
 """
 
 from __future__ import annotations
@@ -122,13 +136,19 @@ from pathlib import Path
 from typing import Any
 
 from .flexo import parse_tag_map
+from .util import POSTGRES_SCHEMES, redact_url, store_url_scheme
 
 ENV_PREFIX = "CMMS_"
 #: Short environment names accepted besides ``CMMS_<FIELD>``.
-ENV_ALIASES = {"CMMS_STORE": "store_path", "CMMS_MODELS": "models_path"}
+ENV_ALIASES = {
+    "CMMS_STORE": "store_path",
+    "CMMS_STORE_URL": "store_path",
+    "CMMS_MODELS": "models_path",
+}
 #: The model commands' environment variable, used when ``models_path`` is not set.
 MODELS_DIR_ENV = "CMMS_MODELS_DIR"
 MQTT_PROTOCOLS = ("5", "3.1.1")
+MQTT_RECEIVERS = ("process", "thread")
 
 
 class ConfigError(ValueError):
@@ -163,6 +183,7 @@ class Settings:
     mqtt_status_site: str | None = None
     mqtt_reconnect_min_s: int = 1
     mqtt_reconnect_max_s: int = 60
+    mqtt_receiver: str = "process"
 
     odoo_url: str = "http://localhost:8069"
     odoo_db: str = ""
@@ -211,6 +232,12 @@ class Settings:
                 f"mqtt_protocol must be one of {MQTT_PROTOCOLS}, not {self.mqtt_protocol!r}"
             )
         self.mqtt_protocol = proto
+        receiver = str(self.mqtt_receiver).strip().lower()
+        if receiver not in MQTT_RECEIVERS:
+            raise ConfigError(
+                f"mqtt_receiver must be one of {MQTT_RECEIVERS}, not {self.mqtt_receiver!r}"
+            )
+        self.mqtt_receiver = receiver
         for name in (
             "mqtt_port",
             "push_batch_size",
@@ -250,12 +277,29 @@ class Settings:
                 parse_tag_map(getattr(self, name))
             except ValueError as exc:
                 raise ConfigError(f"{name}: {exc}") from exc
+        scheme = store_url_scheme(self.store_path)
+        if scheme is not None and scheme not in POSTGRES_SCHEMES:
+            raise ConfigError(
+                f"store_path {redact_url(self.store_path)}: a file path or a "
+                "postgresql:// URL is expected"
+            )
         if not 0 <= self.health_port <= 65535:
             raise ConfigError("health_port must be within 0..65535")
         for name in ("mqtt_topic_prefix", "connector_id"):
             value = getattr(self, name)
             if not value or any(c in value for c in "+#"):
                 raise ConfigError(f"{name} must be non-empty, without + or #")
+
+    def __repr__(self) -> str:
+        """The dataclass's repr, without secrets (the store URL's password too)."""
+        shown = []
+        for f in dataclasses.fields(self):
+            if f.repr:
+                value = getattr(self, f.name)
+                if f.name == "store_path":
+                    value = redact_url(value)
+                shown.append(f"{f.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     @property
     def client_id(self) -> str:

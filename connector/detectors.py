@@ -15,6 +15,13 @@ A verdict is a *condition*, not an event: turning conditions into
 ``alert_raised`` / ``alert_active`` / ``alert_cleared`` is the job of
 :class:`connector.alerts.AlertAggregator`.
 
+A message often carries many readings of one tag. :meth:`TagDetectors.update_quiet`
+takes them at once when it can prove that every one of them would give an
+inactive verdict: each detector's ``quiet_plan`` checks the batch as a whole
+(minimum, maximum, smallest time step ...) and returns the state that
+feeding the readings one by one would have left, or ``None`` when it cannot
+tell; the caller then falls back to :meth:`TagDetectors.update`.
+
 :func:`build_detectors` assembles the set for one tag from a sensor dict of
 Odoo's ``get_connector_config`` (see ``docs/contracts.md``); a ``None``
 limit disables that side of that check.
@@ -23,8 +30,10 @@ limit disables that side of that check.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
+from operator import add, sub
 from typing import Any, ClassVar
 
 ADVISORY = "advisory"
@@ -72,6 +81,13 @@ class Verdict:
 
 OK = Verdict(False)
 
+#: The state a detector's ``quiet_plan`` asks to set (attribute name -> value).
+QuietPlan = dict[str, Any]
+#: The plan of a detector that is only told it was inactive (never mutated).
+_INACTIVE: QuietPlan = {"active_": False}
+#: The plan of a disabled detector: nothing to set (never mutated).
+_NOTHING: QuietPlan = {}
+
 
 def _fmt(value: float) -> str:
     return f"{value:.6g}"
@@ -96,6 +112,38 @@ class Detector:
     def update(self, ts: float, value: float) -> Verdict:  # pragma: no cover
         """Take one reading and return the current verdict."""
         raise NotImplementedError
+
+    def quiet_plan(
+        self,
+        ts: Sequence[float],
+        values: Sequence[float],
+        vmin: float,
+        vmax: float,
+        step: float,
+    ) -> QuietPlan | None:
+        """Check a batch of readings without changing any state.
+
+        Parameters
+        ----------
+        ts, values : sequence of float
+            The readings, timestamps strictly increasing and finite, the
+            first newer than every reading this detector has seen; values
+            finite.
+        vmin, vmax : float
+            ``min(values)`` and ``max(values)``.
+        step : float
+            The smallest difference of consecutive ``ts`` (``inf`` for one
+            reading).
+
+        Returns
+        -------
+        dict or None
+            ``None`` unless it is proven that :meth:`update` on each reading
+            in turn would return an inactive verdict every time; then the
+            attributes to set (``vars(self).update(plan)``) to leave the state
+            those calls would have left. This default proves nothing.
+        """
+        return None
 
 
 class SignalRange(Detector):
@@ -148,6 +196,20 @@ class SignalRange(Detector):
             )
         self.active_ = False
         return OK
+
+    def quiet_plan(
+        self,
+        ts: Sequence[float],
+        values: Sequence[float],
+        vmin: float,
+        vmax: float,
+        step: float,
+    ) -> QuietPlan | None:
+        """Quiet when every value is inside the signal range (see :meth:`Detector.quiet_plan`)."""
+        low, high = self.signal_low, self.signal_high
+        if (low is not None and vmin < low) or (high is not None and vmax > high):
+            return None
+        return _INACTIVE
 
 
 class LimitRule(Detector):
@@ -272,6 +334,26 @@ class LimitRule(Detector):
             f"{_fmt(value)} {self.unit} {word} {side} {name} limit {_fmt(limit)} {self.unit}",
         )
 
+    def quiet_plan(
+        self,
+        ts: Sequence[float],
+        values: Sequence[float],
+        vmin: float,
+        vmax: float,
+        step: float,
+    ) -> QuietPlan | None:
+        """Quiet when no level is held and every value is inside every limit.
+
+        Each reading then takes the fast path of :meth:`update` (nothing
+        pending). A rule that has never seen a reading is left to it.
+        """
+        if getattr(self, "level_", 1):
+            return None
+        low, high = self.inside_
+        if low <= vmin and vmax <= high:
+            return {"since_": {1: None, 2: None}, "active_": False}
+        return None
+
 
 class RateOfChange(Detector):
     """Change between consecutive readings faster than physically plausible.
@@ -313,6 +395,36 @@ class RateOfChange(Detector):
             f"rate of change {rate:+.4g} {self.unit}/s exceeds {_fmt(self.roc_limit)} {self.unit}/s"
         )
         return Verdict(True, WARNING, self.message_)
+
+    def quiet_plan(
+        self,
+        ts: Sequence[float],
+        values: Sequence[float],
+        vmin: float,
+        vmax: float,
+        step: float,
+    ) -> QuietPlan | None:
+        """Quiet when the widest value range over the shortest time step is
+        within ``roc_limit``.
+
+        Every consecutive change (from the previous reading on) is at most
+        that range and every time step at least that step; IEEE rounding is
+        monotonic, so each computed ``|rate|`` is at most the computed bound.
+        """
+        limit = self.roc_limit
+        if not limit or limit <= 0:
+            return _NOTHING
+        prev = getattr(self, "prev_", None)
+        if prev is None:
+            return None
+        t0, v0 = prev
+        first = ts[0] - t0
+        if not first > 0:
+            return None
+        span = max(vmax, v0) - min(vmin, v0)
+        if span / min(first, step) > limit:
+            return None
+        return {"prev_": (ts[-1], values[-1]), "active_": False}
 
 
 class StuckSensor(Detector):
@@ -365,6 +477,49 @@ class StuckSensor(Detector):
             f"{_fmt(self.stuck_deadband or 0.0)} {self.unit} for "
             f"{duration:.0f} s",
         )
+
+    def quiet_plan(
+        self,
+        ts: Sequence[float],
+        values: Sequence[float],
+        vmin: float,
+        vmax: float,
+        step: float,
+    ) -> QuietPlan | None:
+        """Quiet when no reading's band has lasted the window.
+
+        When the last reading is less than the window after the current
+        band's start, no reading can reach it (every band within the batch
+        starts there or later) and the band left at the end is found without
+        a loop in the common cases: the last two values differ by more than
+        the deadband (a new band at the last reading), or the whole batch
+        fits in the current band. Otherwise the bands are followed reading
+        by reading on local variables.
+        """
+        window = self.stuck_window_s
+        if not window or window <= 0:
+            return _NOTHING
+        since = getattr(self, "since_", None)
+        if since is None or since > ts[0]:
+            return None
+        band = max(self.stuck_deadband or 0.0, 0.0)
+        if ts[-1] - since < window:
+            last = values[-1]
+            if len(values) > 1 and abs(last - values[-2]) > band:
+                return {"since_": ts[-1], "low_": last, "high_": last, "active_": False}
+            low, high = min(self.low_, vmin), max(self.high_, vmax)
+            if high - low <= band:
+                return {"since_": since, "low_": low, "high_": high, "active_": False}
+        low, high = self.low_, self.high_
+        for t, value in zip(ts, values, strict=True):
+            lo, hi = min(low, value), max(high, value)
+            if hi - lo > band:
+                since, low, high = t, value, value
+            else:
+                low, high = lo, hi
+            if t - since >= window:
+                return None
+        return {"since_": since, "low_": low, "high_": high, "active_": False}
 
 
 class Cusum(Detector):
@@ -492,6 +647,92 @@ class Cusum(Detector):
             f"{_fmt(value)} {self.unit}"
         )
         return Verdict(True, WARNING, self.message_)
+
+    def quiet_plan(
+        self,
+        ts: Sequence[float],
+        values: Sequence[float],
+        vmin: float,
+        vmax: float,
+        step: float,
+    ) -> QuietPlan | None:
+        """Replay the batch on local variables; quiet when no point is active.
+
+        The same floating-point operations in the same order as
+        :meth:`update` (window sums added one value at a time, baseline
+        learning, sums), so the state returned is bit for bit the state it
+        would leave; attributes are listed in the order :meth:`update`
+        creates them.
+        """
+        if not self.enabled:
+            return _NOTHING
+        if self.active_:
+            return None
+        plan: QuietPlan = {}
+        window = self.window_n
+        points: Sequence[float]
+        if window > 1:
+            if type(window) is not int:
+                return None
+            win_sum = getattr(self, "win_sum_", 0.0)
+            win_n = getattr(self, "win_n_", 0)
+            n = len(values)
+            need = max(1, window - win_n)  # readings that complete the open window
+            if n < need:
+                points = ()
+                win_sum, win_n = reduce(add, values, win_sum), win_n + n
+            else:
+                points = [reduce(add, values[:need], win_sum) / (win_n + need)]
+                i = need
+                while n - i >= window:
+                    points.append(reduce(add, values[i : i + window], 0.0) / window)
+                    i += window
+                win_sum, win_n = reduce(add, values[i:], 0.0), n - i
+            plan["win_sum_"], plan["win_n_"] = win_sum, win_n
+        else:
+            points = values
+        if len(points) == 0:
+            return plan
+        it = iter(points)
+        sigma = getattr(self, "sigma_", None)
+        if sigma is None:
+            n = getattr(self, "n_", 0)
+            mean = getattr(self, "mean_", 0.0)
+            m2 = getattr(self, "m2_", 0.0)
+            enough = max(self.baseline_n, 2)
+            for value in it:
+                n += 1
+                delta = value - mean
+                mean += delta / n
+                m2 = m2 + delta * (value - mean)
+                if n >= enough:
+                    std = math.sqrt(m2 / (n - 1))
+                    if std > 0:
+                        sigma = std
+                        break
+            plan["m2_"], plan["n_"], plan["mean_"] = m2, n, mean
+            if sigma is None:
+                return plan
+            plan["mu_"], plan["sigma_"] = mean, sigma
+            plan["s_hi_"] = plan["s_lo_"] = 0.0
+        mu = plan.get("mu_", getattr(self, "mu_", 0.0))
+        s_hi = plan.get("s_hi_", getattr(self, "s_hi_", 0.0))
+        s_lo = plan.get("s_lo_", getattr(self, "s_lo_", 0.0))
+        k = float(self.k or 0.0)
+        h = float(self.h or 0.0)
+        cap = 2.0 * h
+        watched = False
+        for value in it:
+            z = (value - mu) / sigma
+            s_hi = min(cap, max(0.0, s_hi + z - k))
+            s_lo = min(cap, max(0.0, s_lo - z - k))
+            if s_hi > h or s_lo > h:
+                return None
+            watched = True
+        if watched:
+            plan["s_hi_"], plan["s_lo_"] = s_hi, s_lo
+            plan["active_"] = False
+        return plan
 
 
 class DataGap(Detector):
@@ -670,6 +911,59 @@ class TagDetectors:
             if self.anomaly is not None:
                 out[ANOMALY] = self.anomaly.update(ts, value)
         return out
+
+    def update_quiet(self, ts: Sequence[float], values: Sequence[float]) -> bool:
+        """Take a batch of readings at once if it is provably quiet.
+
+        Returns True only when calling :meth:`update` on each reading in
+        turn would evaluate every one (timestamps strictly increasing, the
+        first newer than the last reading) and return only inactive
+        verdicts; the detectors are then left in exactly the state those
+        calls would have left. Otherwise returns False and changes nothing:
+        the caller feeds the readings to :meth:`update` one by one. It also
+        declines batches of fewer than two readings, a tag with an anomaly
+        watch and detectors that have not seen a reading yet.
+
+        Parameters
+        ----------
+        ts, values : sequence of float
+            Timestamps (epoch seconds) and values of the readings, in order.
+
+        Examples
+        --------
+        >>> tag = build_detectors({"tag": "PT-1", "high_warning": 9.0, "roc_limit": 1.0})
+        >>> tag.update(0.0, 5.0)[RULE_VIOLATION].active
+        False
+        >>> tag.update_quiet([1.0, 2.0, 3.0], [5.1, 5.3, 5.2])
+        True
+        >>> tag.update_quiet([4.0, 5.0], [5.4, 9.5])  # 9.5 may break a rule
+        False
+        >>> tag.last_ts_
+        3.0
+        """
+        n = len(ts)
+        if n < 2 or len(values) != n or self.anomaly is not None:
+            return False
+        last = getattr(self, "last_ts_", None)
+        if last is None or not ts[0] > last:
+            return False
+        step = min(map(sub, ts[1:], ts[:-1]))
+        # Finite sums: no NaN (which min/max could hide) nor infinity anywhere.
+        if not (step > 0 and math.isfinite(sum(values) + sum(ts))):
+            return False
+        vmin, vmax = min(values), max(values)
+        detectors = (self.signal_range, self.roc, self.stuck, self.limits, self.cusum)
+        plans = []
+        for det in detectors:
+            plan = det.quiet_plan(ts, values, vmin, vmax, step)
+            if plan is None:
+                return False
+            plans.append(plan)
+        for det, plan in zip(detectors, plans, strict=True):
+            if plan:
+                vars(det).update(plan)
+        self.last_ts_ = ts[-1]
+        return True
 
 
 def build_detectors(

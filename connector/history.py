@@ -33,7 +33,10 @@ an explicit ``now``. One call
    outbox items older than ``keep_sent_s``.
 
 Every step runs in store transactions of at most ``chunk`` periods, so a
-long catch-up never holds the database for long.
+long catch-up never holds the database for long. The SQL runs on both store
+backends (SQLite, PostgreSQL); only the minute of a reading is written per
+dialect (:data:`MINUTE_START`), and ``ifnull`` (the expression of SQLite's
+index on readings) is turned into ``coalesce`` by :mod:`connector.store_pg`.
 """
 
 from __future__ import annotations
@@ -56,6 +59,16 @@ MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 CURSOR_KEY = "history_cursor"
 RETENTION_KEY = "history_retention_at"
 DAY_S = 86400.0
+#: Start of the minute of a reading's ``ts``, per store dialect (SQLite has
+#: no ``floor`` everywhere; PostgreSQL's ``CAST`` rounds).
+MINUTE_START = {
+    "sqlite": "CAST(ts / 60 AS INTEGER) * 60.0",
+    "postgresql": "floor(ts / 60) * 60.0",
+}
+#: The ``DO UPDATE`` of an aggregate written again.
+_UPDATE_AGG = ", ".join(
+    f"{c} = excluded.{c}" for c in ("n", "total", "vmin", "vmax", "vlast", "last_ts")
+)
 
 
 @dataclass(slots=True)
@@ -221,20 +234,20 @@ class History:
         with self.store.transaction():
             cursor = self.store.get_json(CURSOR_KEY)
             cursor = int(cursor) if isinstance(cursor, int) else 0
-            top = self.store.execute("SELECT ifnull(max(id), 0) FROM readings")[0][0]
+            top = self.store.execute("SELECT coalesce(max(id), 0) FROM readings")[0][0]
             if top < cursor:  # the table was emptied and ids started again
                 cursor = 0
             if top == cursor:
                 return
             self.store.execute(
-                "INSERT OR IGNORE INTO agg_pending (tag, start) "
-                "SELECT DISTINCT tag, CAST(ts / 60 AS INTEGER) * 60.0 FROM readings "
-                "WHERE id > ? AND id <= ?",
+                "INSERT INTO agg_pending (tag, start) "
+                f"SELECT DISTINCT tag, {MINUTE_START[self.store.dialect]} FROM readings "
+                "WHERE id > ? AND id <= ? ON CONFLICT DO NOTHING",
                 (cursor, top),
             )
             self.store.execute(
-                "INSERT OR IGNORE INTO series (tag, first_seen) "
-                "SELECT DISTINCT tag, ? FROM agg_pending",
+                "INSERT INTO series (tag, first_seen) "
+                "SELECT DISTINCT tag, ? FROM agg_pending WHERE true ON CONFLICT DO NOTHING",
                 (now,),
             )
             self.store.set_json(CURSOR_KEY, top)
@@ -263,7 +276,8 @@ class History:
                     stats.minutes += 1
                     stats.revisions += revision > 0
                     self.store.execute(
-                        "INSERT OR IGNORE INTO agg_dirty (resolution, tag, start) VALUES (?, ?, ?)",
+                        "INSERT INTO agg_dirty (resolution, tag, start) VALUES (?, ?, ?) "
+                        "ON CONFLICT DO NOTHING",
                         ("hour", tag, floor_to(start, HOUR)),
                     )
                     if self.push and (tags is None or tag in tags):
@@ -272,13 +286,15 @@ class History:
                     stats.items += self.store.add_outbox(items, now)
 
     def _raw_minute(self, tag: str, start: float) -> Aggregate | None:
+        # ifnull: the expression of the SQLite index, so that it gives the order
+        # (translated to coalesce, PostgreSQL's index expression, there)
         end = start + MINUTE
         row = self.store.execute(
             "SELECT count(*), sum(value), min(value), max(value), max(ts), "
-            "(SELECT value FROM readings WHERE tag = ?1 AND ts >= ?2 AND ts < ?3 "
+            "(SELECT value FROM readings WHERE tag = ? AND ts >= ? AND ts < ? "
             " ORDER BY ts DESC, ifnull(seq, -1) DESC LIMIT 1) "
-            "FROM readings WHERE tag = ?1 AND ts >= ?2 AND ts < ?3",
-            (tag, start, end),
+            "FROM readings WHERE tag = ? AND ts >= ? AND ts < ?",
+            (tag, start, end, tag, start, end),
         )[0]
         if not row[0]:
             return None
@@ -296,9 +312,10 @@ class History:
             return None
         revision = old[0][6] + 1 if old else 0
         self.store.execute(
-            "INSERT OR REPLACE INTO agg_minute "
+            "INSERT INTO agg_minute "
             "(tag, start, n, total, vmin, vmax, vlast, last_ts, revision) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT (tag, start) DO UPDATE SET {_UPDATE_AGG}, revision = excluded.revision",
             (agg.tag, agg.start, *values, revision),
         )
         return int(revision)
@@ -327,26 +344,28 @@ class History:
                     )
                     if start < oldest:
                         continue
+                    end = start + period
                     row = self.store.execute(
                         f"SELECT sum(n), sum(total), min(vmin), max(vmax), max(last_ts), "
-                        f"(SELECT vlast FROM {source} WHERE tag = ?1 AND start >= ?2 "
-                        f" AND start < ?3 ORDER BY last_ts DESC, start DESC LIMIT 1) "
-                        f"FROM {source} WHERE tag = ?1 AND start >= ?2 AND start < ?3",
-                        (tag, start, start + period),
+                        f"(SELECT vlast FROM {source} WHERE tag = ? AND start >= ? "
+                        f" AND start < ? ORDER BY last_ts DESC, start DESC LIMIT 1) "
+                        f"FROM {source} WHERE tag = ? AND start >= ? AND start < ?",
+                        (tag, start, end, tag, start, end),
                     )[0]
                     if not row[0]:
                         continue
                     self.store.execute(
-                        f"INSERT OR REPLACE INTO {table} "
+                        f"INSERT INTO {table} "
                         "(tag, start, n, total, vmin, vmax, vlast, last_ts) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                        f"ON CONFLICT (tag, start) DO UPDATE SET {_UPDATE_AGG}",
                         (tag, start, row[0], row[1], row[2], row[3], row[5], row[4]),
                     )
                     if resolution == "hour":
                         stats.hours += 1
                         self.store.execute(
-                            "INSERT OR IGNORE INTO agg_dirty (resolution, tag, start) "
-                            "VALUES ('day', ?, ?)",
+                            "INSERT INTO agg_dirty (resolution, tag, start) "
+                            "VALUES ('day', ?, ?) ON CONFLICT DO NOTHING",
                             (tag, floor_to(start, DAY)),
                         )
                     else:

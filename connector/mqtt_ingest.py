@@ -25,7 +25,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +58,50 @@ def status_payload(state: str, now: float | None = None) -> bytes:
     return json.dumps({"state": state, "ts": ts}).encode("utf-8")
 
 
-class MqttIngest:
+class Receiver:
+    """What the service uses of an MQTT receiver, whichever runs it.
+
+    Attributes
+    ----------
+    connected : threading.Event
+        Set while connected and subscribed (SUBACK received).
+    session_present_ : bool or None
+        Whether the broker kept our session at the last connect.
+    connects_ : int
+        Connections made so far.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        on_message: Callable[[Message], None],
+        on_connection_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.on_message = on_message
+        self.on_connection_change = on_connection_change
+        self.connected = threading.Event()
+        self.session_present_: bool | None = None
+        self.connects_ = 0
+
+    def start(self) -> None:  # pragma: no cover - abstract
+        """Connect in the background, keep reconnecting."""
+        raise NotImplementedError
+
+    def stop(self, timeout: float = 5.0) -> None:  # pragma: no cover - abstract
+        """Say ``offline``, disconnect cleanly (the session stays on the broker)."""
+        raise NotImplementedError
+
+    def ack(self, message: Message) -> bool:  # pragma: no cover - abstract
+        """Acknowledge one stored message; return whether it was passed on."""
+        raise NotImplementedError
+
+    def ack_many(self, messages: Iterable[Message]) -> int:
+        """Acknowledge stored messages; return how many were acknowledged."""
+        return sum(self.ack(message) for message in messages)
+
+
+class MqttIngest(Receiver):
     """Subscribe to readings and ticks; deliver messages to *on_message*.
 
     Parameters
@@ -78,13 +121,7 @@ class MqttIngest:
         on_message: Callable[[Message], None],
         on_connection_change: Callable[[bool], None] | None = None,
     ) -> None:
-        self.settings = settings
-        self.on_message = on_message
-        self.on_connection_change = on_connection_change
-        #: Set while connected and subscribed (SUBACK received).
-        self.connected = threading.Event()
-        self.session_present_: bool | None = None
-        self.connects_ = 0
+        super().__init__(settings, on_message, on_connection_change)
         self._stopping = False
         self._subscribe_mid: int | None = None
         v5 = settings.mqtt_protocol == "5"

@@ -9,7 +9,9 @@ opens one store transaction in which it
    no further);
 3. runs the tag's detectors on the new readings and feeds their verdicts to
    the alert aggregators (an ``anomaly`` model watch runs with them when
-   Odoo's configuration names a model version the model folder holds);
+   Odoo's configuration names a model version the model folder holds; a
+   message of several readings that are provably quiet, with no alert of the
+   tag open, goes through the detectors at once);
    a new FLEXO tick goes through the
    :class:`~connector.flexo.FlexoEngine` instead (health snapshots, OEE
    records of closed shifts, downtime events);
@@ -41,6 +43,8 @@ from .detectors import (
     DATA_GAP,
     DEFAULT_CUSUM_BASELINE_N,
     DEFAULT_CUSUM_WINDOW_S,
+    DRIFT,
+    INSTRUMENT_FAULT,
     OK,
     RULE_VIOLATION,
     TagDetectors,
@@ -49,7 +53,7 @@ from .detectors import (
 )
 from .flexo import FlexoEngine
 from .items import OutboxItem
-from .schema import DecodeError, Tick, decode_readings, decode_tick
+from .schema import DecodeError, Reading, Tick, decode_readings, decode_tick
 from .store import AlertStateRow, Store
 from .util import LogOnce
 
@@ -66,6 +70,8 @@ DETECTOR_STATE_KEY = "detector_state"
 DETECTOR_STATE_EVERY_S = 5.0
 #: kv key prefix of the FLEXO engine's state of one machine.
 FLEXO_KEY = "flexo:"
+#: Alert types whose verdicts :meth:`TagDetectors.update` returns.
+READING_ALERT_TYPES = (INSTRUMENT_FAULT, RULE_VIOLATION, DRIFT, ANOMALY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,8 +536,9 @@ class Pipeline:
             return
         sensor_unit = self.sensors_.get(tag, {}).get("unit")
         if sensor_unit:
-            odd = next((r.unit for r in new if r.unit != sensor_unit), None)
-            if odd is not None:
+            units = {r.unit for r in new}
+            if len(units) > 1 or sensor_unit not in units:
+                odd = next(r.unit for r in new if r.unit != sensor_unit)
                 self.log_once(
                     f"unit:{tag}",
                     "%s: reading unit %r differs from the configured %r",
@@ -544,9 +551,47 @@ class Pipeline:
         # Every reading of a message arrived at *now*: one arrival for the gap.
         items.extend(self._feed(DATA_GAP, tag, now, OK, new[0].value, dirty))
         monitor.gap.update(now)
+        stale = tag in self.stale_anomaly_ if self.stale_anomaly_ else False
+        if not self._detect_quiet(tag, monitor, new, stale):
+            self._detect_each(tag, monitor, new, stale, items, dirty)
+        if items or dirty:
+            result.items += self._write(items, dirty, now)
+
+    def _detect_quiet(
+        self, tag: str, monitor: TagDetectors, new: Sequence[Reading], stale: bool
+    ) -> bool:
+        """Run the detectors on a message's readings at once, if that is exact.
+
+        Only for several readings of a tag with no open alert of a type the
+        detectors report (nor a stale anomaly alert to clear): inactive
+        verdicts then change nothing (a closed
+        :class:`~connector.alerts.AlertAggregator` ignores them), so when
+        :meth:`TagDetectors.update_quiet` proves every verdict inactive and
+        takes the readings (True) there is nothing to feed. Otherwise it
+        changes nothing (False) and the caller runs the detectors reading
+        by reading.
+        """
+        if len(new) < 2 or stale:
+            return False
+        aggregators = self.aggregators_
+        for alert_type in READING_ALERT_TYPES:
+            agg = aggregators.get((tag, alert_type))
+            if agg is not None and agg.is_open:
+                return False
+        return monitor.update_quiet([r.ts for r in new], [r.value for r in new])
+
+    def _detect_each(
+        self,
+        tag: str,
+        monitor: TagDetectors,
+        new: Sequence[Reading],
+        stale: bool,
+        items: list[OutboxItem],
+        dirty: list[AlertStateRow],
+    ) -> None:
+        """Run the detectors reading by reading and feed the aggregators."""
         open_types = self.aggregators_
         update = monitor.update
-        stale = tag in self.stale_anomaly_ if self.stale_anomaly_ else False
         for reading in new:
             verdicts = update(reading.ts, reading.value)
             if not verdicts:
@@ -566,8 +611,6 @@ class Pipeline:
                     )
         if stale and not self.aggregators_[(tag, ANOMALY)].is_open:
             self.stale_anomaly_.discard(tag)
-        if items or dirty:
-            result.items += self._write(items, dirty, now)
 
     def _flexo_state(self, machine_id: str) -> dict[str, Any] | None:
         for layer in (self._flexo_msg, self._flexo_tx, self.flexo_states_):

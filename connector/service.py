@@ -2,7 +2,12 @@
 
 Threads
 -------
-* paho's network thread puts received messages on a queue;
+* the **MQTT receiver** puts received messages on a queue. By default
+  (``mqtt_receiver = "process"``) paho runs in a child process
+  (:mod:`connector.mqtt_proc`), so that parsing MQTT packets and the
+  ingest worker run on two cores; with ``"thread"`` paho's network thread
+  runs here (:mod:`connector.mqtt_ingest`). Either way a message is
+  acknowledged only after the worker's transaction committed;
 * the **ingest worker** takes up to ``ingest_batch_max`` queued messages,
   runs them through :class:`~connector.pipeline.Pipeline` in one store
   transaction, then acknowledges them to the broker (durable before ack). It
@@ -59,7 +64,8 @@ from .flexo import FlexoEngine, Predictor, parse_tag_map
 from .history import History
 from .items import heartbeat_item
 from .metrics import ConnectorMetrics, Snapshot, TimedOdoo, machines_of
-from .mqtt_ingest import Message, MqttIngest
+from .mqtt_ingest import Message, MqttIngest, Receiver
+from .mqtt_proc import MqttProcess
 from .odoo_client import OdooClient, OdooError, OdooUnreachableError
 from .pipeline import Pipeline
 from .pusher import Pusher, backoff_delay
@@ -141,7 +147,7 @@ class Service:
         self.store: Store | None = None
         self.pipeline: Pipeline | None = None
         self.pusher: Pusher | None = None
-        self.mqtt: MqttIngest | None = None
+        self.mqtt: Receiver | None = None
         self.history: History | None = None
         self.status_store: Store | None = None
         self.stats: dict[str, Any] = {"readings_per_s": 0.0, "backlog": 0, "dead_letters": 0}
@@ -223,7 +229,8 @@ class Service:
             s.push_max_item_attempts,
             clock=self.clock,
         )
-        self.mqtt = MqttIngest(s, self._queue.put, self._on_connection_change)
+        kind: type[Receiver] = MqttProcess if s.mqtt_receiver == "process" else MqttIngest
+        self.mqtt = kind(s, self._queue.put, self._on_connection_change)
         self._spawn("ingest", self._ingest_loop)
         self._spawn("checkpoint", self._checkpoint_loop, Store(s.store_path))
         self._spawn("pusher", self.pusher.run, self.stop_event)
@@ -384,8 +391,7 @@ class Service:
     def _process(self, messages: list[Message]) -> None:
         assert self.pipeline is not None and self.mqtt is not None
         result = self.pipeline.process([(m.topic, m.payload) for m in messages])
-        for message in messages:  # committed: now the broker may forget them
-            self.mqtt.ack(message)
+        self.mqtt.ack_many(messages)  # committed: now the broker may forget them
         if result.items:
             self._wake_pusher()
 

@@ -1,4 +1,12 @@
-"""Durable local store: SQLite in WAL mode with ``synchronous=FULL``.
+"""Durable local store: SQLite in WAL mode with ``synchronous=FULL``, or PostgreSQL.
+
+The store is a SQLite file by default. Given a ``postgresql://`` (or
+``postgres://``) URL instead of a path, the same tables live in that
+PostgreSQL database (:mod:`connector.store_pg`) with the same guarantees: a
+committed transaction is durable (``synchronous_commit`` on), a failure is a
+:class:`StorageError`, a redelivered reading lands once. SQL given to
+:meth:`Store.execute` is written for SQLite (``?`` placeholders); the
+PostgreSQL backend translates it.
 
 Tables
 ------
@@ -34,6 +42,13 @@ them) in :meth:`Store.transaction`; the message is acknowledged to the
 broker only after that transaction commits. One :class:`Store` is used by
 one thread at a time (an internal lock enforces it); the pusher thread opens
 its own.
+
+The SQL of this module and of :mod:`connector.history` is written so that
+SQLite and PostgreSQL both accept it (``coalesce``, ``INSERT ... ON
+CONFLICT``), except ``ifnull(seq, -1)``, kept where it must match the
+expression of the SQLite index ``readings_dedupe`` (PostgreSQL's is
+``coalesce``: :mod:`connector.store_pg` translates); what differs is in
+:mod:`connector.store_pg`.
 """
 
 from __future__ import annotations
@@ -47,10 +62,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .items import OutboxItem
 from .schema import Reading
+from .util import POSTGRES_SCHEMES, redact_url, store_url_scheme
 
 SCHEMA_VERSION = 2
 #: Bytes of write-ahead log kept after a checkpoint.
@@ -197,6 +213,20 @@ _INSERT_READING = (
 )
 
 
+def fresh_flags(readings: Sequence[Reading], fresh: set[tuple[Any, ...]]) -> list[bool]:
+    """For each reading, whether its ``(tag, ts, seq or -1)`` is in *fresh*.
+
+    *fresh* holds the keys of the rows an insert added; it is consumed, so a
+    second copy of a reading in the same payload counts as a duplicate.
+    """
+    out: list[bool] = []
+    for r in readings:
+        key = (r.tag, r.ts, -1 if r.seq is None else r.seq)
+        out.append(key in fresh)
+        fresh.discard(key)
+    return out
+
+
 class StorageError(RuntimeError):
     """The local store failed (disk full, file locked, corrupt database).
 
@@ -237,12 +267,19 @@ class AlertStateRow:
     message: str | None = None
 
 
+class _Connection(Protocol):
+    """What :class:`_Savepoint` needs of a connection (sqlite3's, or
+    :class:`connector.store_pg.PgConnection`)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+
 class _Savepoint:
     """Context manager of :meth:`Store.savepoint`."""
 
     __slots__ = ("_db", "_name")
 
-    def __init__(self, db: sqlite3.Connection, name: str) -> None:
+    def __init__(self, db: _Connection, name: str) -> None:
         self._db = db
         self._name = name
 
@@ -256,24 +293,52 @@ class _Savepoint:
 
 
 class Store:
-    """The connector's SQLite database.
+    """The connector's database: a SQLite file, or a PostgreSQL database.
 
     Parameters
     ----------
     path : str or path-like
         Database file; created with its tables when missing. ``":memory:"``
-        works for tests that need no durability.
+        works for tests that need no durability. A ``postgresql://`` or
+        ``postgres://`` URL opens that PostgreSQL database instead (the
+        object is then a :class:`connector.store_pg.PostgresStore`, with
+        the same methods); its tables are created on first use.
     synchronous : str
         SQLite ``synchronous`` pragma. ``FULL`` (default) makes a commit
-        survive a power cut, which is what "durable before ack" means.
+        survive a power cut, which is what "durable before ack" means. On
+        PostgreSQL, ``OFF`` turns ``synchronous_commit`` off for the
+        connection and anything else makes sure it is on.
     autocheckpoint : bool
         Let this connection's commits copy the write-ahead log into the
         database when it is large (SQLite's default). The ingest connection
         turns it off, so that its commits only append to the log (one
         ``fsync``), and the service runs :meth:`checkpoint` on its own
         connection instead. Durability is the same either way: a committed
-        transaction is in the synced log.
+        transaction is in the synced log. Ignored on PostgreSQL.
+
+    Raises
+    ------
+    StorageError
+        The database cannot be opened, its schema is newer than this
+        connector's, or the URL's scheme is not PostgreSQL's.
     """
+
+    #: ``sqlite`` or ``postgresql``: for the few statements written per dialect.
+    dialect = "sqlite"
+
+    def __new__(cls, path: str | Path, *args: Any, **kwargs: Any) -> Store:
+        """Open a :class:`~connector.store_pg.PostgresStore` for a PostgreSQL URL."""
+        scheme = store_url_scheme(path) if isinstance(path, str) else None
+        if scheme is None or cls is not Store:
+            return super().__new__(cls)
+        if scheme not in POSTGRES_SCHEMES:
+            raise StorageError(
+                f"unsupported store URL {redact_url(path)}: a file path or a "
+                "postgresql:// URL is expected"
+            )
+        from .store_pg import PostgresStore
+
+        return super().__new__(PostgresStore)
 
     def __init__(
         self, path: str | Path, synchronous: str = "FULL", autocheckpoint: bool = True
@@ -411,9 +476,9 @@ class Store:
         """
         if not readings:
             return []
-        rows = [
-            (r.tag, r.ts, r.value, r.unit, r.quality, r.seq, site, received_at) for r in readings
-        ]
+        # A Reading is a named tuple (tag, ts, value, unit, quality, seq).
+        extra = (site, received_at)
+        rows = [r + extra for r in readings]
         with self._lock:
             if not self._in_tx:  # the pipeline calls inside its transaction
                 with self.transaction():
@@ -435,12 +500,7 @@ class Store:
                     (added,),
                 )
             )
-        out: list[bool] = []
-        for r in readings:
-            key = (r.tag, r.ts, -1 if r.seq is None else r.seq)
-            out.append(key in fresh)
-            fresh.discard(key)  # a second copy in the same payload is a duplicate
-        return out
+        return fresh_flags(readings, fresh)
 
     def insert_tick(
         self,
@@ -454,9 +514,9 @@ class Store:
         """Insert a FLEXO tick; return False when it was already stored."""
         with self._write():
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO ticks "
+                "INSERT INTO ticks "
                 "(machine_id, ts, shift, site, payload, received_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (machine_id, ts, shift, site, payload, received_at),
             )
         return cur.rowcount == 1
@@ -471,7 +531,7 @@ class Store:
                 "INSERT INTO dead_letters "
                 "(digest, topic, payload, reason, kind, at, last_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (digest) DO UPDATE SET count = count + 1, "
+                "ON CONFLICT (digest) DO UPDATE SET count = dead_letters.count + 1, "
                 "last_at = excluded.last_at",
                 (digest, topic, payload, reason, kind, at, at),
             )
@@ -491,8 +551,8 @@ class Store:
         with self._write():
             for item in items:
                 cur = self._db.execute(
-                    "INSERT OR IGNORE INTO outbox (key, type, ts, data, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO outbox (key, type, ts, data, created_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (
                         item.key,
                         item.type,
@@ -583,9 +643,14 @@ class Store:
         """Insert or replace the state of one ``(tag, alert_type)``."""
         with self._write():
             self._db.execute(
-                "INSERT OR REPLACE INTO alert_state (tag, alert_type, state, "
+                "INSERT INTO alert_state (tag, alert_type, state, "
                 "severity, raised_ts, last_emit_ts, active_count, clear_since, "
-                "value, message, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "value, message, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (tag, alert_type) DO UPDATE SET state = excluded.state, "
+                "severity = excluded.severity, raised_ts = excluded.raised_ts, "
+                "last_emit_ts = excluded.last_emit_ts, active_count = excluded.active_count, "
+                "clear_since = excluded.clear_since, value = excluded.value, "
+                "message = excluded.message, updated_at = excluded.updated_at",
                 (
                     state.tag,
                     state.alert_type,
@@ -630,7 +695,9 @@ class Store:
         """Store a JSON-serialisable value under *key*."""
         with self._write():
             self._db.execute(
-                "INSERT OR REPLACE INTO kv (key, value, updated_at) VALUES (?, ?, ?)",
+                "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
                 (key, json.dumps(value), time.time()),
             )
 
@@ -648,7 +715,7 @@ class Store:
             q = self._db.execute
             outbox = dict(q("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
             dl_rows, dl_total = q(
-                "SELECT count(*), ifnull(sum(count), 0) FROM dead_letters"
+                "SELECT count(*), coalesce(sum(count), 0) FROM dead_letters"
             ).fetchone()
             return {
                 "readings": q("SELECT count(*) FROM readings").fetchone()[0],
@@ -667,14 +734,14 @@ class Store:
         """Return how many refused messages were received (repeats included)."""
         with self._lock:
             return int(
-                self._db.execute("SELECT ifnull(sum(count), 0) FROM dead_letters").fetchone()[0]
+                self._db.execute("SELECT coalesce(sum(count), 0) FROM dead_letters").fetchone()[0]
             )
 
     def dead_letters_by_kind(self) -> dict[str, int]:
         """Return how many refused messages were received, by kind."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT kind, ifnull(sum(count), 0) FROM dead_letters GROUP BY kind"
+                "SELECT kind, coalesce(sum(count), 0) FROM dead_letters GROUP BY kind"
             ).fetchall()
         return {str(kind): int(n) for kind, n in rows}
 
@@ -682,7 +749,9 @@ class Store:
         """Run one statement and return all rows.
 
         Used for reads (tests, diagnostics, :mod:`connector.history`) and,
-        inside :meth:`transaction`, for writes of the history tiers.
+        inside :meth:`transaction`, for writes of the history tiers. *sql*
+        is SQLite's (``?`` placeholders); on PostgreSQL it is translated
+        (:func:`connector.store_pg.translate`).
         """
         with self._lock:
             return list(self._db.execute(sql, params).fetchall())

@@ -50,6 +50,11 @@ ensure_venv() {
       "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements-odoo.txt" \
         || die "pip could not install the OCA addons of requirements-odoo.txt"
     fi
+    # The connector's optional PostgreSQL store (tested by the test command):
+    # the machine's Odoo brings psycopg2; elsewhere take the binary wheel.
+    "$VENV/bin/python" -c "import psycopg2" 2>/dev/null \
+      || "$VENV/bin/python" -m pip install -q "psycopg2-binary>=2.9,<3" \
+      || die "pip could not install psycopg2-binary (for the PostgreSQL store tests)"
     echo "$want" >"$stamp"
   fi
   export ODOO_ROOT

@@ -58,8 +58,13 @@ def part(name: str):
 def pytest(paths: list[str], env: dict | None = None, extra: list[str] | None = None) -> bool:
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths]
     cmd += extra or []
-    # Broker tests must run, never skip, inside the full test command.
-    env = {**os.environ, "CMMS_REQUIRE_MOSQUITTO": "1", **(env or {})}
+    # Broker and PostgreSQL store tests must run, never skip, inside the full test command.
+    env = {
+        **os.environ,
+        "CMMS_REQUIRE_MOSQUITTO": "1",
+        "CMMS_REQUIRE_POSTGRES": "1",
+        **(env or {}),
+    }
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode == 0
 
 

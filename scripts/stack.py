@@ -85,8 +85,10 @@ class Postgres:
     ``postgres`` role, connects as a superuser role named ``odoo``.
     """
 
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, durable: bool = False):
         self.base = base
+        #: Keep fsync and synchronous commit on (benchmarks); tests run without.
+        self.durable = durable
         self.port = free_port()
         self.host = str(base / "pg-socket")
         self.datadir = base / "pg-data"
@@ -111,11 +113,9 @@ class Postgres:
             "-U", "postgres", "-E", "UTF8", "--locale=C",
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
-        opts = (
-            f"-p {self.port} -k {self.host} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200"
-        )
+        opts = f"-p {self.port} -k {self.host} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", opts,
             "-l", str(self.base / "pg.log"), "-w", "start",

@@ -75,7 +75,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     source.add_argument("--input", metavar="CSV", help="timestamp,value file of clean readings")
     source.add_argument("--from", dest="since", metavar="ISO", help="store readings from (clean)")
     train.add_argument("--to", dest="until", metavar="ISO", help="store readings up to")
-    train.add_argument("--store", metavar="FILE", help="the connector's SQLite store")
+    train.add_argument("--store", metavar="FILE", help="the connector's store (file or URL)")
     train.add_argument("--config", "-c", metavar="FILE", help="TOML settings (for the store)")
     train.add_argument(
         "--baseline-rows",
@@ -162,11 +162,13 @@ def _queue(args: argparse.Namespace, item: Any) -> None:
     path = _store_path(args)
     with Store(path) as store:
         store.add_outbox([item])
-    print(f"queued {item.type} item {item.key} in {path}", file=sys.stderr)
+        where = store.path  # a PostgreSQL URL's password is hidden
+    print(f"queued {item.type} item {item.key} in {where}", file=sys.stderr)
 
 
 def _store_readings(args: argparse.Namespace) -> list[tuple[float, float]]:
     from ..store import Store
+    from ..util import is_postgres_url
     from .io import InputError, parse_time
 
     if not args.until:
@@ -175,12 +177,12 @@ def _store_readings(args: argparse.Namespace) -> list[tuple[float, float]]:
     if until <= since:
         raise InputError("--to must come after --from")
     path = _store_path(args)
-    if not Path(path).exists():
+    if not is_postgres_url(path) and not Path(path).exists():
         raise InputError(f"no store at {path}")
     with Store(path) as store:
         rows = store.execute(
             "SELECT ts, value FROM readings WHERE tag = ? AND ts >= ? AND ts <= ?"
-            " AND lower(ifnull(quality, 'good')) = 'good' ORDER BY ts, id",
+            " AND lower(coalesce(quality, 'good')) = 'good' ORDER BY ts, id",
             (args.tag, since, until),
         )
     out: list[tuple[float, float]] = []

@@ -1,4 +1,5 @@
-"""Shared fixtures: free ports, a real Mosquitto broker, a fake Odoo server.
+"""Shared fixtures: free ports, a real Mosquitto broker, a fake Odoo server,
+a real PostgreSQL for the store.
 
 The broker runs the configuration the project ships
 (``deploy/mosquitto/mosquitto.conf``) with only the listener, the
@@ -7,19 +8,31 @@ the real queue settings. Set ``MOSQUITTO`` to the binary's path if it is not
 on ``PATH`` (Debian installs it in ``/usr/sbin``). Without a binary the
 broker tests are skipped, unless ``CMMS_REQUIRE_MOSQUITTO=1`` makes that a
 failure (CI sets it).
+
+PostgreSQL: one private cluster per session (``scripts/stack.py``'s
+``Postgres``: ``initdb`` in a temporary folder, a free loopback port), a
+fresh database per test (``pg_url``). Without the server binaries (Debian
+package ``postgresql``) or psycopg2 the PostgreSQL tests are skipped, unless
+``CMMS_REQUIRE_POSTGRES=1`` makes that a failure. ``store_target`` runs a
+test once on a SQLite file and once on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import json
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -104,6 +117,77 @@ class Broker:
             return self.log_file.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
+
+
+def _stack() -> ModuleType:
+    """``scripts/stack.py``, imported by path."""
+    spec = importlib.util.spec_from_file_location("cmms_stack", REPO / "scripts" / "stack.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _no_postgres(reason: str) -> None:
+    if os.environ.get("CMMS_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"{reason} and CMMS_REQUIRE_POSTGRES=1")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """A private PostgreSQL cluster (``stack.Postgres``) for the session."""
+    stack = _stack()
+    try:
+        stack._pg_bindir()
+    except RuntimeError:
+        _no_postgres("PostgreSQL server binaries not found (Debian package postgresql)")
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        _no_postgres("psycopg2 not installed (connector/requirements-postgres.txt)")
+    base = Path(tempfile.mkdtemp(prefix="cmms-connector-pg-"))
+    base.chmod(0o755)  # the cluster belongs to the postgres user when we are root
+    pg = stack.Postgres(base / "cluster")
+    try:
+        pg.start()
+        yield pg
+    finally:
+        pg.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+_databases = itertools.count()
+
+
+def new_database(pg: Any, password: str = "") -> str:
+    """Create an empty database; return its URL (with *password*, never checked)."""
+    import psycopg2
+
+    name = f"store_{os.getpid()}_{next(_databases)}"
+    admin = psycopg2.connect(host="127.0.0.1", port=pg.port, user=pg.user, dbname="postgres")
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.close()
+    auth = f"{pg.user}:{password}" if password else pg.user
+    return f"postgresql://{auth}@127.0.0.1:{pg.port}/{name}"
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Any) -> str:
+    """URL of a fresh, empty PostgreSQL database."""
+    return new_database(pg_cluster)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store's ``path``: a SQLite file, then a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.sqlite3")
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ MODULES = [
     "connector.alerts",
     "connector.pipeline",
     "connector.pusher",
+    "connector.store_pg",
 ]
 
 

@@ -1,4 +1,7 @@
-"""History tiers: compaction with explicit times keeps each series' shape."""
+"""History tiers: compaction with explicit times keeps each series' shape.
+
+The tests taking the ``store`` fixture run on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import doctest
 import importlib
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +27,9 @@ DAY_S = 86400.0
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "h.sqlite3")
+def store(store_target: str) -> Iterator[Store]:
+    with Store(store_target) as opened:
+        yield opened
 
 
 def put(store: Store, rows: list[tuple[float, float]], tag: str = "PT-101") -> None:
@@ -195,6 +200,14 @@ def test_bad_resolution(store: Store) -> None:
     with pytest.raises(ValueError):
         History(store).series("PT-101", "week", T, T + 1)
     assert History(store).series("PT-101", "raw", T, T + 1) == []
+
+
+def test_minutes_are_floored_not_rounded(store: Store) -> None:
+    history = History(store, close_delay_s=0.0)
+    put(store, [(T + 59.9, 1.0), (T + 60.4, 2.0)])  # PostgreSQL's CAST would round
+    history.compact(T + 180)
+    got = history.series("PT-101", "minute", T, T + 120)
+    assert [(g["start"], g["count"], g["last"]) for g in got] == [(T, 1, 1.0), (T + 60, 1, 2.0)]
 
 
 def test_checkpoint_copies_the_log(tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""SQLite store: WAL, idempotent inserts, transactions, durability."""
+"""The store: WAL, idempotent inserts, transactions, durability.
+
+Tests taking ``store_target`` run on a SQLite file and on PostgreSQL (see
+``conftest.py``); the PostgreSQL-only ones are in ``test_store_pg.py``.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +40,8 @@ def test_wal_mode_and_tables(tmp_path: Path) -> None:
         assert {"readings", "dead_letters", "outbox", "alert_state", "kv", "ticks"} <= tables
 
 
-def test_redelivered_readings_are_stored_once(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+def test_redelivered_readings_are_stored_once(store_target: str) -> None:
+    with Store(store_target) as store:
         batch = [reading(0), reading(1, seq=7), reading(1, seq=8)]
         assert store.insert_readings(batch, T0) == [True, True, True]
         # the same message again (MQTT redelivery), with and without seq
@@ -46,8 +50,8 @@ def test_redelivered_readings_are_stored_once(tmp_path: Path) -> None:
         assert store.counts()["readings"] == 4
 
 
-def test_transaction_rolls_back_everything_on_error(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+def test_transaction_rolls_back_everything_on_error(store_target: str) -> None:
+    with Store(store_target) as store:
         with pytest.raises(RuntimeError, match="boom"), store.transaction():
             store.insert_readings([reading(0)], T0)
             store.add_outbox([item("k1")])
@@ -56,8 +60,8 @@ def test_transaction_rolls_back_everything_on_error(tmp_path: Path) -> None:
         assert counts["readings"] == 0 and counts["outbox_pending"] == 0
 
 
-def test_savepoint_undoes_one_message_only(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+def test_savepoint_undoes_one_message_only(store_target: str) -> None:
+    with Store(store_target) as store:
         with store.transaction():
             store.insert_readings([reading(0)], T0)
             with pytest.raises(ValueError), store.savepoint():
@@ -67,17 +71,17 @@ def test_savepoint_undoes_one_message_only(tmp_path: Path) -> None:
         assert [r[0] for r in store.execute("SELECT ts FROM readings ORDER BY ts")] == [T0, T0 + 2]
 
 
-def test_sqlite_errors_become_storage_errors(tmp_path: Path) -> None:
+def test_database_errors_become_storage_errors(store_target: str) -> None:
     with (
-        Store(tmp_path / "s.sqlite3") as store,
+        Store(store_target) as store,
         pytest.raises(StorageError),
         store.transaction(),
     ):
         store.execute("INSERT INTO nope VALUES (1)")
 
 
-def test_committed_data_survives_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite3"
+def test_committed_data_survives_reopen(store_target: str) -> None:
+    path = store_target
     with Store(path) as store, store.transaction():
         store.insert_readings([reading(0)], T0)
         store.add_outbox([item("k1", tag="PT-101")])
@@ -102,8 +106,8 @@ def test_committed_data_survives_reopen(tmp_path: Path) -> None:
         assert store.get_json("missing") is None
 
 
-def test_outbox_key_is_unique_and_status_flow(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+def test_outbox_key_is_unique_and_status_flow(store_target: str) -> None:
+    with Store(store_target) as store:
         assert store.add_outbox([item("a"), item("b"), item("c")], now=100.0) == 3
         assert store.add_outbox([item("a"), item("d")], now=101.0) == 1
         assert store.pending_stats() == (4, 100.0)
@@ -121,8 +125,8 @@ def test_outbox_key_is_unique_and_status_flow(tmp_path: Path) -> None:
         assert store.pending_stats()[0] == 3
 
 
-def test_dead_letters_count_repeats(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+def test_dead_letters_count_repeats(store_target: str) -> None:
+    with Store(store_target) as store:
         for at in (1.0, 2.0, 3.0):
             store.add_dead_letter("cmms/p/PT-101/reading", b"garbage", "not json", "not json", at)
         store.add_dead_letter("cmms/p/PT-101/reading", b"other", "not json", "not json", 4.0)
@@ -133,15 +137,15 @@ def test_dead_letters_count_repeats(tmp_path: Path) -> None:
         ) == [(3, 1.0, 3.0)]
 
 
-def test_ticks_are_deduplicated(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+def test_ticks_are_deduplicated(store_target: str) -> None:
+    with Store(store_target) as store:
         assert store.insert_tick("FLEXO_104", T0, "A", "{}", T0)
         assert not store.insert_tick("FLEXO_104", T0, "A", "{}", T0 + 1)
         assert store.insert_tick("FLEXO_104", T0 + 60, "A", "{}", T0)
 
 
-def test_two_connections_share_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite3"
+def test_two_connections_share_the_file(store_target: str) -> None:
+    path = store_target
     with Store(path) as writer, Store(path) as pusher:
         writer.add_outbox([item("a")])
         [row] = pusher.fetch_pending(5)
@@ -169,12 +173,12 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_commit_survives_sigkill(tmp_path: Path) -> None:
+def test_commit_survives_sigkill(store_target: str) -> None:
     """Every reading reported as committed is there after a hard kill."""
-    path = tmp_path / "s.sqlite3"
+    path = store_target
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", WRITER, path], stdout=subprocess.PIPE, text=True, env=env
     )
     assert proc.stdout is not None
     last = -1

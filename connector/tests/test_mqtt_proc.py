@@ -1,0 +1,217 @@
+"""The MQTT receiver process (:mod:`connector.mqtt_proc`) against a real Mosquitto.
+
+What is checked: nothing is acknowledged before the owner says so (the
+broker's in-flight window stops the flow); the receiver's death loses and
+doubles nothing (a new receiver is started, the broker redelivers, the store
+recognises what it holds); the owner's death, even by SIGKILL, takes the
+receiver with it and the broker publishes the last will; a clean stop says
+``offline`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from connector.config import Settings
+from connector.mqtt_ingest import Message
+from connector.mqtt_proc import MqttProcess
+from connector.pipeline import Pipeline
+from connector.store import Store
+from connector.tests.conftest import SENSOR_PT101, Broker, make_config, wait_for
+from connector.tests.test_mqtt_integration import Publisher, settings_for, stored_seqs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def publisher(mosquitto: Broker) -> Iterator[Publisher]:
+    pub = Publisher(mosquitto.port)
+    try:
+        yield pub
+    finally:
+        pub.close()
+
+
+class Owner:
+    """The service's part: store each message, then acknowledge it (or not)."""
+
+    def __init__(self, settings: Settings, store: Store, ack: bool = True) -> None:
+        self.pipe = Pipeline(store, "cmms")
+        self.pipe.apply_config(make_config("v1", SENSOR_PT101))
+        self.ack = ack
+        self.received: list[Message] = []
+        self.changes: list[bool] = []
+        self.lock = threading.Lock()
+        self.mqtt = MqttProcess(settings, self.on_message, self.changes.append)
+
+    def on_message(self, message: Message) -> None:
+        self.pipe.process([(message.topic, message.payload)])
+        with self.lock:
+            self.received.append(message)
+        if self.ack:
+            assert self.mqtt.ack_many([message]) == 1
+
+    def start(self) -> None:
+        self.mqtt.start()
+        assert self.mqtt.connected.wait(20), "the receiver did not connect"
+
+
+class StatusWatcher:
+    """Subscribes to the connector's retained status topic."""
+
+    def __init__(self, port: int, topic: str) -> None:
+        self.seen: list[str] = []
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_message = lambda c, u, m: self.seen.append(json.loads(m.payload)["state"])
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def test_nothing_is_acknowledged_before_the_owner_says_so(
+    mosquitto: Broker, publisher: Publisher, tmp_path: Path
+) -> None:
+    settings = settings_for(mosquitto, tmp_path, mqtt_receive_maximum=50)
+    store = Store(settings.store_path)
+    owner = Owner(settings, store, ack=False)
+    owner.start()
+    try:
+        publisher.readings(0, 300)
+        # the broker sends at most Receive Maximum unacknowledged messages
+        assert wait_for(lambda: len(owner.received) == 50, 10)
+        assert not wait_for(lambda: len(owner.received) > 50, 1.0)
+        owner.ack = True
+        with owner.lock:
+            held = list(owner.received)
+        # (Mosquitto 2.0 then sends the rest of its queue, not just 20 more)
+        assert owner.mqtt.ack_many(held[:20]) == 20
+        assert wait_for(lambda: len(owner.received) > 50, 10)
+        assert owner.mqtt.ack_many(held[20:]) == 30
+        assert wait_for(lambda: len(stored_seqs(store)) == 300, 15)
+    finally:
+        owner.mqtt.stop()
+    assert stored_seqs(store) == list(range(300))
+    assert owner.mqtt.connected.is_set() is False
+
+
+def test_receiver_killed_mid_stream_loses_and_doubles_nothing(
+    mosquitto: Broker, publisher: Publisher, tmp_path: Path
+) -> None:
+    settings = settings_for(mosquitto, tmp_path)
+    store = Store(settings.store_path)
+    owner = Owner(settings, store, ack=False)  # stored, not yet acknowledged
+    owner.start()
+    try:
+        first_pid = owner.mqtt.process_.pid
+        publisher.readings(0, 200)
+        assert wait_for(lambda: len(owner.received) >= 100, 10)
+        held = list(owner.received)
+        os.kill(first_pid, signal.SIGKILL)
+        assert wait_for(lambda: owner.changes[-1:] == [False], 10)
+        # an acknowledgement meant for the dead receiver's connection is dropped
+        assert owner.mqtt.ack_many(held) == 0
+        owner.ack = True
+        assert wait_for(lambda: owner.mqtt.connected.is_set(), 20)
+        assert owner.mqtt.process_.pid != first_pid and owner.mqtt.restarts_ == 1
+        assert owner.mqtt.session_present_ is True
+        publisher.readings(200, 400)
+        assert wait_for(lambda: len(stored_seqs(store)) == 400, 20)
+        # what the dead receiver had forwarded came again and was recognised
+        assert wait_for(lambda: owner.pipe.duplicates_total_ >= len(held), 10)
+    finally:
+        owner.mqtt.stop()
+    assert stored_seqs(store) == list(range(400))
+    assert store.counts()["dead_letters"] == 0
+
+
+def test_clean_stop_says_offline_and_keeps_the_session(
+    mosquitto: Broker, publisher: Publisher, tmp_path: Path
+) -> None:
+    settings = settings_for(mosquitto, tmp_path, connector_id="p1")
+    watcher = StatusWatcher(mosquitto.port, settings.status_topic)
+    store = Store(settings.store_path)
+    try:
+        owner = Owner(settings, store)
+        owner.start()
+        assert wait_for(lambda: watcher.seen[-1:] == ["online"], 10)
+        proc = owner.mqtt.process_
+        owner.mqtt.stop()
+        assert proc.returncode == 0
+        assert wait_for(lambda: watcher.seen[-1:] == ["offline"], 10)
+        publisher.readings(0, 150)  # queued for the stopped session
+        again = Owner(settings, store)
+        again.start()
+        try:
+            assert wait_for(lambda: len(stored_seqs(store)) == 150, 15)
+        finally:
+            again.mqtt.stop()
+    finally:
+        watcher.close()
+    assert stored_seqs(store) == list(range(150))
+
+
+OWNER_SCRIPT = """
+import sys, time
+from connector.config import Settings
+from connector.mqtt_proc import MqttProcess
+settings = Settings(connector_id="k1", mqtt_host="127.0.0.1", mqtt_port=int(sys.argv[1]),
+                    mqtt_site="plant1", mqtt_reconnect_min_s=1, mqtt_reconnect_max_s=2)
+owner = MqttProcess(settings, lambda message: None)
+owner.start()
+assert owner.connected.wait(20)
+print(owner.process_.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (not yet reaped by init) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_owner_sigkill_takes_the_receiver_and_fires_the_will(
+    mosquitto: Broker, tmp_path: Path
+) -> None:
+    watcher = StatusWatcher(mosquitto.port, "cmms/plant1/connector/k1/status")
+    env: dict[str, Any] = dict(os.environ, PYTHONPATH=str(REPO))
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER_SCRIPT, str(mosquitto.port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert owner.stdout is not None
+        receiver_pid = int(owner.stdout.readline())
+        assert wait_for(lambda: watcher.seen[-1:] == ["online"], 10)
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(5)
+        assert wait_for(lambda: not _alive(receiver_pid), 10), "the receiver outlived its owner"
+        assert wait_for(lambda: watcher.seen[-1:] == ["offline"], 10)  # the last will
+    finally:
+        watcher.close()
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait(5)
