@@ -26,8 +26,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -40,9 +39,12 @@ from .util import iso_utc
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A received MQTT message, to be acknowledged after it is stored."""
+class Message(NamedTuple):
+    """A received MQTT message, to be acknowledged after it is stored.
+
+    A named tuple: one is made per message, and the receiver process sends
+    them as plain tuples in this field order.
+    """
 
     topic: str
     payload: bytes

@@ -52,9 +52,10 @@ import json
 import logging
 import queue
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any, cast
@@ -138,7 +139,8 @@ class Service:
         self.ready = threading.Event()
         self.exit_code = 0
         self.log_once = LogOnce(log)
-        self._queue: queue.Queue[Message] = queue.Queue()
+        # Runs of received messages (the receiver process hands them over in runs).
+        self._queue: queue.Queue[Sequence[Message]] = queue.Queue()
         self._new_config: dict[str, Any] | None = None
         self._config_lock = threading.Lock()
         self._connection_changed: bool | None = None
@@ -229,8 +231,12 @@ class Service:
             s.push_max_item_attempts,
             clock=self.clock,
         )
-        kind: type[Receiver] = MqttProcess if s.mqtt_receiver == "process" else MqttIngest
-        self.mqtt = kind(s, self._queue.put, self._on_connection_change)
+        if s.mqtt_receiver == "process":
+            self.mqtt = MqttProcess(
+                s, self._put_one, self._on_connection_change, on_batch=self._queue.put
+            )
+        else:
+            self.mqtt = MqttIngest(s, self._put_one, self._on_connection_change)
         self._spawn("ingest", self._ingest_loop)
         self._spawn("checkpoint", self._checkpoint_loop, Store(s.store_path))
         self._spawn("pusher", self.pusher.run, self.stop_event)
@@ -359,7 +365,7 @@ class Service:
             except queue.Empty:
                 first = None
             if first is not None:
-                self._process([first, *self._drain(s.ingest_batch_max - 1)])
+                self._process([*first, *self._drain(s.ingest_batch_max - len(first))])
             now = self.clock()
             with self._config_lock:
                 config, self._new_config = self._new_config, None
@@ -379,11 +385,15 @@ class Service:
                 next_beat = now + s.heartbeat_s
                 self._heartbeat(now, rate)
 
+    def _put_one(self, message: Message) -> None:
+        self._queue.put((message,))
+
     def _drain(self, limit: int) -> list[Message]:
+        """Take queued runs of messages until about *limit* messages (a run is not split)."""
         out: list[Message] = []
         while len(out) < limit:
             try:
-                out.append(self._queue.get_nowait())
+                out.extend(self._queue.get_nowait())
             except queue.Empty:
                 break
         return out
@@ -557,9 +567,7 @@ class Service:
         ok = self.exit_code == 0
         if self.pipeline is not None and not self._queue.empty() and ok:
             try:  # already received: keep it (the broker redelivers, deduped)
-                self.pipeline.process(
-                    [(m.topic, m.payload) for m in self._drain(self._queue.qsize())]
-                )
+                self.pipeline.process([(m.topic, m.payload) for m in self._drain(sys.maxsize)])
             except StorageError as exc:
                 log.critical("store failure at shutdown: %s", exc)
                 self.exit_code = 1
