@@ -536,9 +536,8 @@ class Pipeline:
             return
         sensor_unit = self.sensors_.get(tag, {}).get("unit")
         if sensor_unit:
-            units = {r.unit for r in new}
-            if len(units) > 1 or sensor_unit not in units:
-                odd = next(r.unit for r in new if r.unit != sensor_unit)
+            odd = next((r.unit for r in new if r.unit != sensor_unit), None)
+            if odd is not None:
                 self.log_once(
                     f"unit:{tag}",
                     "%s: reading unit %r differs from the configured %r",

@@ -35,7 +35,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from connector.broker_conf import find_mosquitto, local_config
 
@@ -204,6 +206,56 @@ def mosquitto(tmp_path: Path) -> Iterator[Broker]:
         yield broker
     finally:
         broker.stop()
+
+
+#: Time of the first reading :class:`Publisher` sends (2026-11-22T08:00:00Z).
+T0 = 1795334400.0
+
+
+class Publisher:
+    """A plant-side publisher that counts acknowledgements, not calls."""
+
+    def __init__(self, port: int) -> None:
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv5)
+        self.client.max_inflight_messages_set(100)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        self.acked = 0
+
+    def readings(
+        self, start: int, stop: int, tag: str = "PT-101", value: Any = None, pace_s: float = 0.0
+    ) -> None:
+        infos = []
+        for i in range(start, stop):
+            if pace_s:
+                time.sleep(pace_s)
+            payload = json.dumps(
+                {"ts": T0 + i, "value": 6.0 if value is None else value(i), "unit": "bar", "seq": i}
+            )
+            infos.append(self.client.publish(f"cmms/plant1/{tag}/reading", payload, qos=1))
+            if len(infos) >= 200:  # bound what is outstanding
+                self._wait(infos)
+        self._wait(infos)
+
+    def _wait(self, infos: list[mqtt.MQTTMessageInfo]) -> None:
+        for info in infos:
+            info.wait_for_publish(10)
+            assert info.is_published()
+            self.acked += 1
+        infos.clear()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def publisher(mosquitto: Broker) -> Iterator[Publisher]:
+    pub = Publisher(mosquitto.port)
+    try:
+        yield pub
+    finally:
+        pub.close()
 
 
 # -- a fake Odoo JSON-RPC endpoint (unit tests of the client and pusher) -----

@@ -16,12 +16,10 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from connector.config import Settings
@@ -29,19 +27,10 @@ from connector.mqtt_ingest import Message
 from connector.mqtt_proc import MqttProcess
 from connector.pipeline import Pipeline
 from connector.store import Store
-from connector.tests.conftest import SENSOR_PT101, Broker, make_config, wait_for
-from connector.tests.test_mqtt_integration import Publisher, settings_for, stored_seqs
+from connector.tests.conftest import SENSOR_PT101, Broker, Publisher, make_config, wait_for
+from connector.tests.test_mqtt_integration import settings_for, stored_seqs
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def publisher(mosquitto: Broker) -> Iterator[Publisher]:
-    pub = Publisher(mosquitto.port)
-    try:
-        yield pub
-    finally:
-        pub.close()
 
 
 class Owner:
