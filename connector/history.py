@@ -19,7 +19,8 @@ with its time. Periods are aligned on whole UTC minutes, hours and days.
 an explicit ``now``. One call
 
 1. notes the minutes that received readings since the last call (the
-   readings' row ids past a cursor, so the ingest path pays nothing);
+   readings past the store's reading cursor, so the ingest path pays
+   nothing);
 2. aggregates every such minute once it is *closed* (``close_delay_s``
    after its end) and queues it for Odoo as a ``reading_agg`` item, key
    ``agg:<tag>:<minute start>``. A reading that arrives after its minute
@@ -34,9 +35,10 @@ an explicit ``now``. One call
 
 Every step runs in store transactions of at most ``chunk`` periods, so a
 long catch-up never holds the database for long. The SQL runs on both store
-backends (SQLite, PostgreSQL); only the minute of a reading is written per
-dialect (:data:`MINUTE_START`), and ``ifnull`` (the expression of SQLite's
-index on readings) is turned into ``coalesce`` by :mod:`connector.store_pg`.
+backends (SQLite, PostgreSQL); the raw readings are read through the
+store's methods (:meth:`~connector.store.Store.tag_readings`,
+:meth:`~connector.store.Store.iter_readings`), as each backend keeps them
+its own way.
 """
 
 from __future__ import annotations
@@ -59,12 +61,6 @@ MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 CURSOR_KEY = "history_cursor"
 RETENTION_KEY = "history_retention_at"
 DAY_S = 86400.0
-#: Start of the minute of a reading's ``ts``, per store dialect (SQLite has
-#: no ``floor`` everywhere; PostgreSQL's ``CAST`` rounds).
-MINUTE_START = {
-    "sqlite": "CAST(ts / 60 AS INTEGER) * 60.0",
-    "postgresql": "floor(ts / 60) * 60.0",
-}
 #: The ``DO UPDATE`` of an aggregate written again.
 _UPDATE_AGG = ", ".join(
     f"{c} = excluded.{c}" for c in ("n", "total", "vmin", "vmax", "vlast", "last_ts")
@@ -234,16 +230,15 @@ class History:
         with self.store.transaction():
             cursor = self.store.get_json(CURSOR_KEY)
             cursor = int(cursor) if isinstance(cursor, int) else 0
-            top = self.store.execute("SELECT coalesce(max(id), 0) FROM readings")[0][0]
-            if top < cursor:  # the table was emptied and ids started again
+            top = self.store.reading_cursor()
+            if top < cursor:  # the store was emptied and its cursor started again
                 cursor = 0
             if top == cursor:
                 return
-            self.store.execute(
-                "INSERT INTO agg_pending (tag, start) "
-                f"SELECT DISTINCT tag, {MINUTE_START[self.store.dialect]} FROM readings "
-                "WHERE id > ? AND id <= ? ON CONFLICT DO NOTHING",
-                (cursor, top),
+            minutes = self.store.reading_minutes(cursor, top)
+            self.store.executemany(
+                "INSERT INTO agg_pending (tag, start) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                sorted(minutes),
             )
             self.store.execute(
                 "INSERT INTO series (tag, first_seen) "
@@ -286,19 +281,13 @@ class History:
                     stats.items += self.store.add_outbox(items, now)
 
     def _raw_minute(self, tag: str, start: float) -> Aggregate | None:
-        # ifnull: the expression of the SQLite index, so that it gives the order
-        # (translated to coalesce, PostgreSQL's index expression, there)
-        end = start + MINUTE
-        row = self.store.execute(
-            "SELECT count(*), sum(value), min(value), max(value), max(ts), "
-            "(SELECT value FROM readings WHERE tag = ? AND ts >= ? AND ts < ? "
-            " ORDER BY ts DESC, ifnull(seq, -1) DESC LIMIT 1) "
-            "FROM readings WHERE tag = ? AND ts >= ? AND ts < ?",
-            (tag, start, end, tag, start, end),
-        )[0]
-        if not row[0]:
+        readings = self.store.tag_readings(tag, start, start + MINUTE)
+        if not readings:
             return None
-        return Aggregate(tag, start, int(row[0]), row[1], row[2], row[3], row[5], row[4])
+        values = [r.value for r in readings]
+        last = readings[-1]  # in ts order, then seq
+        n, total, vmin, vmax = len(values), math.fsum(values), min(values), max(values)
+        return Aggregate(tag, start, n, total, vmin, vmax, last.value, last.ts)
 
     def _save_minute(self, agg: Aggregate) -> int | None:
         """Store a minute; return its revision (None when nothing changed)."""
@@ -387,13 +376,16 @@ class History:
                 pending = self.store.execute("SELECT min(start) FROM agg_pending")[0][0]
                 if pending is not None:
                     cutoff = min(cutoff, pending)
-            guard = " AND id < (SELECT max(id) FROM readings)" if table == "readings" else ""
             for i in range(0, len(tags), self.chunk):
+                batch = tags[i : i + self.chunk]
                 with self.store.transaction():
-                    deleted = self.store.executemany(
-                        f"DELETE FROM {table} WHERE tag = ? AND {column} < ?{guard}",
-                        [(tag, cutoff) for tag in tags[i : i + self.chunk]],
-                    )
+                    if table == "readings":  # the newest reading stays: see the store
+                        deleted = sum(self.store.delete_readings_before(t, cutoff) for t in batch)
+                    else:
+                        deleted = self.store.executemany(
+                            f"DELETE FROM {table} WHERE tag = ? AND {column} < ?",
+                            [(tag, cutoff) for tag in batch],
+                        )
                 setattr(stats, counter, getattr(stats, counter) + deleted)
         if self.keep_sent_s:
             stats.sent_deleted = self.store.purge_sent(now - self.keep_sent_s)
@@ -407,11 +399,9 @@ class History:
         reading as ``{"ts", "value"}``).
         """
         if resolution == "raw":
-            rows = self.store.execute(
-                "SELECT ts, value FROM readings WHERE tag = ? AND ts >= ? AND ts < ? ORDER BY ts",
-                (tag, start, end),
-            )
-            return [{"ts": ts, "value": value} for ts, value in rows]
+            return [
+                {"ts": r.ts, "value": r.value} for r in self.store.tag_readings(tag, start, end)
+            ]
         if resolution not in ("minute", "hour", "day"):
             raise ValueError(f"unknown resolution {resolution!r}")
         rows = self.store.execute(

@@ -53,7 +53,7 @@ from .detectors import (
 )
 from .flexo import FlexoEngine
 from .items import OutboxItem
-from .schema import DecodeError, Reading, Tick, decode_readings, decode_tick
+from .schema import DecodeError, Reading, ReadingBatch, Tick, decode_readings, decode_tick
 from .store import AlertStateRow, Store
 from .util import LogOnce
 
@@ -70,6 +70,8 @@ DETECTOR_STATE_KEY = "detector_state"
 DETECTOR_STATE_EVERY_S = 5.0
 #: kv key prefix of the FLEXO engine's state of one machine.
 FLEXO_KEY = "flexo:"
+#: Topics whose route the pipeline remembers (one per tag and machine).
+ROUTES_KEPT = 100_000
 #: Alert types whose verdicts :meth:`TagDetectors.update` returns.
 READING_ALERT_TYPES = (INSTRUMENT_FAULT, RULE_VIOLATION, DRIFT, ANOMALY)
 
@@ -194,6 +196,7 @@ class Pipeline:
         self.models_path = None if models_path is None else Path(models_path)
         self.anomaly_every = max(1, int(anomaly_every))
         self.topic_prefix = topic_prefix
+        self._routes: dict[str, Route] = {}
         self.active_interval_s = active_interval_s
         self.clear_delay_s = clear_delay_s
         self.cusum_baseline_n = cusum_baseline_n
@@ -455,7 +458,7 @@ class Pipeline:
             for tag, watch in watches.items():
                 self.monitors_[tag].anomaly = watch
         with self.store.transaction():
-            upto = self.store.execute("SELECT coalesce(max(id), 0) FROM readings")[0][0]
+            upto = self.store.reading_cursor()
             self.store.set_json(
                 DETECTOR_STATE_KEY,
                 {"reading_id": upto, "state": base64.b64encode(blob).decode("ascii")},
@@ -477,17 +480,16 @@ class Pipeline:
         """Bring restored detectors up to the last stored reading."""
         if reading_id is None:
             return
-        rows = self.store.execute(
-            "SELECT tag, ts, value FROM readings WHERE id > ? ORDER BY id", (reading_id,)
-        )
-        for tag, ts, value in rows:
-            monitor = self.monitors_.get(tag)
+        replayed = 0
+        for reading in self.store.iter_readings(reading_id):
+            replayed += 1
+            monitor = self.monitors_.get(reading.tag)
             if monitor is not None:
-                monitor.update(ts, value)
+                monitor.update(reading.ts, reading.value)
         log.info(
             "detector state restored (%d sensors), %d readings replayed",
             len(self.monitors_),
-            len(rows),
+            replayed,
         )
 
     def _dead_letter(
@@ -499,7 +501,13 @@ class Pipeline:
         self.log_once(f"dead:{kind}", "dead letter (%s) on %s: %s", kind, topic, reason)
 
     def _handle(self, topic: str, payload: bytes, now: float, result: BatchResult) -> None:
-        route = parse_topic(self.topic_prefix, topic)
+        route = self._routes.get(topic)
+        if route is None:
+            route = parse_topic(self.topic_prefix, topic)
+            if route is not None:  # a known topic: the next message finds it here
+                if len(self._routes) >= ROUTES_KEPT:
+                    self._routes.clear()
+                self._routes[topic] = route
         if route is None:
             raise DecodeError(f"unknown topic: {topic}", "unknown topic")
         if route.kind == "tick":
@@ -535,7 +543,7 @@ class Pipeline:
             )
             return
         sensor_unit = self.sensors_.get(tag, {}).get("unit")
-        if sensor_unit:
+        if sensor_unit and getattr(new, "unit", None) != sensor_unit:
             odd = next((r.unit for r in new if r.unit != sensor_unit), None)
             if odd is not None:
                 self.log_once(
@@ -551,6 +559,11 @@ class Pipeline:
         items.extend(self._feed(DATA_GAP, tag, now, OK, new[0].value, dirty))
         monitor.gap.update(now)
         stale = tag in self.stale_anomaly_ if self.stale_anomaly_ else False
+        if len(new) > 2 and not stale and getattr(monitor, "last_ts_", None) is None:
+            # A tag's first readings: the first alone, so that the rest may be
+            # taken at once (the detectors take a batch only after a reading).
+            self._detect_each(tag, monitor, new[:1], stale, items, dirty)
+            new = new[1:]
         if not self._detect_quiet(tag, monitor, new, stale):
             self._detect_each(tag, monitor, new, stale, items, dirty)
         if items or dirty:
@@ -577,6 +590,12 @@ class Pipeline:
             agg = aggregators.get((tag, alert_type))
             if agg is not None and agg.is_open:
                 return False
+        return self._quiet(monitor, new)
+
+    @staticmethod
+    def _quiet(monitor: TagDetectors, new: Sequence[Reading]) -> bool:
+        if type(new) is ReadingBatch:  # columns already
+            return monitor.update_quiet(new.ts, new.value)
         return monitor.update_quiet([r.ts for r in new], [r.value for r in new])
 
     def _detect_each(

@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import Any, NamedTuple, overload
 
 #: A message may not carry more readings than this.
 MAX_READINGS_PER_MESSAGE = 10_000
@@ -80,6 +81,60 @@ class Reading(NamedTuple):
     unit: str
     quality: str | None = None
     seq: int | None = None
+
+
+_as_reading = tuple.__new__
+
+
+class ReadingBatch(Sequence[Reading]):
+    """Readings of one tag held as columns: what an array payload of plain
+    ``{"ts", "value", "unit"}`` objects decodes to.
+
+    The store and the detectors take the columns as they are (``ts`` and
+    ``value`` are lists of floats, ``units`` a list of strings and ``unit``
+    their one value when they all agree); a :class:`Reading` is only made
+    when an element is asked for. Compares equal to the list of its readings.
+    """
+
+    __slots__ = ("tag", "ts", "value", "units", "unit")
+
+    def __init__(self, tag: str, ts: list[float], value: list[float], units: list[str]) -> None:
+        self.tag = tag
+        self.ts = ts
+        self.value = value
+        self.units = units
+        first = units[0]
+        self.unit: str | None = first if units.count(first) == len(units) else None
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    @overload
+    def __getitem__(self, i: int) -> Reading: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> ReadingBatch: ...
+
+    def __getitem__(self, i: int | slice) -> Reading | ReadingBatch:
+        if isinstance(i, slice):
+            return ReadingBatch(self.tag, self.ts[i], self.value[i], self.units[i])
+        row = (self.tag, self.ts[i], self.value[i], self.units[i], None, None)
+        return _as_reading(Reading, row)
+
+    def __iter__(self) -> Iterator[Reading]:
+        tag = self.tag
+        for ts, value, unit in zip(self.ts, self.value, self.units, strict=True):
+            yield _as_reading(Reading, (tag, ts, value, unit, None, None))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReadingBatch | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +257,41 @@ def _text(value: Any, name: str, *, nullable: bool = False) -> str | None:
 
 
 _new_reading = tuple.__new__
+_STR, _FLOAT, _THREE = frozenset((str,)), frozenset((float,)), frozenset((3,))
+_TS_VALUE_UNIT = itemgetter("ts", "value", "unit")
+_NUMBER_TYPES = frozenset(_PLAIN_NUMBERS)
+
+
+def _plain_array(tag: str, doc: list[Any]) -> ReadingBatch | None:
+    """The readings of an array of plain ``{"ts": <epoch>, "value": <number>,
+    "unit": "..."}`` objects, checked a column at a time (the checks of
+    :func:`_reading`'s fast path), as a :class:`ReadingBatch`; ``None`` for
+    any other array, which the element-wise path then accepts or refuses
+    with its reason."""
+    try:  # only a dict has these keys (a list or a string raises TypeError)
+        stamps, values, units = zip(*map(_TS_VALUE_UNIT, doc), strict=True)
+    except (KeyError, TypeError):
+        return None
+    if set(map(len, doc)) != _THREE:  # more than the three keys
+        return None
+    stamp_types, value_types = set(map(type, stamps)), set(map(type, values))
+    if (
+        not stamp_types <= _NUMBER_TYPES
+        or not value_types <= _NUMBER_TYPES
+        or set(map(type, units)) != _STR
+        or max(map(len, units)) > MAX_TEXT
+        or min(stamps) <= 0
+        or max(stamps) >= MAX_EPOCH_S
+    ):
+        return None
+    try:
+        floats = list(values) if value_types == _FLOAT else list(map(float, values))
+    except OverflowError:
+        return None
+    if not all(map(math.isfinite, floats)):
+        return None
+    epochs = list(stamps) if stamp_types == _FLOAT else list(map(float, stamps))
+    return ReadingBatch(tag, epochs, floats, list(units))
 
 
 def _reading(tag: str, obj: Any) -> Reading:
@@ -240,7 +330,7 @@ def _reading(tag: str, obj: Any) -> Reading:
     return Reading(tag=tag, ts=ts, value=value, unit=unit, quality=quality, seq=seq)
 
 
-def decode_readings(tag: str, payload: bytes | str) -> list[Reading]:
+def decode_readings(tag: str, payload: bytes | str) -> Sequence[Reading]:
     """Decode a reading payload (one object or an array) for *tag*.
 
     Parameters
@@ -252,8 +342,10 @@ def decode_readings(tag: str, payload: bytes | str) -> list[Reading]:
 
     Returns
     -------
-    list of Reading
-        At least one reading. The message is accepted or refused whole.
+    sequence of Reading
+        At least one reading. The message is accepted or refused whole. An
+        array of plain ``{"ts", "value", "unit"}`` objects comes as a
+        :class:`ReadingBatch` (columns), anything else as a list.
 
     Raises
     ------
@@ -277,6 +369,9 @@ seq=None)]
                 f"too many readings: {len(doc)} > {MAX_READINGS_PER_MESSAGE}",
                 "too many readings",
             )
+        plain = _plain_array(tag, doc)
+        if plain is not None:
+            return plain
         out = []
         for i, obj in enumerate(doc):
             try:

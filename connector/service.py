@@ -76,6 +76,12 @@ from .util import LogOnce
 log = logging.getLogger(__name__)
 
 GAP_CHECK_S = 1.0
+#: Runs of messages from the receiver process the worker's queue holds (a
+#: run is what arrived in one transfer, at most ``FORWARD_PENDING_MAX``);
+#: when it is full the receiver waits, and the broker keeps the backlog.
+QUEUED_RUNS_MAX = 16
+#: The same bound for the in-process receiver, which queues each message.
+QUEUED_MESSAGES_MAX = 8192
 CHECKPOINT_S = 1.0
 #: Silent tags listed by name in ``/health`` (the count is always there).
 HEALTH_MAX_TAGS = 50
@@ -139,7 +145,8 @@ class Service:
         self.ready = threading.Event()
         self.exit_code = 0
         self.log_once = LogOnce(log)
-        # Runs of received messages (the receiver process hands them over in runs).
+        # Runs of received messages (the receiver process hands them over in
+        # runs), bounded when the receiver starts (see QUEUED_RUNS_MAX).
         self._queue: queue.Queue[Sequence[Message]] = queue.Queue()
         self._new_config: dict[str, Any] | None = None
         self._config_lock = threading.Lock()
@@ -232,10 +239,12 @@ class Service:
             clock=self.clock,
         )
         if s.mqtt_receiver == "process":
+            self._queue.maxsize = QUEUED_RUNS_MAX
             self.mqtt = MqttProcess(
-                s, self._put_one, self._on_connection_change, on_batch=self._queue.put
+                s, self._put_one, self._on_connection_change, on_batch=self._put_run
             )
         else:
+            self._queue.maxsize = QUEUED_MESSAGES_MAX
             self.mqtt = MqttIngest(s, self._put_one, self._on_connection_change)
         self._spawn("ingest", self._ingest_loop)
         self._spawn("checkpoint", self._checkpoint_loop, Store(s.store_path))
@@ -386,7 +395,20 @@ class Service:
                 self._heartbeat(now, rate)
 
     def _put_one(self, message: Message) -> None:
-        self._queue.put((message,))
+        self._put_run((message,))
+
+    def _put_run(self, run: Sequence[Message]) -> None:
+        """Queue received messages for the worker; wait while the queue is
+        full, so that a backlog stays in the broker, not in memory. When
+        stopping, a run that finds no room is dropped: it was not
+        acknowledged, the broker delivers it again."""
+        while True:
+            try:
+                self._queue.put(run, timeout=0.2)
+                return
+            except queue.Full:
+                if self.stop_event.is_set():
+                    return
 
     def _drain(self, limit: int) -> list[Message]:
         """Take queued runs of messages until about *limit* messages (a run is not split)."""

@@ -10,10 +10,21 @@ PostgreSQL backend translates it.
 
 Tables
 ------
-``readings``
-    Every accepted reading. A unique index on ``(tag, ts, ifnull(seq, -1))``
-    makes a redelivered MQTT message land once: the second insert is
-    ignored and the caller learns that the reading was a duplicate.
+``reading_chunks``
+    Every accepted reading, once, in chunks: one row per insert (usually one
+    MQTT message) with the tag, the first and last ``ts`` (at most
+    :data:`CHUNK_MAX_S` apart), the count, and the readings as columns:
+    ``ts`` and ``value`` are little-endian IEEE 754 doubles, ``unit`` the
+    unit they all share, ``extra`` (JSON ``[[unit, quality, seq], ...]``)
+    what plain readings lack. One row and one index entry per message
+    rather than per reading: on SQLite, the index entry per reading cost
+    more than everything else ingestion does. A reading is identified by
+    ``(tag, ts, seq)``; a redelivered message, a late one repeating stored
+    readings, or the same reading twice in a payload is recognised
+    (:meth:`Store.insert_readings`) and not stored again. Read them with
+    :meth:`Store.tag_readings`, :meth:`Store.iter_readings` and
+    :meth:`Store.reading_cursor` (the PostgreSQL store keeps a row per
+    reading behind the same methods).
 ``ticks``
     FLEXO tick payloads as received, unique on ``(machine_id, ts)``.
 ``dead_letters``
@@ -45,19 +56,20 @@ its own.
 
 The SQL of this module and of :mod:`connector.history` is written so that
 SQLite and PostgreSQL both accept it (``coalesce``, ``INSERT ... ON
-CONFLICT``), except ``ifnull(seq, -1)``, kept where it must match the
-expression of the SQLite index ``readings_dedupe`` (PostgreSQL's is
-``coalesce``: :mod:`connector.store_pg` translates); what differs is in
-:mod:`connector.store_pg`.
+CONFLICT``), except ``ifnull``, which :mod:`connector.store_pg` translates to
+``coalesce``; what differs is in :mod:`connector.store_pg`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
+import sys
 import threading
 import time
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -65,30 +77,19 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .items import OutboxItem
-from .schema import Reading
+from .schema import Reading, ReadingBatch
 from .util import POSTGRES_SCHEMES, redact_url, store_url_scheme
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: Largest ``ts_last - ts_first`` of a reading chunk (seconds): bounds the
+#: index range a period's query scans.
+CHUNK_MAX_S = 3600.0
 #: Bytes of write-ahead log kept after a checkpoint.
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 #: Items whose ``status`` is one of these.
 OUTBOX_STATUSES = ("pending", "sent", "rejected")
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS readings (
-    id INTEGER PRIMARY KEY,
-    tag TEXT NOT NULL,
-    ts REAL NOT NULL,
-    value REAL NOT NULL,
-    unit TEXT NOT NULL,
-    quality TEXT,
-    seq INTEGER,
-    site TEXT,
-    received_at REAL NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS readings_dedupe
-    ON readings (tag, ts, ifnull(seq, -1));
-
 CREATE TABLE IF NOT EXISTS ticks (
     id INTEGER PRIMARY KEY,
     machine_id TEXT NOT NULL,
@@ -206,11 +207,111 @@ CREATE TABLE IF NOT EXISTS series (
 ) WITHOUT ROWID;
 """
 
-_INSERT_READING = (
-    "INSERT OR IGNORE INTO readings "
-    "(tag, ts, value, unit, quality, seq, site, received_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+#: The readings of the SQLite store (the PostgreSQL store has its own).
+_SQLITE_READINGS = """
+CREATE TABLE IF NOT EXISTS reading_chunks (
+    id INTEGER PRIMARY KEY,
+    tag TEXT NOT NULL,
+    ts_first REAL NOT NULL,
+    ts_last REAL NOT NULL,
+    n INTEGER NOT NULL,
+    unit TEXT,
+    site TEXT,
+    received_at REAL NOT NULL,
+    ts BLOB NOT NULL,
+    value BLOB NOT NULL,
+    extra TEXT
+);
+CREATE INDEX IF NOT EXISTS reading_chunks_tag ON reading_chunks (tag, ts_last);
+"""
+_INSERT_CHUNK = (
+    "INSERT INTO reading_chunks "
+    "(tag, ts_first, ts_last, n, unit, site, received_at, ts, value, extra) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_CHUNK_COLUMNS = "id, tag, n, unit, ts, value, extra"
+#: Chunks of a tag that may hold a ts in [lo, hi] (params: tag, lo, hi +
+#: CHUNK_MAX_S, hi); for a period [start, end) the last bound is compared
+#: with < by the caller's filter.
+_TAG_CHUNKS = (
+    f"SELECT {_CHUNK_COLUMNS} FROM reading_chunks "
+    "WHERE tag = ? AND ts_last >= ? AND ts_last < ? AND ts_first <= ?"
+)
+_IS_LITTLE = sys.byteorder == "little"
+
+
+def _pack(numbers: Sequence[float]) -> bytes:
+    """Doubles as little-endian bytes."""
+    packed = array("d", numbers)
+    if not _IS_LITTLE:  # pragma: no cover - big-endian machines
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(blob: bytes) -> array[float]:
+    """The doubles of :func:`_pack`."""
+    numbers = array("d")
+    numbers.frombytes(blob)
+    if not _IS_LITTLE:  # pragma: no cover - big-endian machines
+        numbers.byteswap()
+    return numbers
+
+
+def chunk_readings(
+    tag: str, unit: str | None, ts: bytes, value: bytes, extra: str | None
+) -> list[Reading]:
+    """The readings of one stored chunk, in their order."""
+    stamps, values = _unpack(ts), _unpack(value)
+    if extra is None:
+        return [
+            _as_reading(Reading, (tag, t, v, unit, None, None))
+            for t, v in zip(stamps, values, strict=True)
+        ]
+    rest = json.loads(extra)
+    return [
+        _as_reading(Reading, (tag, t, v, u, q, n))
+        for t, v, (u, q, n) in zip(stamps, values, rest, strict=True)
+    ]
+
+
+_as_reading = tuple.__new__
+
+
+def _columns(
+    readings: Sequence[Reading],
+) -> tuple[str, Sequence[float], Sequence[float], str | None, str | None]:
+    """``(tag, ts, value, unit, extra)`` of a chunk of one tag's readings."""
+    if type(readings) is ReadingBatch:
+        if readings.unit is None:
+            extra = json.dumps([[u, None, None] for u in readings.units])
+            return readings.tag, readings.ts, readings.value, None, extra
+        return readings.tag, readings.ts, readings.value, readings.unit, None
+    tag, unit = readings[0].tag, readings[0].unit
+    stamps = [r.ts for r in readings]
+    values = [r.value for r in readings]
+    if all(r.unit == unit and r.quality is None and r.seq is None for r in readings):
+        return tag, stamps, values, unit, None
+    extra = json.dumps([[r.unit, r.quality, r.seq] for r in readings])
+    return tag, stamps, values, unit if all(r.unit == unit for r in readings) else None, extra
+
+
+def reading_key(r: Reading) -> tuple[float, int]:
+    """What identifies a reading of a tag: ``(ts, seq or -1)``."""
+    return (r.ts, -1 if r.seq is None else r.seq)
+
+
+def chunks(readings: Sequence[Reading]) -> list[Sequence[Reading]]:
+    """Cut readings of one tag, in their order, into runs of at most
+    :data:`CHUNK_MAX_S` between their smallest and largest ``ts``."""
+    out: list[Sequence[Reading]] = []
+    start, lo, hi = 0, readings[0].ts, readings[0].ts
+    for i, r in enumerate(readings):
+        lo, hi = min(lo, r.ts), max(hi, r.ts)
+        if hi - lo > CHUNK_MAX_S:
+            out.append(readings[start:i])
+            start, lo, hi = i, r.ts, r.ts
+    out.append(readings[start:])
+    return out
 
 
 def fresh_flags(readings: Sequence[Reading], fresh: set[tuple[Any, ...]]) -> list[bool]:
@@ -346,6 +447,11 @@ class Store:
         self.path = str(path)
         self._lock = threading.RLock()
         self._in_tx = False
+        # Per tag, a ts no stored reading of the tag is later than (an upper
+        # bound: kept through rollbacks and deletions, forgotten when another
+        # connection wrote, as PRAGMA data_version tells).
+        self._tag_last: dict[str, float] = {}
+        self._data_version: int | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -368,10 +474,58 @@ class Store:
                     f"store {self.path} has schema version {version}, newer than "
                     f"this connector's {SCHEMA_VERSION}"
                 )
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._create_schema()
+                self._db.execute("COMMIT")
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open store {self.path}: {exc}") from exc
+
+    def _create_schema(self) -> None:
+        """Create the tables (in the caller's transaction), migrating a
+        schema-2 store (a row per reading) to chunks."""
+        db = self._db
+        rows_table = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'readings'"
+        ).fetchone()
+        for statement in (_SCHEMA + _SQLITE_READINGS).split(";"):
+            if statement.strip():
+                db.execute(statement)
+        if rows_table:
+            self._chunks_from_rows()
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _chunks_from_rows(self) -> None:
+        """Each reading row of a schema-2 store becomes a chunk with the
+        row's id (so the reading cursors kept in ``kv`` stay right); then
+        the table goes."""
+        db = self._db
+        after = 0
+        while True:
+            rows = db.execute(
+                "SELECT id, tag, ts, value, unit, quality, seq, site, received_at "
+                "FROM readings WHERE id > ? ORDER BY id LIMIT 10000",
+                (after,),
+            ).fetchall()
+            if not rows:
+                break
+            chunks_ = []
+            for id_, tag, ts, value, unit, quality, seq, site, received_at in rows:
+                plain = quality is None and seq is None
+                extra = None if plain else json.dumps([[unit, quality, seq]])
+                packed = (_pack((ts,)), _pack((value,)))
+                chunks_.append((id_, tag, ts, ts, unit, site, received_at, *packed, extra))
+            db.executemany(
+                "INSERT INTO reading_chunks (id, tag, ts_first, ts_last, n, unit, site, "
+                "received_at, ts, value, extra) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+                chunks_,
+            )
+            after = rows[-1][0]
+        db.execute("DROP TABLE readings")
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -420,7 +574,10 @@ class Store:
                 raise RuntimeError("nested Store.transaction(); use savepoint()")
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                self._check_others()
             except sqlite3.Error as exc:
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
                 raise StorageError(f"cannot begin transaction: {exc}") from exc
             self._in_tx = True
             try:
@@ -440,6 +597,14 @@ class Store:
                     with suppress(sqlite3.Error):
                         self._db.execute("ROLLBACK")
                     raise StorageError(f"commit failed: {exc}") from exc
+
+    def _check_others(self) -> None:
+        """Forget what this connection knew of the readings if another
+        connection committed since (on PostgreSQL nothing is kept)."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._tag_last.clear()
+            self._data_version = version
 
     def savepoint(self, name: str = "msg") -> _Savepoint:
         """Undo the block's writes alone when it raises (inside a transaction).
@@ -468,39 +633,200 @@ class Store:
     ) -> list[bool]:
         """Insert readings; return for each whether it was new (not a duplicate).
 
-        One ``executemany`` for the whole list. When some rows were ignored
-        (a redelivered message, or the same reading twice in one payload),
-        the rows this call added are read back (they are the last ones by
-        id: the caller holds the write lock) to tell which readings they
-        were.
+        A reading is a duplicate when the store holds one of the same tag
+        with the same ``ts`` and ``seq``, or when it came earlier in
+        *readings*. The usual message (one tag, readings after every stored
+        one of the tag) is one chunk row; a message that may repeat stored
+        readings (redelivered, late, or with a repeated ``ts``) reads the
+        stored readings of its period first. The caller holds the write
+        lock (a transaction), so nothing comes between the check and the
+        insert.
         """
         if not readings:
             return []
-        # A Reading is a named tuple (tag, ts, value, unit, quality, seq).
-        extra = (site, received_at)
-        rows = [r + extra for r in readings]
         with self._lock:
             if not self._in_tx:  # the pipeline calls inside its transaction
                 with self.transaction():
                     return self.insert_readings(readings, received_at, site)
-            db = self._db
-            before = db.total_changes
-            if len(rows) == 1:
-                db.execute(_INSERT_READING, rows[0])
+            if type(readings) is ReadingBatch:
+                tag, stamps = readings.tag, readings.ts
             else:
-                db.executemany(_INSERT_READING, rows)
-            added = db.total_changes - before
-            if added == len(rows):
-                return [True] * len(rows)
-            if added == 0:
-                return [False] * len(rows)
-            fresh = set(
-                db.execute(
-                    "SELECT tag, ts, ifnull(seq, -1) FROM readings ORDER BY id DESC LIMIT ?",
-                    (added,),
-                )
+                tag = readings[0].tag
+                if len(readings) > 1 and any(r.tag != tag for r in readings):
+                    return self._insert_checked(readings, received_at, site)
+                stamps = [r.ts for r in readings]
+            lo, hi = min(stamps), max(stamps)
+            if (
+                hi - lo > CHUNK_MAX_S
+                or (len(stamps) > 1 and len(set(stamps)) != len(stamps))
+                or not self._after_stored(tag, lo, hi)
+            ):
+                return self._insert_checked(readings, received_at, site)
+            self._insert_chunk(readings, received_at, site, lo, hi)
+            return [True] * len(stamps)
+
+    def _after_stored(self, tag: str, lo: float, hi: float) -> bool:
+        """Tell whether no stored reading of *tag* has its ts in [lo, hi]
+        (False: maybe one has)."""
+        last = self._tag_last.get(tag)
+        if last is None:
+            (last,) = self._db.execute(
+                "SELECT max(ts_last) FROM reading_chunks WHERE tag = ?", (tag,)
+            ).fetchone()
+            last = self._tag_last[tag] = -math.inf if last is None else last
+        if lo > last:
+            return True
+        return not self._db.execute(
+            "SELECT 1 FROM reading_chunks WHERE tag = ? AND ts_last >= ? AND ts_last < ? "
+            "AND ts_first <= ? LIMIT 1",
+            (tag, lo, hi + CHUNK_MAX_S, hi),
+        ).fetchone()
+
+    def _insert_checked(
+        self, readings: Sequence[Reading], received_at: float, site: str | None
+    ) -> list[bool]:
+        """Insert the readings that are not stored yet, tag by tag."""
+        readings = list(readings)
+        fresh: list[bool] = []
+        seen: dict[str, set[tuple[float, int]]] = {}
+        for r in readings:
+            keys = seen.get(r.tag)
+            if keys is None:
+                mine = [x.ts for x in readings if x.tag == r.tag]
+                keys = seen[r.tag] = {
+                    reading_key(x) for x in self._stored(r.tag, min(mine), max(mine))
+                }
+            key = reading_key(r)
+            fresh.append(key not in keys)
+            keys.add(key)
+        new = [r for r, f in zip(readings, fresh, strict=True) if f]
+        for tag in dict.fromkeys(r.tag for r in new):
+            for run in chunks([r for r in new if r.tag == tag]):
+                stamps = [r.ts for r in run]
+                self._insert_chunk(run, received_at, site, min(stamps), max(stamps))
+        return fresh
+
+    def _stored(self, tag: str, lo: float, hi: float) -> list[Reading]:
+        """The stored readings of *tag* with ``lo <= ts <= hi``, in no order."""
+        rows = self._db.execute(_TAG_CHUNKS, (tag, lo, hi + CHUNK_MAX_S, hi)).fetchall()
+        return [
+            r
+            for _id, tag_, _n, unit, ts, value, extra in rows
+            for r in chunk_readings(tag_, unit, ts, value, extra)
+            if lo <= r.ts <= hi
+        ]
+
+    def _insert_chunk(
+        self,
+        readings: Sequence[Reading],
+        received_at: float,
+        site: str | None,
+        lo: float,
+        hi: float,
+    ) -> None:
+        """Store new readings of one tag (ts within CHUNK_MAX_S) as a chunk."""
+        tag, stamps, values, unit, extra = _columns(readings)
+        packed = (_pack(stamps), _pack(values))
+        self._db.execute(
+            _INSERT_CHUNK, (tag, lo, hi, len(stamps), unit, site, received_at, *packed, extra)
+        )
+        if hi > self._tag_last.get(tag, math.inf):
+            self._tag_last[tag] = hi
+
+    # -- reading the readings ----------------------------------------------------
+
+    def tag_readings(self, tag: str, start: float, end: float) -> list[Reading]:
+        """Return *tag*'s readings with ``start <= ts < end``, in ``ts``
+        order (then ``seq``)."""
+        with self._lock:
+            out = [r for r in self._stored(tag, start, end) if r.ts < end]
+        out.sort(key=reading_key)
+        return out
+
+    def reading_cursor(self) -> int:
+        """Return the cursor after the last stored reading (see :meth:`iter_readings`)."""
+        with self._lock:
+            return int(
+                self._db.execute("SELECT coalesce(max(id), 0) FROM reading_chunks").fetchone()[0]
             )
-        return fresh_flags(readings, fresh)
+
+    def iter_readings(
+        self, after: int = 0, upto: int | None = None, page: int = 1000
+    ) -> Iterator[Reading]:
+        """Yield the readings stored after cursor *after* (up to cursor
+        *upto*), in the order they were stored."""
+        upto = 2**63 - 1 if upto is None else upto
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT {_CHUNK_COLUMNS} FROM reading_chunks "
+                    "WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+                    (after, upto, page),
+                ).fetchall()
+            if not rows:
+                return
+            for _id, tag, _n, unit, ts, value, extra in rows:
+                yield from chunk_readings(tag, unit, ts, value, extra)
+            after = rows[-1][0]
+
+    def reading_minutes(self, after: int, upto: int) -> set[tuple[str, float]]:
+        """Return ``(tag, start of the minute)`` of every reading stored
+        between cursors *after* and *upto* (a chunk within one minute is
+        not even unpacked)."""
+        out: set[tuple[str, float]] = set()
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT id, tag, ts_first, ts_last, ts FROM reading_chunks "
+                    "WHERE id > ? AND id <= ? ORDER BY id LIMIT 1000",
+                    (after, upto),
+                ).fetchall()
+            if not rows:
+                return out
+            for _id, tag, first, last, ts in rows:
+                minute = math.floor(first / 60.0)
+                if minute == math.floor(last / 60.0):
+                    out.add((tag, minute * 60.0))
+                else:
+                    out.update((tag, math.floor(t / 60.0) * 60.0) for t in _unpack(ts))
+            after = rows[-1][0]
+
+    def count_readings(self) -> int:
+        """Return how many readings the store holds."""
+        with self._lock:
+            return int(
+                self._db.execute("SELECT coalesce(sum(n), 0) FROM reading_chunks").fetchone()[0]
+            )
+
+    def delete_readings_before(self, tag: str, cutoff: float) -> int:
+        """Delete *tag*'s readings with ``ts < cutoff``; return how many.
+
+        The newest chunk of the store stays whole, so that cursors never
+        start again. In the caller's transaction, or in a new one.
+        """
+        with self._write():
+            db = self._db
+            top = db.execute("SELECT coalesce(max(id), 0) FROM reading_chunks").fetchone()[0]
+            where = "WHERE tag = ? AND ts_last < ? AND id < ?"
+            (deleted,) = db.execute(
+                f"SELECT coalesce(sum(n), 0) FROM reading_chunks {where}", (tag, cutoff, top)
+            ).fetchone()
+            db.execute(f"DELETE FROM reading_chunks {where}", (tag, cutoff, top))
+            straddling = db.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM reading_chunks WHERE tag = ? AND ts_last >= ? "
+                "AND ts_last < ? AND ts_first < ? AND id < ?",
+                (tag, cutoff, cutoff + CHUNK_MAX_S, cutoff, top),
+            ).fetchall()
+            for id_, tag_, n, unit, ts, value, extra in straddling:
+                keep = [r for r in chunk_readings(tag_, unit, ts, value, extra) if r.ts >= cutoff]
+                _tag, stamps, values, unit, extra = _columns(keep)
+                db.execute(
+                    "UPDATE reading_chunks SET ts_first = ?, n = ?, unit = ?, ts = ?, value = ?, "
+                    "extra = ? WHERE id = ?",
+                    (min(stamps), len(keep), unit, _pack(stamps), _pack(values), extra, id_),
+                )
+                deleted += n - len(keep)
+        return int(deleted)
 
     def insert_tick(
         self,
@@ -718,7 +1044,7 @@ class Store:
                 "SELECT count(*), coalesce(sum(count), 0) FROM dead_letters"
             ).fetchone()
             return {
-                "readings": q("SELECT count(*) FROM readings").fetchone()[0],
+                "readings": self.count_readings(),
                 "ticks": q("SELECT count(*) FROM ticks").fetchone()[0],
                 "outbox_pending": outbox.get("pending", 0),
                 "outbox_sent": outbox.get("sent", 0),

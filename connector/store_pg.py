@@ -55,13 +55,13 @@ import functools
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from .schema import Reading
-from .store import _SCHEMA, SCHEMA_VERSION, StorageError, Store, fresh_flags
+from .store import _SCHEMA, SCHEMA_VERSION, StorageError, Store, fresh_flags, reading_key
 from .util import redact_url
 
 try:  # optional: only a PostgreSQL store needs it
@@ -76,6 +76,24 @@ SCHEMA_LOCK = 0x434D4D53_53544F52  # "CMMSSTOR"
 #: Seconds to wait for a lock before failing (SQLite's ``busy_timeout``).
 LOCK_TIMEOUT_S = 30
 
+#: PostgreSQL keeps a row per reading, unique on ``(tag, ts, seq)``: ``ON
+#: CONFLICT`` stays exact when several connectors share a database.
+_ROW_READINGS = """
+CREATE TABLE IF NOT EXISTS readings (
+    id INTEGER PRIMARY KEY,
+    tag TEXT NOT NULL,
+    ts REAL NOT NULL,
+    value REAL NOT NULL,
+    unit TEXT NOT NULL,
+    quality TEXT,
+    seq INTEGER,
+    site TEXT,
+    received_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS readings_dedupe
+    ON readings (tag, ts, ifnull(seq, -1));
+"""
+_READING_COLUMNS = "tag, ts, value, unit, quality, seq"
 _INSERT_READINGS = (
     "INSERT INTO readings (tag, ts, value, unit, quality, seq, site, received_at) "
     "VALUES %s ON CONFLICT DO NOTHING RETURNING tag, ts, coalesce(seq, -1)"
@@ -105,7 +123,7 @@ _TYPE_MAP = (
 )
 
 
-def pg_schema(sqlite_schema: str = _SCHEMA) -> list[str]:
+def pg_schema(sqlite_schema: str = _SCHEMA + _ROW_READINGS) -> list[str]:
     """The SQLite schema's statements, with PostgreSQL's types.
 
     Examples
@@ -490,6 +508,66 @@ class PostgresStore(Store):
             return [False] * len(rows)
         fresh = set(returned)
         return fresh_flags(readings, fresh)
+
+    def _check_others(self) -> None:
+        """Nothing to forget: :meth:`insert_readings` keeps no knowledge of
+        the readings between transactions."""
+
+    def tag_readings(self, tag: str, start: float, end: float) -> list[Reading]:
+        """Return *tag*'s readings with ``start <= ts < end``, in ``ts``
+        order (then ``seq``)."""
+        rows = self.execute(
+            f"SELECT {_READING_COLUMNS} FROM readings WHERE tag = ? AND ts >= ? AND ts < ?",
+            (tag, start, end),
+        )
+        out = [Reading(*row) for row in rows]
+        out.sort(key=reading_key)
+        return out
+
+    def reading_cursor(self) -> int:
+        """Return the cursor after the last stored reading (its id)."""
+        return int(self.execute("SELECT coalesce(max(id), 0) FROM readings")[0][0])
+
+    def iter_readings(
+        self, after: int = 0, upto: int | None = None, page: int = 10000
+    ) -> Iterator[Reading]:
+        """Yield the readings stored after cursor *after* (up to *upto*), in
+        the order they were stored."""
+        upto = 2**63 - 1 if upto is None else upto
+        while True:
+            rows = self.execute(
+                f"SELECT id, {_READING_COLUMNS} FROM readings WHERE id > ? AND id <= ? "
+                "ORDER BY id LIMIT ?",
+                (after, upto, page),
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield Reading(*row[1:])
+            after = rows[-1][0]
+
+    def reading_minutes(self, after: int, upto: int) -> set[tuple[str, float]]:
+        """Return ``(tag, start of the minute)`` of every reading stored
+        between cursors *after* and *upto*."""
+        rows = self.execute(
+            "SELECT DISTINCT tag, floor(ts / 60) * 60.0 FROM readings WHERE id > ? AND id <= ?",
+            (after, upto),
+        )
+        return {(tag, float(start)) for tag, start in rows}
+
+    def count_readings(self) -> int:
+        """Return how many readings the store holds."""
+        return int(self.execute("SELECT count(*) FROM readings")[0][0])
+
+    def delete_readings_before(self, tag: str, cutoff: float) -> int:
+        """Delete *tag*'s readings with ``ts < cutoff``; return how many
+        (the newest reading of the store stays, so ids never start again)."""
+        with self._write():
+            return self.executemany(
+                "DELETE FROM readings WHERE tag = ? AND ts < ? "
+                "AND id < (SELECT max(id) FROM readings)",
+                [(tag, cutoff)],
+            )
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement (SQLite's SQL, translated) and return all rows."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -180,11 +181,8 @@ def _store_readings(args: argparse.Namespace) -> list[tuple[float, float]]:
     if not is_postgres_url(path) and not Path(path).exists():
         raise InputError(f"no store at {path}")
     with Store(path) as store:
-        rows = store.execute(
-            "SELECT ts, value FROM readings WHERE tag = ? AND ts >= ? AND ts <= ?"
-            " AND lower(coalesce(quality, 'good')) = 'good' ORDER BY ts, id",
-            (args.tag, since, until),
-        )
+        readings = store.tag_readings(args.tag, since, math.nextafter(until, math.inf))
+    rows = [(r.ts, r.value) for r in readings if (r.quality or "good").lower() == "good"]
     out: list[tuple[float, float]] = []
     for ts, value in rows:
         if not out or ts > out[-1][0]:

@@ -259,22 +259,22 @@ def test_pipeline_takes_quiet_messages_at_once_and_falls_back_on_an_alert() -> N
     pipe.apply_config(make_config("v1", dict(SENSOR_PT101, roc_limit=5.0, stuck_deadband=0.001)))
     quiet = [6.0, 6.1, 5.9, 6.05, 6.2, 5.95]
     msg = ("cmms/plant1/PT-101/reading", payload([T0 + i for i in range(6)], quiet))
-    pipe.process([msg])  # first readings ever: reading by reading
-    assert pipe.quiet_taken == 0
+    pipe.process([msg])  # first readings ever: the first alone, then the rest at once
+    assert pipe.quiet_taken == 1 and pipe.monitors_["PT-101"].last_ts_ == T0 + 5
     msg = ("cmms/plant1/PT-101/reading", payload([T0 + 6 + i for i in range(6)], quiet))
     pipe.process([msg])
-    assert pipe.quiet_taken == 1
+    assert pipe.quiet_taken == 2
     spike = [*quiet[:5], 11.5]
     msg = ("cmms/plant1/PT-101/reading", payload([T0 + 12 + i for i in range(6)], spike))
     result = pipe.process([msg])
-    assert pipe.quiet_taken == 1 and result.items == 2  # rule_violation and rate of change
+    assert pipe.quiet_taken == 2 and result.items == 2  # rule_violation and rate of change
     msg = ("cmms/plant1/PT-101/reading", payload([T0 + 18 + i for i in range(6)], quiet))
     pipe.process([msg])
-    assert pipe.quiet_taken == 1, "open alerts are fed reading by reading"
+    assert pipe.quiet_taken == 2, "open alerts are fed reading by reading"
     assert pipe.open_alerts() == []
     msg = ("cmms/plant1/PT-101/reading", payload([T0 + 24 + i for i in range(6)], quiet))
     pipe.process([msg])
-    assert pipe.quiet_taken == 2, "closed alerts do not need the readings"
+    assert pipe.quiet_taken == 3, "closed alerts do not need the readings"
     assert set(pipe.aggregators_) == {("PT-101", "rule_violation"), ("PT-101", "instrument_fault")}
 
 
@@ -484,5 +484,6 @@ def test_stale_anomaly_alert_clears_the_same_with_multi_reading_messages() -> No
         assert pipes[0].process([message]) == pipes[1].process([message])
     assert [p.open_alerts() for p in pipes] == [[], []]
     assert not pipes[0].stale_anomaly_ and not pipes[1].stale_anomaly_
-    assert pipes[0].quiet_taken == 1  # the message after the alert cleared
+    # the first message (after its first reading), then the one after the alert cleared
+    assert pipes[0].quiet_taken == 2
     assert snapshot(pipes[0], pipes[0].store) == snapshot(pipes[1], pipes[1].store)

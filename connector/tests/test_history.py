@@ -141,8 +141,11 @@ def test_retention_of_each_tier(store: Store) -> None:
     put(store, [(old + i * 20.0, float(i)) for i in range(6)])  # two minutes
     history.compact(old + DAY_S + 1)
     counts = lambda: {  # noqa: E731
-        t: store.execute(f"SELECT count(*) FROM {t}")[0][0]
-        for t in ("readings", "agg_minute", "agg_hour", "agg_day")
+        "readings": store.count_readings(),
+        **{
+            t: store.execute(f"SELECT count(*) FROM {t}")[0][0]
+            for t in ("agg_minute", "agg_hour", "agg_day")
+        },
     }
     assert counts() == {"readings": 6, "agg_minute": 2, "agg_hour": 1, "agg_day": 1}
     put(store, [(old + 8 * DAY_S, 1.0)])  # a newer reading (it stays: the newest row)
@@ -161,7 +164,7 @@ def test_raw_readings_of_an_open_minute_are_kept(store: Store) -> None:
     history = History(store, close_delay_s=0.0, raw_days=0.0001)
     put(store, [(T + 1, 1.0), (T + 2, 2.0), (T + 3, 3.0)])
     history.compact(T + 30, retention=True)  # the minute is still open
-    assert store.execute("SELECT count(*) FROM readings")[0][0] == 3
+    assert store.count_readings() == 3
     history.compact(T + 61, retention=True)
     assert history.series("PT-101", "minute", T, T + 60)[0]["count"] == 3
 
@@ -189,9 +192,12 @@ def test_delivered_items_are_purged(store: Store) -> None:
 
 def test_ids_starting_again_are_noticed(store: Store) -> None:
     history = History(store, close_delay_s=0.0)
-    put(store, [(T + i, 1.0) for i in range(5)])
+    for i in range(5):  # five messages
+        put(store, [(T + i, 1.0)])
     history.compact(T + 60)
-    store.execute("DELETE FROM readings")
+    # the store emptied by hand: each backend keeps its readings its own way
+    table = "readings" if store.dialect == "postgresql" else "reading_chunks"
+    store.execute(f"DELETE FROM {table}")
     put(store, [(T + 120, 2.0)])  # id 1 again
     assert history.compact(T + 200).minutes == 1
 

@@ -100,7 +100,7 @@ class Consumer:
 
 
 def stored_seqs(store: Store) -> list[int]:
-    return [r[0] for r in store.execute("SELECT seq FROM readings ORDER BY seq")]
+    return sorted(r.seq for r in store.iter_readings())
 
 
 @pytest.mark.parametrize(
@@ -273,7 +273,7 @@ def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
             proc.wait(5)
 
     with Store(store_path) as s:
-        seqs = [r[0] for r in s.execute("SELECT seq FROM readings ORDER BY seq")]
+        seqs = sorted(r.seq for r in s.iter_readings())
         assert seqs == list(range(1500))
         counts = s.counts()
     assert counts["dead_letters"] == 0

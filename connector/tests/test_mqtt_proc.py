@@ -204,3 +204,34 @@ def test_owner_sigkill_takes_the_receiver_and_fires_the_will(
         if owner.poll() is None:
             owner.kill()
             owner.wait(5)
+
+
+def test_the_receiver_holds_a_bounded_number_of_messages(monkeypatch: Any) -> None:
+    """When the owner falls behind, paho's thread waits (the broker keeps the
+    backlog) instead of the receiver's memory growing; what waited is
+    forwarded in order once there is room."""
+    import pickle
+    import socket
+    import time
+    from multiprocessing.connection import Connection
+
+    from connector import mqtt_proc
+
+    monkeypatch.setattr(mqtt_proc, "FORWARD_PENDING_MAX", 3)
+    ours, theirs = socket.socketpair()
+    forwarder = mqtt_proc._Forwarder(Connection(ours.detach()))
+    owner = Connection(theirs.detach())
+    for i in range(3):
+        forwarder.put(("t", b"p", i, 1, False, 1))
+    fourth = threading.Thread(target=forwarder.put, args=(("t", b"p", 3, 1, False, 1),))
+    fourth.start()
+    time.sleep(0.2)
+    assert fourth.is_alive(), "a fourth message waits for room"
+    threading.Thread(target=forwarder.run, daemon=True).start()
+    fourth.join(5)
+    assert not fourth.is_alive()
+    mids: list[int] = []
+    while len(mids) < 4:
+        assert owner.poll(5)
+        mids += [entry[2] for entry in pickle.loads(owner.recv_bytes())]
+    assert mids == [0, 1, 2, 3]

@@ -202,7 +202,7 @@ def test_internal_error_is_contained(
     assert kind == "internal error" and "ZeroDivisionError" in reason
     # the failing message's reading was rolled back with it, so a fix + replay
     # of the dead letter can store it
-    assert store.execute("SELECT tag FROM readings") == [("TT-201",)]
+    assert [r.tag for r in store.iter_readings()] == ["TT-201"]
 
 
 def test_storage_failure_is_not_swallowed(pipe: Pipeline, store: Store) -> None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from connector.schema import (
     DecodeError,
     Reading,
+    ReadingBatch,
     Tick,
     decode_readings,
     decode_tick,
@@ -259,3 +260,93 @@ def test_valid_readings_round_trip(ts: float, value: float, seq: int | None) -> 
         obj["seq"] = seq
     [r] = decode_readings("PT-101", enc(obj))
     assert (r.ts, r.value, r.seq) == (ts, value, seq)
+
+
+# -- the column path for arrays of plain readings --------------------------------
+
+plain_elements = st.fixed_dictionaries(
+    {
+        "ts": st.one_of(
+            st.integers(min_value=-5, max_value=10**12),
+            st.floats(min_value=-1.0, max_value=2e11),
+            st.booleans(),
+            st.text(max_size=3),
+            st.none(),
+        ),
+        "value": st.one_of(
+            st.integers(min_value=-(10**400), max_value=10**400),
+            st.floats(),
+            st.booleans(),
+            st.none(),
+            st.text(max_size=2),
+        ),
+        "unit": st.one_of(st.text(max_size=300), st.integers(), st.none()),
+    },
+    optional={"seq": st.integers(min_value=0, max_value=5), "quality": st.just("good")},
+)
+# Mostly valid elements, so that whole arrays often pass.
+valid_elements = st.fixed_dictionaries(
+    {
+        "ts": st.one_of(
+            st.integers(min_value=1, max_value=10**10), st.floats(min_value=1.0, max_value=9e10)
+        ),
+        "value": st.one_of(
+            st.integers(min_value=-(10**6), max_value=10**6),
+            st.floats(allow_nan=False, allow_infinity=False),
+        ),
+        "unit": st.sampled_from(["bar", "°C", "m3/h"]),
+    }
+)
+
+
+def element_wise(tag: str, doc: list[Any]) -> list[Reading] | str:
+    """What the element-wise path makes of an array: readings, or the reason."""
+    from connector.schema import _reading
+
+    try:
+        return [_reading(tag, obj) for obj in doc]
+    except (DecodeError, OverflowError) as exc:
+        return type(exc).__name__
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.one_of(valid_elements, valid_elements, plain_elements, st.integers(), st.just([])),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_column_path_agrees_with_the_element_path(doc: list[Any]) -> None:
+    """An array decoded as columns gives exactly the readings the element-wise
+    path gives (same floats, same types); anything it declines goes through
+    the element-wise path, so refusals keep their reasons."""
+    from connector.schema import _plain_array
+
+    columns = _plain_array("PT-101", doc)
+    expected = element_wise("PT-101", doc)
+    if columns is None:
+        return
+    assert isinstance(expected, list), f"column path accepted what the element path refuses: {doc}"
+    assert columns == expected
+    assert [type(r.ts) for r in columns] == [float] * len(doc)
+    assert [type(r.value) for r in columns] == [float] * len(doc)
+    assert columns.unit == (expected[0].unit if len({r.unit for r in expected}) == 1 else None)
+
+
+def test_plain_array_decodes_to_columns() -> None:
+    payload = enc([{"ts": T0 + i, "value": i, "unit": "bar"} for i in range(3)])
+    batch = decode_readings("PT-101", payload)
+    assert isinstance(batch, ReadingBatch)
+    assert (batch.tag, batch.ts, batch.value, batch.unit) == (
+        "PT-101",
+        [T0, T0 + 1, T0 + 2],
+        [0.0, 1.0, 2.0],
+        "bar",
+    )
+    assert batch == [Reading("PT-101", T0 + i, float(i), "bar") for i in range(3)]
+    assert batch[1] == Reading("PT-101", T0 + 1, 1.0, "bar") and batch[-1].ts == T0 + 2
+    assert batch[:2] == [batch[0], batch[1]] and len(batch) == 3
+    # anything else in an element (seq, quality, an ISO time) takes the element path
+    mixed = decode_readings("PT-101", enc([{"ts": T0, "value": 1, "unit": "bar", "seq": 3}]))
+    assert isinstance(mixed, list) and mixed[0].seq == 3

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from connector.items import OutboxItem
-from connector.schema import Reading
+from connector.schema import Reading, ReadingBatch
 from connector.store import AlertStateRow, StorageError, Store
 
 T0 = 1795334400.0
@@ -37,7 +37,7 @@ def test_wal_mode_and_tables(tmp_path: Path) -> None:
         tables = {
             r[0] for r in store.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
-        assert {"readings", "dead_letters", "outbox", "alert_state", "kv", "ticks"} <= tables
+        assert {"reading_chunks", "dead_letters", "outbox", "alert_state", "kv", "ticks"} <= tables
 
 
 def test_redelivered_readings_are_stored_once(store_target: str) -> None:
@@ -48,6 +48,162 @@ def test_redelivered_readings_are_stored_once(store_target: str) -> None:
         assert store.insert_readings(batch, T0 + 5) == [False, False, False]
         assert store.insert_readings([reading(2)], T0) == [True]
         assert store.counts()["readings"] == 4
+
+
+def batch(*stamps: float, tag: str = "PT-101") -> ReadingBatch:
+    """A decoded plain array: readings at T0 + each of *stamps*."""
+    return ReadingBatch(
+        tag, [T0 + t for t in stamps], [float(t) for t in stamps], ["bar"] * len(stamps)
+    )
+
+
+def test_readings_come_back_as_stored(store_target: str) -> None:
+    """Columns, seq, quality and mixed units survive the chunk format; cursors
+    give the readings stored after them, in the order stored."""
+    with Store(store_target) as store:
+        store.insert_readings(batch(0, 1, 2), T0, "plant")
+        cursor = store.reading_cursor()
+        odd = [
+            Reading("PT-101", T0 + 5, 1.5, "bar", "uncertain", 3),
+            Reading("PT-101", T0 + 4, -2.0, "mbar", None, None),
+            Reading("TT-201", T0 + 4, 20.25, "°C", None, 9),
+        ]
+        assert store.insert_readings(odd, T0) == [True, True, True]
+        store.insert_readings(ReadingBatch("TT-201", [T0 + 7, T0 + 8], [1.0, 2.0], ["K", "°C"]), T0)
+        assert list(store.iter_readings()) == [
+            *batch(0, 1, 2),
+            *odd,
+            Reading("TT-201", T0 + 7, 1.0, "K"),
+            Reading("TT-201", T0 + 8, 2.0, "°C"),
+        ]
+        assert list(store.iter_readings(cursor, page=1)) == list(store.iter_readings())[3:]
+        assert list(store.iter_readings(store.reading_cursor())) == []
+        # a tag's period: [start, end), in ts order
+        assert [r.ts - T0 for r in store.tag_readings("PT-101", T0 + 1, T0 + 5)] == [1, 2, 4]
+        assert store.tag_readings("PT-101", T0 + 6, T0 + 9) == []
+        assert store.count_readings() == 8
+
+
+def test_minutes_of_the_readings_after_a_cursor(store_target: str) -> None:
+    with Store(store_target) as store:
+        store.insert_readings(batch(1, 2, 3), T0)  # T0 starts a minute
+        cursor = store.reading_cursor()
+        store.insert_readings(batch(50, 70, 130), T0)  # three minutes in one message
+        store.insert_readings(batch(5, tag="TT-201"), T0)
+        top = store.reading_cursor()
+        assert store.reading_minutes(0, cursor) == {("PT-101", T0)}
+        assert store.reading_minutes(cursor, top) == {
+            ("PT-101", T0),
+            ("PT-101", T0 + 60),
+            ("PT-101", T0 + 120),
+            ("TT-201", T0),
+        }
+        assert store.reading_minutes(top, top) == set()
+
+
+def test_repeated_readings_are_recognised(store_target: str) -> None:
+    """Redelivered, overlapping and late messages, and repeats inside one."""
+    with Store(store_target) as store:
+        assert store.insert_readings(batch(0, 1, 2, 3), T0) == [True] * 4
+        assert store.insert_readings(batch(0, 1, 2, 3), T0) == [False] * 4  # redelivered
+        assert store.insert_readings(batch(2, 3, 4, 5), T0) == [False, False, True, True]
+        assert store.insert_readings(batch(1.5, 9), T0) == [True, True]  # late, between
+        assert store.insert_readings(batch(7, 7, 8), T0) == [True, False, True]  # repeat inside
+        assert store.insert_readings(batch(4, tag="TT-201"), T0) == [True]  # another tag
+        again = [reading(9, seq=1), reading(9, seq=2), reading(9, seq=1)]
+        assert store.insert_readings(again, T0) == [True, True, False]  # seq tells them apart
+        stored = [r.ts - T0 for r in store.tag_readings("PT-101", T0, T0 + 100)]
+        assert stored == [0, 1, 1.5, 2, 3, 4, 5, 7, 8, 9, 9, 9]
+        assert store.count_readings() == 13
+
+
+def test_a_long_message_is_cut_into_chunks(tmp_path: Path) -> None:
+    from connector.store import CHUNK_MAX_S
+
+    hours = [i * 600.0 for i in range(19)]  # three hours of ten-minute readings
+    with Store(tmp_path / "s.sqlite3") as store:
+        assert store.insert_readings(batch(*hours), T0) == [True] * 19
+        spans = store.execute("SELECT ts_last - ts_first, n FROM reading_chunks")
+        assert len(spans) > 1 and all(span <= CHUNK_MAX_S for span, _ in spans)
+        assert sum(n for _, n in spans) == 19
+        assert [r.ts - T0 for r in store.tag_readings("PT-101", T0, T0 + 4 * 3600)] == hours
+        assert store.insert_readings(batch(*hours), T0) == [False] * 19
+
+
+def test_a_reading_written_by_another_connection_is_known(tmp_path: Path) -> None:
+    """The insert's knowledge of each tag's last reading is dropped when
+    another connection wrote to the file."""
+    path = tmp_path / "s.sqlite3"
+    with Store(path) as ours, Store(path) as other:
+        ours.insert_readings(batch(0, 1), T0)
+        other.insert_readings(batch(2, 3), T0)
+        assert ours.insert_readings(batch(2, 3, 4), T0) == [False, False, True]
+        assert other.insert_readings(batch(4, 5), T0) == [False, True]
+
+
+def test_old_readings_are_deleted_to_the_reading(store_target: str) -> None:
+    with Store(store_target) as store:
+        store.insert_readings(batch(0, 1, 2, 3, 4, 5), T0)
+        store.insert_readings(batch(0, 1, tag="TT-201"), T0)
+        store.insert_readings(batch(6, 7), T0)
+        assert store.delete_readings_before("PT-101", T0 + 4) == 4
+        assert [r.ts - T0 for r in store.tag_readings("PT-101", T0, T0 + 10)] == [4, 5, 6, 7]
+        assert store.count_readings() == 6  # the other tag is untouched
+        # the newest reading of the store stays (on SQLite, with its chunk), so
+        # that the store's cursor never starts again
+        deleted = store.delete_readings_before("PT-101", T0 + 100)
+        left = [r.ts - T0 for r in store.tag_readings("PT-101", T0, T0 + 10)]
+        assert left[-1:] == [7] and deleted + len(left) == 4
+        assert store.insert_readings(batch(4, 5, 7), T0) == [True, True, False]
+
+
+SCHEMA_2 = """
+CREATE TABLE readings (
+    id INTEGER PRIMARY KEY, tag TEXT NOT NULL, ts REAL NOT NULL, value REAL NOT NULL,
+    unit TEXT NOT NULL, quality TEXT, seq INTEGER, site TEXT, received_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX readings_dedupe ON readings (tag, ts, ifnull(seq, -1));
+CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL);
+PRAGMA user_version = 2;
+"""
+
+
+def test_a_schema_2_store_is_migrated(tmp_path: Path) -> None:
+    """A store written by the previous version (a row per reading) opens
+    with its readings, ids and cursors."""
+    import sqlite3
+
+    path = tmp_path / "s.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_2)
+    db.executemany(
+        "INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (3, "PT-101", T0, 1.0, "bar", None, None, "plant", T0),
+            (8, "PT-101", T0 + 1, 2.0, "bar", "bad", 5, None, T0),
+            (9, "TT-201", T0, 20.0, "°C", None, None, None, T0),
+        ],
+    )
+    db.execute("INSERT INTO kv VALUES ('history_cursor', '8', 0)")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert list(store.iter_readings()) == [
+            Reading("PT-101", T0, 1.0, "bar"),
+            Reading("PT-101", T0 + 1, 2.0, "bar", "bad", 5),
+            Reading("TT-201", T0, 20.0, "°C"),
+        ]
+        assert list(store.iter_readings(store.get_json("history_cursor"))) == [
+            Reading("TT-201", T0, 20.0, "°C")
+        ]
+        assert store.reading_cursor() == 9
+        tables = {r[0] for r in store.execute("SELECT name FROM sqlite_master")}
+        assert "readings" not in tables and "readings_dedupe" not in tables
+        assert store.insert_readings([Reading("PT-101", T0 + 1, 2.0, "bar", None, 5)], T0) == [
+            False
+        ]
+        assert store.insert_readings([reading(2)], T0) == [True]
+        assert store.reading_cursor() == 10
 
 
 def test_transaction_rolls_back_everything_on_error(store_target: str) -> None:
@@ -68,7 +224,7 @@ def test_savepoint_undoes_one_message_only(store_target: str) -> None:
                 store.insert_readings([reading(1)], T0)
                 raise ValueError("bad message")
             store.insert_readings([reading(2)], T0)
-        assert [r[0] for r in store.execute("SELECT ts FROM readings ORDER BY ts")] == [T0, T0 + 2]
+        assert sorted(r.ts for r in store.iter_readings()) == [T0, T0 + 2]
 
 
 def test_database_errors_become_storage_errors(store_target: str) -> None:
@@ -163,7 +319,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from connector.schema import Reading
+    from connector.schema import Reading, ReadingBatch
     from connector.store import Store
     store = Store(sys.argv[1])
     for i in range(100000):
