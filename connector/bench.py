@@ -492,7 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--readings",
         type=int,
         default=0,
-        help="readings per scenario (default: 40,000 unbatched, 200,000 batched, and at "
+        help="readings per scenario (default: 100,000 unbatched, 1,000,000 batched, and at "
         f"least {MESSAGES_PER_TAG} messages per tag)",
     )
     parser.add_argument(
@@ -521,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with broker(workdir / "broker", args.broker_inflight) as port:
             for tags in args.tags:
                 for batch in args.batch:
-                    total = args.readings or (40_000 if batch == 1 else 200_000)
+                    total = args.readings or (100_000 if batch == 1 else 1_000_000)
                     # every tag sends several messages: the steady state, not
                     # mostly each tag's first message (cold detectors, a first
                     # look in the store)

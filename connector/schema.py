@@ -39,6 +39,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
@@ -87,24 +88,36 @@ _as_reading = tuple.__new__
 
 
 class ReadingBatch(Sequence[Reading]):
-    """Readings of one tag held as columns: what an array payload of plain
-    ``{"ts", "value", "unit"}`` objects decodes to.
+    """Readings of one tag held as columns: what an array payload of
+    ``{"ts", "value", "unit"}`` objects (each with ``quality`` and ``seq``,
+    or none with them) decodes to.
 
-    The store and the detectors take the columns as they are (``ts`` and
+    The store and the detectors take the columns as they are: ``ts`` and
     ``value`` are lists of floats, ``units`` a list of strings and ``unit``
-    their one value when they all agree); a :class:`Reading` is only made
+    their one value when they all agree; ``quality`` and ``seq`` are lists,
+    or ``None`` when the payload had none. A :class:`Reading` is only made
     when an element is asked for. Compares equal to the list of its readings.
     """
 
-    __slots__ = ("tag", "ts", "value", "units", "unit")
+    __slots__ = ("tag", "ts", "value", "units", "unit", "quality", "seq")
 
-    def __init__(self, tag: str, ts: list[float], value: list[float], units: list[str]) -> None:
+    def __init__(
+        self,
+        tag: str,
+        ts: list[float],
+        value: list[float],
+        units: list[str],
+        quality: list[str | None] | None = None,
+        seq: list[int | None] | None = None,
+    ) -> None:
         self.tag = tag
         self.ts = ts
         self.value = value
         self.units = units
         first = units[0]
         self.unit: str | None = first if units.count(first) == len(units) else None
+        self.quality = quality
+        self.seq = seq
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -116,15 +129,26 @@ class ReadingBatch(Sequence[Reading]):
     def __getitem__(self, i: slice) -> ReadingBatch: ...
 
     def __getitem__(self, i: int | slice) -> Reading | ReadingBatch:
+        quality, seq = self.quality, self.seq
+        row = (
+            self.tag,
+            self.ts[i],
+            self.value[i],
+            self.units[i],
+            None if quality is None else quality[i],
+            None if seq is None else seq[i],
+        )
         if isinstance(i, slice):
-            return ReadingBatch(self.tag, self.ts[i], self.value[i], self.units[i])
-        row = (self.tag, self.ts[i], self.value[i], self.units[i], None, None)
+            return ReadingBatch(*row)
         return _as_reading(Reading, row)
 
     def __iter__(self) -> Iterator[Reading]:
-        tag = self.tag
-        for ts, value, unit in zip(self.ts, self.value, self.units, strict=True):
-            yield _as_reading(Reading, (tag, ts, value, unit, None, None))
+        n = len(self.ts)
+        quality = repeat(None, n) if self.quality is None else self.quality
+        seq = repeat(None, n) if self.seq is None else self.seq
+        rows = zip(repeat(self.tag, n), self.ts, self.value, self.units, quality, seq, strict=True)
+        for row in rows:
+            yield _as_reading(Reading, row)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ReadingBatch | list | tuple):
@@ -257,23 +281,34 @@ def _text(value: Any, name: str, *, nullable: bool = False) -> str | None:
 
 
 _new_reading = tuple.__new__
-_STR, _FLOAT, _THREE = frozenset((str,)), frozenset((float,)), frozenset((3,))
+_STR, _FLOAT = frozenset((str,)), frozenset((float,))
 _TS_VALUE_UNIT = itemgetter("ts", "value", "unit")
+_FULL = itemgetter("ts", "value", "unit", "quality", "seq")
+_TEXT_OR_NONE = frozenset((str, type(None)))
+_INT_OR_NONE = frozenset((int, type(None)))
 _NUMBER_TYPES = frozenset(_PLAIN_NUMBERS)
 
 
 def _plain_array(tag: str, doc: list[Any]) -> ReadingBatch | None:
-    """The readings of an array of plain ``{"ts": <epoch>, "value": <number>,
-    "unit": "..."}`` objects, checked a column at a time (the checks of
-    :func:`_reading`'s fast path), as a :class:`ReadingBatch`; ``None`` for
-    any other array, which the element-wise path then accepts or refuses
-    with its reason."""
+    """The readings of an array of ``{"ts": <epoch>, "value": <number>,
+    "unit": "..."}`` objects (with ``quality`` and ``seq`` in every one or in
+    none), checked a column at a time (the checks of :func:`_reading`), as a
+    :class:`ReadingBatch`; ``None`` for any other array, which the
+    element-wise path then accepts or refuses with its reason."""
+    first = doc[0]
+    if type(first) is not dict:
+        return None
+    size = len(first)
+    full = size == 5
+    if not (size == 3 or full):
+        return None
     try:  # only a dict has these keys (a list or a string raises TypeError)
-        stamps, values, units = zip(*map(_TS_VALUE_UNIT, doc), strict=True)
+        columns = tuple(zip(*map(_FULL if full else _TS_VALUE_UNIT, doc), strict=True))
     except (KeyError, TypeError):
         return None
-    if set(map(len, doc)) != _THREE:  # more than the three keys
+    if set(map(len, doc)) != {size}:  # other keys beside these
         return None
+    stamps, values, units = columns[:3]
     stamp_types, value_types = set(map(type, stamps)), set(map(type, values))
     if (
         not stamp_types <= _NUMBER_TYPES
@@ -284,6 +319,17 @@ def _plain_array(tag: str, doc: list[Any]) -> ReadingBatch | None:
         or max(stamps) >= MAX_EPOCH_S
     ):
         return None
+    quality: list[str | None] | None = None
+    seq: list[int | None] | None = None
+    if full:
+        quality, seq = list(columns[3]), list(columns[4])
+        if not set(map(type, quality)) <= _TEXT_OR_NONE or not set(map(type, seq)) <= _INT_OR_NONE:
+            return None
+        if max((len(q) for q in quality if q is not None), default=0) > MAX_TEXT:
+            return None
+        numbers = [n for n in seq if n is not None]
+        if numbers and not (min(numbers) >= 0 and max(numbers) < 2**63):
+            return None
     try:
         floats = list(values) if value_types == _FLOAT else list(map(float, values))
     except OverflowError:
@@ -291,7 +337,7 @@ def _plain_array(tag: str, doc: list[Any]) -> ReadingBatch | None:
     if not all(map(math.isfinite, floats)):
         return None
     epochs = list(stamps) if stamp_types == _FLOAT else list(map(float, stamps))
-    return ReadingBatch(tag, epochs, floats, list(units))
+    return ReadingBatch(tag, epochs, floats, list(units), quality, seq)
 
 
 def _reading(tag: str, obj: Any) -> Reading:

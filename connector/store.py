@@ -14,11 +14,12 @@ Tables
     Every accepted reading, once, in chunks: one row per insert (usually one
     MQTT message) with the tag, the first and last ``ts`` (at most
     :data:`CHUNK_MAX_S` apart), the count, and the readings as columns:
-    ``ts`` and ``value`` are little-endian IEEE 754 doubles, ``unit`` the
-    unit they all share, ``extra`` (JSON ``[[unit, quality, seq], ...]``)
-    what plain readings lack. One row and one index entry per message
-    rather than per reading: on SQLite, the index entry per reading cost
-    more than everything else ingestion does. A reading is identified by
+    ``ts`` and ``value`` are little-endian IEEE 754 doubles, ``unit`` and
+    ``quality`` the ones they all share, ``seq`` their sequence numbers
+    (64-bit integers) and ``extra`` (JSON ``[[unit, quality, seq], ...]``)
+    what is less regular (:func:`encode_chunk`). One row and one index
+    entry per message rather than per reading: on SQLite, the index entry
+    per reading cost more than everything else ingestion does. A reading is identified by
     ``(tag, ts, seq)``; a redelivered message, a late one repeating stored
     readings, or the same reading twice in a payload is recognised
     (:meth:`Store.insert_readings`) and not stored again. Read them with
@@ -66,6 +67,7 @@ import hashlib
 import json
 import math
 import sqlite3
+import struct
 import sys
 import threading
 import time
@@ -73,6 +75,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -215,21 +218,26 @@ CREATE TABLE IF NOT EXISTS reading_chunks (
     ts_first REAL NOT NULL,
     ts_last REAL NOT NULL,
     n INTEGER NOT NULL,
-    unit TEXT,
     site TEXT,
     received_at REAL NOT NULL,
+    unit TEXT,
+    quality TEXT,
     ts BLOB NOT NULL,
     value BLOB NOT NULL,
+    seq BLOB,
     extra TEXT
 );
 CREATE INDEX IF NOT EXISTS reading_chunks_tag ON reading_chunks (tag, ts_last);
 """
+#: A chunk's readings, as :func:`encode_chunk` gives them and
+#: :func:`chunk_readings` takes them.
+_CHUNK_DATA = "unit, quality, ts, value, seq, extra"
 _INSERT_CHUNK = (
     "INSERT INTO reading_chunks "
-    "(tag, ts_first, ts_last, n, unit, site, received_at, ts, value, extra) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"(tag, ts_first, ts_last, n, site, received_at, {_CHUNK_DATA}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_CHUNK_COLUMNS = "id, tag, n, unit, ts, value, extra"
+_CHUNK_COLUMNS = f"id, tag, n, {_CHUNK_DATA}"
 #: Chunks of a tag that may hold a ts in [lo, hi] (params: tag, lo, hi +
 #: CHUNK_MAX_S, hi); for a period [start, end) the last bound is compared
 #: with < by the caller's filter.
@@ -238,61 +246,103 @@ _TAG_CHUNKS = (
     "WHERE tag = ? AND ts_last >= ? AND ts_last < ? AND ts_first <= ?"
 )
 _IS_LITTLE = sys.byteorder == "little"
+_PACK_D, _PACK_Q = struct.Struct("<d").pack, struct.Struct("<q").pack
+_as_reading = tuple.__new__
+#: What :func:`encode_chunk` gives: unit, quality, ts, value, seq, extra.
+ChunkData = tuple[str | None, str | None, bytes, bytes, bytes | None, str | None]
 
 
-def _pack(numbers: Sequence[float]) -> bytes:
-    """Doubles as little-endian bytes."""
-    packed = array("d", numbers)
+def _pack(numbers: Sequence[float] | Sequence[int], code: str = "d") -> bytes:
+    """Doubles (or, code ``q``, 64-bit integers) as little-endian bytes."""
+    packed = array(code, numbers)
     if not _IS_LITTLE:  # pragma: no cover - big-endian machines
         packed.byteswap()
     return packed.tobytes()
 
 
-def _unpack(blob: bytes) -> array[float]:
-    """The doubles of :func:`_pack`."""
-    numbers = array("d")
+def _unpack(blob: bytes, code: str = "d") -> array[Any]:
+    """The numbers of :func:`_pack`."""
+    numbers = array(code)
     numbers.frombytes(blob)
     if not _IS_LITTLE:  # pragma: no cover - big-endian machines
         numbers.byteswap()
     return numbers
 
 
+def encode_chunk(readings: Sequence[Reading]) -> tuple[str, Sequence[float], ChunkData]:
+    """``(tag, times, data)`` of readings of one tag stored as one chunk.
+
+    Times and values are packed doubles. A unit, a quality shared by every
+    reading goes in its column, seq numbers present on every reading are
+    packed 64-bit integers; anything less regular (units or qualities that
+    differ, seq on some readings only) is ``extra``, JSON ``[[unit,
+    quality, seq], ...]``.
+    """
+    if len(readings) == 1:  # the unbatched message
+        one = readings[0]
+        seq = None if one.seq is None else _PACK_Q(one.seq)
+        return (
+            one.tag,
+            (one.ts,),
+            (one.unit, one.quality, _PACK_D(one.ts), _PACK_D(one.value), seq, None),
+        )
+    if type(readings) is ReadingBatch:
+        tag, stamps, values, units = readings.tag, readings.ts, readings.value, readings.units
+        unit, quality, seq = readings.unit, readings.quality, readings.seq
+    else:
+        tag = readings[0].tag
+        stamps = [r.ts for r in readings]
+        values = [r.value for r in readings]
+        units = [r.unit for r in readings]
+        unit = units[0] if units.count(units[0]) == len(units) else None
+        quality = [r.quality for r in readings]
+        seq = [r.seq for r in readings]
+    n = len(stamps)
+    shared = None if quality is None else quality[0]
+    regular = unit is not None and (quality is None or quality.count(shared) == n)
+    packed_seq = None
+    if regular and seq is not None and seq.count(None) != n:
+        if None in seq:
+            regular = False
+        else:
+            packed_seq = _pack(seq, "q")  # type: ignore[arg-type]
+    if regular:
+        return tag, stamps, (unit, shared, _pack(stamps), _pack(values), packed_seq, None)
+    rest = zip(
+        units,
+        repeat(None, n) if quality is None else quality,
+        repeat(None, n) if seq is None else seq,
+        strict=True,
+    )
+    extra = json.dumps([list(r) for r in rest])
+    return tag, stamps, (unit, None, _pack(stamps), _pack(values), None, extra)
+
+
 def chunk_readings(
-    tag: str, unit: str | None, ts: bytes, value: bytes, extra: str | None
+    tag: str,
+    unit: str | None,
+    quality: str | None,
+    ts: bytes,
+    value: bytes,
+    seq: bytes | None,
+    extra: str | None,
 ) -> list[Reading]:
     """The readings of one stored chunk, in their order."""
     stamps, values = _unpack(ts), _unpack(value)
-    if extra is None:
+    if extra is not None:
         return [
-            _as_reading(Reading, (tag, t, v, unit, None, None))
+            _as_reading(Reading, (tag, t, v, u, q, n))
+            for t, v, (u, q, n) in zip(stamps, values, json.loads(extra), strict=True)
+        ]
+    if seq is None:
+        return [
+            _as_reading(Reading, (tag, t, v, unit, quality, None))
             for t, v in zip(stamps, values, strict=True)
         ]
-    rest = json.loads(extra)
     return [
-        _as_reading(Reading, (tag, t, v, u, q, n))
-        for t, v, (u, q, n) in zip(stamps, values, rest, strict=True)
+        _as_reading(Reading, (tag, t, v, unit, quality, n))
+        for t, v, n in zip(stamps, values, _unpack(seq, "q"), strict=True)
     ]
-
-
-_as_reading = tuple.__new__
-
-
-def _columns(
-    readings: Sequence[Reading],
-) -> tuple[str, Sequence[float], Sequence[float], str | None, str | None]:
-    """``(tag, ts, value, unit, extra)`` of a chunk of one tag's readings."""
-    if type(readings) is ReadingBatch:
-        if readings.unit is None:
-            extra = json.dumps([[u, None, None] for u in readings.units])
-            return readings.tag, readings.ts, readings.value, None, extra
-        return readings.tag, readings.ts, readings.value, readings.unit, None
-    tag, unit = readings[0].tag, readings[0].unit
-    stamps = [r.ts for r in readings]
-    values = [r.value for r in readings]
-    if all(r.unit == unit and r.quality is None and r.seq is None for r in readings):
-        return tag, stamps, values, unit, None
-    extra = json.dumps([[r.unit, r.quality, r.seq] for r in readings])
-    return tag, stamps, values, unit if all(r.unit == unit for r in readings) else None, extra
 
 
 def reading_key(r: Reading) -> tuple[float, int]:
@@ -515,13 +565,11 @@ class Store:
                 break
             chunks_ = []
             for id_, tag, ts, value, unit, quality, seq, site, received_at in rows:
-                plain = quality is None and seq is None
-                extra = None if plain else json.dumps([[unit, quality, seq]])
-                packed = (_pack((ts,)), _pack((value,)))
-                chunks_.append((id_, tag, ts, ts, unit, site, received_at, *packed, extra))
+                _tag, _ts, data = encode_chunk([Reading(tag, ts, value, unit, quality, seq)])
+                chunks_.append((id_, tag, ts, ts, site, received_at, *data))
             db.executemany(
-                "INSERT INTO reading_chunks (id, tag, ts_first, ts_last, n, unit, site, "
-                "received_at, ts, value, extra) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO reading_chunks (id, tag, ts_first, ts_last, n, site, received_at, "
+                f"{_CHUNK_DATA}) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
                 chunks_,
             )
             after = rows[-1][0]
@@ -648,17 +696,23 @@ class Store:
             if not self._in_tx:  # the pipeline calls inside its transaction
                 with self.transaction():
                     return self.insert_readings(readings, received_at, site)
+            if len(readings) == 1:  # the unbatched message
+                one = readings[0]
+                if not self._after_stored(one.tag, one.ts, one.ts):
+                    return self._insert_checked(readings, received_at, site)
+                self._insert_chunk(readings, received_at, site, one.ts, one.ts)
+                return [True]
             if type(readings) is ReadingBatch:
                 tag, stamps = readings.tag, readings.ts
             else:
                 tag = readings[0].tag
-                if len(readings) > 1 and any(r.tag != tag for r in readings):
+                if any(r.tag != tag for r in readings):
                     return self._insert_checked(readings, received_at, site)
                 stamps = [r.ts for r in readings]
             lo, hi = min(stamps), max(stamps)
             if (
                 hi - lo > CHUNK_MAX_S
-                or (len(stamps) > 1 and len(set(stamps)) != len(stamps))
+                or len(set(stamps)) != len(stamps)
                 or not self._after_stored(tag, lo, hi)
             ):
                 return self._insert_checked(readings, received_at, site)
@@ -711,8 +765,8 @@ class Store:
         rows = self._db.execute(_TAG_CHUNKS, (tag, lo, hi + CHUNK_MAX_S, hi)).fetchall()
         return [
             r
-            for _id, tag_, _n, unit, ts, value, extra in rows
-            for r in chunk_readings(tag_, unit, ts, value, extra)
+            for _id, tag_, _n, *data in rows
+            for r in chunk_readings(tag_, *data)
             if lo <= r.ts <= hi
         ]
 
@@ -725,11 +779,8 @@ class Store:
         hi: float,
     ) -> None:
         """Store new readings of one tag (ts within CHUNK_MAX_S) as a chunk."""
-        tag, stamps, values, unit, extra = _columns(readings)
-        packed = (_pack(stamps), _pack(values))
-        self._db.execute(
-            _INSERT_CHUNK, (tag, lo, hi, len(stamps), unit, site, received_at, *packed, extra)
-        )
+        tag, stamps, data = encode_chunk(readings)
+        self._db.execute(_INSERT_CHUNK, (tag, lo, hi, len(stamps), site, received_at, *data))
         if hi > self._tag_last.get(tag, math.inf):
             self._tag_last[tag] = hi
 
@@ -765,8 +816,8 @@ class Store:
                 ).fetchall()
             if not rows:
                 return
-            for _id, tag, _n, unit, ts, value, extra in rows:
-                yield from chunk_readings(tag, unit, ts, value, extra)
+            for _id, tag, _n, *data in rows:
+                yield from chunk_readings(tag, *data)
             after = rows[-1][0]
 
     def reading_minutes(self, after: int, upto: int) -> set[tuple[str, float]]:
@@ -817,13 +868,13 @@ class Store:
                 "AND ts_last < ? AND ts_first < ? AND id < ?",
                 (tag, cutoff, cutoff + CHUNK_MAX_S, cutoff, top),
             ).fetchall()
-            for id_, tag_, n, unit, ts, value, extra in straddling:
-                keep = [r for r in chunk_readings(tag_, unit, ts, value, extra) if r.ts >= cutoff]
-                _tag, stamps, values, unit, extra = _columns(keep)
+            for id_, tag_, n, *data in straddling:
+                keep = [r for r in chunk_readings(tag_, *data) if r.ts >= cutoff]
+                _tag, stamps, kept = encode_chunk(keep)
                 db.execute(
-                    "UPDATE reading_chunks SET ts_first = ?, n = ?, unit = ?, ts = ?, value = ?, "
-                    "extra = ? WHERE id = ?",
-                    (min(stamps), len(keep), unit, _pack(stamps), _pack(values), extra, id_),
+                    "UPDATE reading_chunks SET ts_first = ?, n = ?, unit = ?, quality = ?, "
+                    "ts = ?, value = ?, seq = ?, extra = ? WHERE id = ?",
+                    (min(stamps), len(keep), *kept, id_),
                 )
                 deleted += n - len(keep)
         return int(deleted)

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from connector.schema import (
@@ -282,7 +282,12 @@ plain_elements = st.fixed_dictionaries(
         ),
         "unit": st.one_of(st.text(max_size=300), st.integers(), st.none()),
     },
-    optional={"seq": st.integers(min_value=0, max_value=5), "quality": st.just("good")},
+    optional={
+        "seq": st.one_of(
+            st.integers(min_value=-2, max_value=2**64), st.none(), st.booleans(), st.floats()
+        ),
+        "quality": st.one_of(st.just("good"), st.none(), st.text(max_size=300), st.integers()),
+    },
 )
 # Mostly valid elements, so that whole arrays often pass.
 valid_elements = st.fixed_dictionaries(
@@ -297,6 +302,13 @@ valid_elements = st.fixed_dictionaries(
         "unit": st.sampled_from(["bar", "°C", "m3/h"]),
     }
 )
+# ... and as the simulator sends them, with quality and seq.
+full_elements = st.builds(
+    lambda obj, quality, seq: {**obj, "quality": quality, "seq": seq},
+    valid_elements,
+    st.one_of(st.sampled_from(["good", "uncertain"]), st.none()),
+    st.one_of(st.integers(min_value=0, max_value=2**63 - 1), st.none()),
+)
 
 
 def element_wise(tag: str, doc: list[Any]) -> list[Reading] | str:
@@ -309,12 +321,19 @@ def element_wise(tag: str, doc: list[Any]) -> list[Reading] | str:
         return type(exc).__name__
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(
-    st.lists(
-        st.one_of(valid_elements, valid_elements, plain_elements, st.integers(), st.just([])),
-        min_size=1,
-        max_size=8,
+    st.one_of(
+        st.lists(
+            st.one_of(valid_elements, valid_elements, plain_elements, st.integers(), st.just([])),
+            min_size=1,
+            max_size=8,
+        ),
+        st.lists(
+            st.one_of(full_elements, full_elements, full_elements, plain_elements),
+            min_size=1,
+            max_size=8,
+        ),
     )
 )
 def test_column_path_agrees_with_the_element_path(doc: list[Any]) -> None:
@@ -332,6 +351,8 @@ def test_column_path_agrees_with_the_element_path(doc: list[Any]) -> None:
     assert [type(r.ts) for r in columns] == [float] * len(doc)
     assert [type(r.value) for r in columns] == [float] * len(doc)
     assert columns.unit == (expected[0].unit if len({r.unit for r in expected}) == 1 else None)
+    assert [type(r.seq) for r in columns] == [type(r.seq) for r in expected]
+    event("column path" if columns.seq is None else "column path, with quality and seq")
 
 
 def test_plain_array_decodes_to_columns() -> None:
@@ -347,6 +368,11 @@ def test_plain_array_decodes_to_columns() -> None:
     assert batch == [Reading("PT-101", T0 + i, float(i), "bar") for i in range(3)]
     assert batch[1] == Reading("PT-101", T0 + 1, 1.0, "bar") and batch[-1].ts == T0 + 2
     assert batch[:2] == [batch[0], batch[1]] and len(batch) == 3
-    # anything else in an element (seq, quality, an ISO time) takes the element path
+    # quality and seq in every element: columns too
+    full = [{"ts": T0 + i, "value": i, "unit": "bar", "quality": "good", "seq": i} for i in (1, 2)]
+    batch = decode_readings("PT-101", enc(full))
+    assert isinstance(batch, ReadingBatch) and (batch.quality, batch.seq) == (["good"] * 2, [1, 2])
+    assert batch[1:] == [Reading("PT-101", T0 + 2, 2.0, "bar", "good", 2)]
+    # seq in some elements only, or an ISO time: the element path
     mixed = decode_readings("PT-101", enc([{"ts": T0, "value": 1, "unit": "bar", "seq": 3}]))
     assert isinstance(mixed, list) and mixed[0].seq == 3

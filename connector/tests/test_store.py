@@ -11,13 +11,16 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connector.items import OutboxItem
 from connector.schema import Reading, ReadingBatch
-from connector.store import AlertStateRow, StorageError, Store
+from connector.store import AlertStateRow, StorageError, Store, chunk_readings, encode_chunk
 
 T0 = 1795334400.0
 
@@ -70,18 +73,61 @@ def test_readings_come_back_as_stored(store_target: str) -> None:
         ]
         assert store.insert_readings(odd, T0) == [True, True, True]
         store.insert_readings(ReadingBatch("TT-201", [T0 + 7, T0 + 8], [1.0, 2.0], ["K", "°C"]), T0)
+        # as the simulator sends them: quality and seq on every reading
+        full = ReadingBatch(
+            "TT-201", [T0 + 9, T0 + 10], [3.0, 4.0], ["K"] * 2, ["good"] * 2, [1, 2]
+        )
+        store.insert_readings(full, T0)
         assert list(store.iter_readings()) == [
             *batch(0, 1, 2),
             *odd,
             Reading("TT-201", T0 + 7, 1.0, "K"),
             Reading("TT-201", T0 + 8, 2.0, "°C"),
+            Reading("TT-201", T0 + 9, 3.0, "K", "good", 1),
+            Reading("TT-201", T0 + 10, 4.0, "K", "good", 2),
         ]
         assert list(store.iter_readings(cursor, page=1)) == list(store.iter_readings())[3:]
         assert list(store.iter_readings(store.reading_cursor())) == []
         # a tag's period: [start, end), in ts order
         assert [r.ts - T0 for r in store.tag_readings("PT-101", T0 + 1, T0 + 5)] == [1, 2, 4]
         assert store.tag_readings("PT-101", T0 + 6, T0 + 9) == []
-        assert store.count_readings() == 8
+        assert store.count_readings() == 10
+
+
+readings_of_one_tag = st.lists(
+    st.builds(
+        Reading,
+        st.just("PT-101"),
+        st.floats(min_value=1.0, max_value=9e10),
+        st.floats(allow_nan=False),
+        st.sampled_from(["bar", "°C"]),
+        st.sampled_from([None, "good", "bad"]),
+        st.one_of(st.none(), st.integers(min_value=0, max_value=2**63 - 1)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(readings_of_one_tag, st.booleans())
+def test_a_chunk_gives_back_its_readings(readings: list[Reading], as_batch: bool) -> None:
+    """Whatever units, qualities and seq numbers readings have, their chunk
+    gives them back unchanged, in order (as a list or as decoded columns)."""
+    if as_batch:
+        given_: Sequence[Reading] = ReadingBatch(
+            "PT-101",
+            [r.ts for r in readings],
+            [r.value for r in readings],
+            [r.unit for r in readings],
+            [r.quality for r in readings],
+            [r.seq for r in readings],
+        )
+    else:
+        given_ = readings
+    tag, stamps, data = encode_chunk(given_)
+    assert tag == "PT-101" and list(stamps) == [r.ts for r in readings]
+    assert chunk_readings(tag, *data) == readings
 
 
 def test_minutes_of_the_readings_after_a_cursor(store_target: str) -> None:
