@@ -498,10 +498,11 @@ class Store:
         self._lock = threading.RLock()
         self._in_tx = False
         # Per tag, a ts no stored reading of the tag is later than (an upper
-        # bound: kept through rollbacks and deletions, forgotten when another
-        # connection wrote, as PRAGMA data_version tells).
+        # bound: kept through rollbacks and deletions), and the id of the last
+        # chunk this connection wrote: a newer one means another connection
+        # inserted readings, and the bounds are forgotten.
         self._tag_last: dict[str, float] = {}
-        self._data_version: int | None = None
+        self._last_chunk: int | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -647,12 +648,14 @@ class Store:
                     raise StorageError(f"commit failed: {exc}") from exc
 
     def _check_others(self) -> None:
-        """Forget what this connection knew of the readings if another
-        connection committed since (on PostgreSQL nothing is kept)."""
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:
+        """Forget the per-tag bounds if another connection inserted readings
+        since this one last did (on PostgreSQL nothing is kept). Deleting
+        old readings (the history's retention) or other tables' writes (the
+        pusher's) do not count: the newest chunk is never deleted."""
+        top = self._db.execute("SELECT max(id) FROM reading_chunks").fetchone()[0]
+        if top != self._last_chunk:
             self._tag_last.clear()
-            self._data_version = version
+            self._last_chunk = top
 
     def savepoint(self, name: str = "msg") -> _Savepoint:
         """Undo the block's writes alone when it raises (inside a transaction).
@@ -780,7 +783,10 @@ class Store:
     ) -> None:
         """Store new readings of one tag (ts within CHUNK_MAX_S) as a chunk."""
         tag, stamps, data = encode_chunk(readings)
-        self._db.execute(_INSERT_CHUNK, (tag, lo, hi, len(stamps), site, received_at, *data))
+        cursor = self._db.execute(
+            _INSERT_CHUNK, (tag, lo, hi, len(stamps), site, received_at, *data)
+        )
+        self._last_chunk = cursor.lastrowid
         if hi > self._tag_last.get(tag, math.inf):
             self._tag_last[tag] = hi
 
