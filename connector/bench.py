@@ -334,24 +334,36 @@ def connector_worker(
         shutdown_flush_s=0.0,
     )
     service = Service(settings)
+    # Timed from inside the service, as the bare subscriber times itself: no
+    # polling thread takes the interpreter from the worker.
+    subscribed, finished = threading.Event(), threading.Event()
+    marks: dict[str, float] = {}
+    on_connection_change, process = service._on_connection_change, service._process
+
+    def connection_change(connected: bool) -> None:
+        if connected and not subscribed.is_set():  # subscription confirmed
+            marks["subscribed"] = time.perf_counter()
+            pipeline = service.pipeline
+            marks["at_subscribed"] = pipeline.readings_total_ if pipeline is not None else 0
+            subscribed.set()
+        on_connection_change(connected)
+
+    def timed_process(messages: list[Any]) -> None:
+        process(messages)
+        pipeline = service.pipeline
+        if pipeline is not None and pipeline.readings_total_ >= expect and not finished.is_set():
+            marks["end"] = time.perf_counter()
+            finished.set()
+
+    service._on_connection_change = connection_change  # type: ignore[method-assign]
+    service._process = timed_process  # type: ignore[method-assign]
     thread = threading.Thread(target=service.run, kwargs={"install_signals": False})
     start = time.perf_counter()
     thread.start()
     assert service.ready.wait(60), "the service did not start"
-    end = subscribed = None
-    at_subscribed = 0
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        pipeline, mqtt_ = service.pipeline, service.mqtt
-        if subscribed is None and mqtt_ is not None and mqtt_.connected.is_set():
-            subscribed = time.perf_counter()  # connected: subscription confirmed
-            at_subscribed = pipeline.readings_total_ if pipeline is not None else 0
-            if subscribe_only:
-                break
-        if subscribed is not None and pipeline is not None and pipeline.readings_total_ >= expect:
-            end = time.perf_counter()
-            break
-        time.sleep(0.002)
+    (subscribed if subscribe_only else finished).wait(600)
+    end, at_subscribed = marks.get("end"), int(marks.get("at_subscribed", 0))
+    subscribed_at = marks.get("subscribed")
     readings = (service.pipeline.readings_total_ if service.pipeline else 0) - at_subscribed
     current, peak = _rss_mb()
     receiver = getattr(service.mqtt, "process_", None)
@@ -363,11 +375,11 @@ def connector_worker(
         cpu["receiver"] = _cpu_s(receiver.pid)
     service.stop()
     thread.join(60)
-    seconds = None if end is None or subscribed is None else end - subscribed
+    seconds = None if end is None or subscribed_at is None else end - subscribed_at
     return {
         "readings": readings,
         "seconds": seconds,
-        "startup_s": None if subscribed is None else subscribed - start,
+        "startup_s": None if subscribed_at is None else subscribed_at - start,
         "rss_mb": current,
         "peak_mb": peak,
         "cpu_s": cpu,
