@@ -19,10 +19,10 @@ Tables
     (64-bit integers) and ``extra`` (JSON ``[[unit, quality, seq], ...]``)
     what is less regular (:func:`encode_chunk`). One row and one index
     entry per message rather than per reading: on SQLite, the index entry
-    per reading cost more than everything else ingestion does. A reading is identified by
-    ``(tag, ts, seq)``; a redelivered message, a late one repeating stored
-    readings, or the same reading twice in a payload is recognised
-    (:meth:`Store.insert_readings`) and not stored again. Read them with
+    per reading cost more than everything else ingestion does. A reading
+    is identified by ``(tag, ts, seq)``; a redelivered message, a late one
+    repeating stored readings, or the same reading twice in a payload is
+    recognised (:meth:`Store.insert_readings`) and not stored again. Read them with
     :meth:`Store.tag_readings`, :meth:`Store.iter_readings` and
     :meth:`Store.reading_cursor` (the PostgreSQL store keeps a row per
     reading behind the same methods).
@@ -361,20 +361,6 @@ def chunks(readings: Sequence[Reading]) -> list[Sequence[Reading]]:
             out.append(readings[start:i])
             start, lo, hi = i, r.ts, r.ts
     out.append(readings[start:])
-    return out
-
-
-def fresh_flags(readings: Sequence[Reading], fresh: set[tuple[Any, ...]]) -> list[bool]:
-    """For each reading, whether its ``(tag, ts, seq or -1)`` is in *fresh*.
-
-    *fresh* holds the keys of the rows an insert added; it is consumed, so a
-    second copy of a reading in the same payload counts as a duplicate.
-    """
-    out: list[bool] = []
-    for r in readings:
-        key = (r.tag, r.ts, -1 if r.seq is None else r.seq)
-        out.append(key in fresh)
-        fresh.discard(key)
     return out
 
 

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from .schema import Reading
-from .store import _SCHEMA, SCHEMA_VERSION, StorageError, Store, fresh_flags, reading_key
+from .store import _SCHEMA, SCHEMA_VERSION, StorageError, Store, reading_key
 from .util import redact_url
 
 try:  # optional: only a PostgreSQL store needs it
@@ -101,6 +101,20 @@ _INSERT_READINGS = (
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
 #: Savepoint statements held back and sent with the next statement.
 _DEFERRED = re.compile(r"^(SAVEPOINT|RELEASE) \w+$")
+
+
+def fresh_flags(readings: Sequence[Reading], fresh: set[tuple[Any, ...]]) -> list[bool]:
+    """For each reading, whether its ``(tag, ts, seq or -1)`` is in *fresh*.
+
+    *fresh* holds the keys of the rows an insert added; it is consumed, so a
+    second copy of a reading in the same payload counts as a duplicate.
+    """
+    out: list[bool] = []
+    for r in readings:
+        key = (r.tag, r.ts, -1 if r.seq is None else r.seq)
+        out.append(key in fresh)
+        fresh.discard(key)
+    return out
 
 
 class PostgresError(sqlite3.DatabaseError):
