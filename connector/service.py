@@ -146,8 +146,9 @@ class Service:
         self.exit_code = 0
         self.log_once = LogOnce(log)
         # Runs of received messages (the receiver process hands them over in
-        # runs), bounded when the receiver starts (see QUEUED_RUNS_MAX).
-        self._queue: queue.Queue[Sequence[Message]] = queue.Queue()
+        # runs; the in-process one, each message as a run of one).
+        bound = QUEUED_RUNS_MAX if settings.mqtt_receiver == "process" else QUEUED_MESSAGES_MAX
+        self._queue: queue.Queue[Sequence[Message]] = queue.Queue(bound)
         self._new_config: dict[str, Any] | None = None
         self._config_lock = threading.Lock()
         self._connection_changed: bool | None = None
@@ -239,12 +240,10 @@ class Service:
             clock=self.clock,
         )
         if s.mqtt_receiver == "process":
-            self._queue.maxsize = QUEUED_RUNS_MAX
             self.mqtt = MqttProcess(
                 s, self._put_one, self._on_connection_change, on_batch=self._put_run
             )
         else:
-            self._queue.maxsize = QUEUED_MESSAGES_MAX
             self.mqtt = MqttIngest(s, self._put_one, self._on_connection_change)
         self._spawn("ingest", self._ingest_loop)
         self._spawn("checkpoint", self._checkpoint_loop, Store(s.store_path))

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 import xmlrpc.client
 from pathlib import Path
@@ -25,6 +26,17 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import stack  # noqa: E402
 
 _counter = itertools.count()
+
+
+def wait_for(predicate, timeout: float, what: str, step: float = 0.25):
+    """Poll *predicate* until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def pytest_collection_modifyitems(config, items):

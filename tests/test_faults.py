@@ -57,6 +57,7 @@ from typing import Any
 
 import pytest
 import stack
+from conftest import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -70,16 +71,6 @@ from connector.store import Store  # noqa: E402
 ALERT_TYPES = ("alert_raised", "alert_active", "alert_cleared")
 #: The simulator's FLEXO 104 is equipment FLX-104 in the demo data.
 FLEXO_TAGS = "FLEXO_104=FLX-104"
-
-
-def wait_for(predicate, timeout: float, what: str, step: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def epoch(iso: str) -> float:

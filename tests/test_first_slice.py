@@ -15,20 +15,11 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from conftest import wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(predicate, timeout: float, what: str, step: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def outbox(store: Path, where: str = "1=1") -> list[dict]:
