@@ -1,11 +1,15 @@
 from . import (
     cmms_budget,
     cmms_kpi,
+    cmms_request_external_cost,
     cmms_request_part,
     cmms_request_photo,
     maintenance_equipment,
     maintenance_request,
+    product_template,
     res_company,
     res_config_settings,
     res_users,
+    stock_move,
+    stock_warehouse_orderpoint,
 )

@@ -40,6 +40,12 @@ class MaintenanceEquipment(models.Model):
     capacity = fields.Char(help="Nominal capacity, with its unit.")
     commissioning_year = fields.Integer()
     specification = fields.Text(help="Technical specification of the asset.")
+    cmms_spare_part_ids = fields.Many2many(
+        "product.product",
+        string="Spare parts",
+        compute="_compute_cmms_spare_part_ids",
+        help="Spare parts that fit this equipment or its category.",
+    )
 
     _sql_constraints = [
         (
@@ -48,6 +54,20 @@ class MaintenanceEquipment(models.Model):
             "The tag must be unique per company.",
         ),
     ]
+
+    def _compute_cmms_spare_part_ids(self):
+        Product = self.env["product.product"]
+        for equipment in self:
+            fits = [("cmms_equipment_ids", "in", equipment._origin.ids)]
+            if equipment.category_id:
+                fits = [
+                    "|",
+                    *fits,
+                    ("cmms_equipment_category_ids", "in", equipment.category_id.ids),
+                ]
+            equipment.cmms_spare_part_ids = Product.search(
+                [("cmms_is_spare_part", "=", True), *fits]
+            )
 
     @api.depends("cmms_tag")
     def _compute_display_name(self):
