@@ -45,9 +45,7 @@ class CmmsRequestPart(models.Model):
         copy=False,
         help="Unused quantity put back into stock after the work order took it.",
     )
-    uom = fields.Char(
-        "Unit", default="pcs", compute="_compute_name", store=True, readonly=False, precompute=True
-    )
+    uom = fields.Char("Unit", compute="_compute_name", store=True, readonly=False, precompute=True)
     qty_available = fields.Float(
         "On hand",
         compute="_compute_qty_available",
