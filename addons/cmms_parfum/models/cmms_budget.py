@@ -110,8 +110,8 @@ class CmmsBudget(models.Model):
                 ("notified_100", "=", False),
             ]
         )
-        managers = self.env.ref(GROUP_MANAGER).sudo().users.filtered(
-            lambda u: u.active and not u.share
+        managers = (
+            self.env.ref(GROUP_MANAGER).sudo().users.filtered(lambda u: u.active and not u.share)
         )
         for budget in budgets:
             pct = budget.consumed_pct
@@ -129,9 +129,11 @@ class CmmsBudget(models.Model):
                         partner_ids=managers.partner_id.ids,
                         subtype_xmlid="mail.mt_comment",
                     )
-                    updates = {"notified_100": True, "notified_90": True} if level == 100 else {
-                        "notified_90": True
-                    }
+                    updates = (
+                        {"notified_100": True, "notified_90": True}
+                        if level == 100
+                        else {"notified_90": True}
+                    )
                     budget.write(updates)
                     break
         return budgets

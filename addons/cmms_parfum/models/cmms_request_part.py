@@ -34,9 +34,7 @@ class CmmsRequestPart(models.Model):
     name = fields.Char(
         "Part", required=True, compute="_compute_name", store=True, readonly=False, precompute=True
     )
-    part_number = fields.Char(
-        compute="_compute_name", store=True, readonly=False, precompute=True
-    )
+    part_number = fields.Char(compute="_compute_name", store=True, readonly=False, precompute=True)
     quantity = fields.Float(default=1.0, digits="Product Unit of Measure")
     quantity_returned = fields.Float(
         "Returned",
@@ -94,7 +92,12 @@ class CmmsRequestPart(models.Model):
             line.qty_consumed = line._cmms_net_quantity()
 
     @api.depends(
-        "quantity", "unit_cost", "product_id", "move_ids.state", "move_ids.quantity", "move_ids.price_unit"
+        "quantity",
+        "unit_cost",
+        "product_id",
+        "move_ids.state",
+        "move_ids.quantity",
+        "move_ids.price_unit",
     )
     def _compute_cost(self):
         for line in self:

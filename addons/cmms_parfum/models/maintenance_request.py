@@ -560,7 +560,11 @@ class MaintenanceRequest(models.Model):
             company = request.company_id
             stock = company._cmms_parts_location()
             warehouse = stock.warehouse_id
-            if not stock or not warehouse.sudo().wh_cons_loc_id or not warehouse.sudo().cons_type_id:
+            if (
+                not stock
+                or not warehouse.sudo().wh_cons_loc_id
+                or not warehouse.sudo().cons_type_id
+            ):
                 raise UserError(
                     self.env._(
                         "%(company)s has no maintenance parts location with a consumption "
@@ -649,7 +653,9 @@ class MaintenanceRequest(models.Model):
         picking._action_done()
         if picking.state != "done":
             raise UserError(
-                self.env._("The stock moves of %(request)s could not be validated.", request=self.name)
+                self.env._(
+                    "The stock moves of %(request)s could not be validated.", request=self.name
+                )
             )
         return picking
 

@@ -1,6 +1,6 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import mute_logger
 
@@ -103,7 +103,9 @@ class TestSpareParts(SparePartsCommon):
     def test_shortage_is_refused_and_nothing_is_written(self):
         request = self.in_progress_with_parts((self.seal, 1.0), (self.blade, 3.0))
         moves_before = self.env["stock.move"].search_count([])
-        with self.assertRaisesMsg(UserError, r"Not enough spare parts.*Slotter blade: 3.0 needed, 1.0 on hand"):
+        with self.assertRaisesMsg(
+            UserError, r"Not enough spare parts.*Slotter blade: 3.0 needed, 1.0 on hand"
+        ):
             self.complete_as_technician(request)
         self.assertEqual(request.cmms_state, "in_progress")
         self.assertEqual(self.env["stock.move"].search_count([]), moves_before)
@@ -149,7 +151,7 @@ class TestSpareParts(SparePartsCommon):
         wizard = (
             self.env["cmms.part.return.wizard"]
             .with_user(self.technician)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({})
         )
         self.assertEqual(wizard.line_ids.consumed, 3.0)
@@ -180,7 +182,11 @@ class TestSpareParts(SparePartsCommon):
         for qty in (0, -2):
             with self.assertRaisesMsg(ValidationError, "quantity must be positive"):
                 as_tech.write(
-                    {"part_line_ids": [Command.create({"product_id": self.seal.id, "quantity": qty})]}
+                    {
+                        "part_line_ids": [
+                            Command.create({"product_id": self.seal.id, "quantity": qty})
+                        ]
+                    }
                 )
         with self.assertRaises(ValueError), mute_logger("odoo.sql_db"):
             as_tech.write(
@@ -289,21 +295,25 @@ class TestLowStock(SparePartsCommon):
                 ).action_apply_inventory()
         self.assertEqual(self.on_hand(self.seal), 5.0)
         self.assertFalse(
-            self.env["stock.quant"].with_user(self.operator).search(
-                [("product_id", "=", self.seal.id)]
-            ),
+            self.env["stock.quant"]
+            .with_user(self.operator)
+            .search([("product_id", "=", self.seal.id)]),
             "operators see no stock",
         )
 
     def test_supervisor_sets_minimum_quantities(self):
-        rule = self.env["stock.warehouse.orderpoint"].with_user(self.supervisor).create(
-            {
-                "product_id": self.blade.id,
-                "warehouse_id": self.warehouse.id,
-                "location_id": self.stock.id,
-                "product_min_qty": 2.0,
-                "product_max_qty": 4.0,
-            }
+        rule = (
+            self.env["stock.warehouse.orderpoint"]
+            .with_user(self.supervisor)
+            .create(
+                {
+                    "product_id": self.blade.id,
+                    "warehouse_id": self.warehouse.id,
+                    "location_id": self.stock.id,
+                    "product_min_qty": 2.0,
+                    "product_max_qty": 4.0,
+                }
+            )
         )
         self.assertEqual(rule.product_min_qty, 2.0)
         with self.assertRaises(AccessError):
