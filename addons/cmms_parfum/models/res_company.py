@@ -23,6 +23,12 @@ class ResCompany(models.Model):
         help="Where work orders take their spare parts from (default: the stock of "
         "the company's first warehouse).",
     )
+    cmms_pm_grace_days = fields.Float(
+        "PM grace window (days)",
+        default=1.0,
+        help="A preventive work order done within this time after its due date "
+        "counts as on time for PM compliance.",
+    )
     cmms_allow_negative_stock = fields.Boolean(
         "Allow consuming parts not in stock",
         help="When off, completing a work order that needs more of a part than is on "
@@ -35,12 +41,15 @@ class ResCompany(models.Model):
         "cmms_sla_hours_high",
         "cmms_sla_hours_urgent",
         "cmms_labor_rate",
+        "cmms_pm_grace_days",
     )
     def _check_cmms_sla_hours(self):
         for company in self:
             for priority in ("low", "medium", "high", "urgent"):
                 if company[f"cmms_sla_hours_{priority}"] < 0:
                     raise ValidationError(self.env._("SLA response times cannot be negative."))
+            if company.cmms_pm_grace_days < 0:
+                raise ValidationError(self.env._("The PM grace window cannot be negative."))
             if company.cmms_labor_rate < 0:
                 raise ValidationError(self.env._("An hourly cost cannot be negative."))
 
