@@ -395,7 +395,8 @@ class CmmsKpi(models.AbstractModel):
         self.env.cr.execute(
             f"""
             SELECT {group_sql} AS grp,
-                   SUM(b.amount * (LEAST(b.date_to, %(last)s) - GREATEST(b.date_from, %(first)s) + 1)
+                   SUM(b.amount
+                       * (LEAST(b.date_to, %(last)s) - GREATEST(b.date_from, %(first)s) + 1)
                        / (b.date_to - b.date_from + 1)::float)
               FROM cmms_budget b
              WHERE {" AND ".join(where)}

@@ -20,7 +20,11 @@ class KpiCommon(BaseCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.plant = cls.env["res.company"].create({"name": "KPI plant", "cmms_labor_rate": 20.0})
-        common = {"company_id": cls.plant.id, "company_ids": [Command.set(cls.plant.ids)], "tz": "UTC"}
+        common = {
+            "company_id": cls.plant.id,
+            "company_ids": [Command.set(cls.plant.ids)],
+            "tz": "UTC",
+        }
         cls.manager = new_test_user(
             cls.env, "kpi_mgr", groups="cmms_parfum.cmms_parfum_group_manager", **common
         )
@@ -30,7 +34,9 @@ class KpiCommon(BaseCommon):
         cls.technician = new_test_user(
             cls.env, "kpi_tech", groups="cmms_parfum.cmms_parfum_group_technician", **common
         )
-        cls.team = cls.env["maintenance.team"].create({"name": "KPI team", "company_id": cls.plant.id})
+        cls.team = cls.env["maintenance.team"].create(
+            {"name": "KPI team", "company_id": cls.plant.id}
+        )
         Category = cls.env["maintenance.equipment.category"]
         cls.fillers = Category.create({"name": "KPI fillers", "company_id": cls.plant.id})
         cls.mixers = Category.create({"name": "KPI mixers", "company_id": cls.plant.id})
@@ -45,19 +51,23 @@ class KpiCommon(BaseCommon):
         )  # fmt: skip
 
         def wo(name, machine, kind, state, requested, priority="medium", **vals):
-            return cls.env["maintenance.request"].with_company(cls.plant).create(
-                {
-                    "name": name,
-                    "company_id": cls.plant.id,
-                    "equipment_id": machine.id,
-                    "maintenance_type": kind,
-                    "cmms_state": state,
-                    "cmms_priority": priority,
-                    "requested_at": dt(requested),
-                    "user_id": cls.technician.id,
-                    "maintenance_team_id": cls.team.id,
-                    **vals,
-                }
+            return (
+                cls.env["maintenance.request"]
+                .with_company(cls.plant)
+                .create(
+                    {
+                        "name": name,
+                        "company_id": cls.plant.id,
+                        "equipment_id": machine.id,
+                        "maintenance_type": kind,
+                        "cmms_state": state,
+                        "cmms_priority": priority,
+                        "requested_at": dt(requested),
+                        "user_id": cls.technician.id,
+                        "maintenance_team_id": cls.team.id,
+                        **vals,
+                    }
+                )
             )
 
         cls.wo1 = wo("1", cls.m1, "corrective", "closed", "06-02 08:00", "high",
@@ -128,7 +138,9 @@ class TestKpi(KpiCommon):
         # The 2031 budget prorated to June: 3650 x 30 / 365 = 300.
         self.assertEqual(k["budget_amount"], 300.0)
         self.assertEqual(k["budget_consumed_pct"], 93.33)
-        by_priority = {b["priority"]: (b["count"], b["age_days"]) for b in result["backlog_by_priority"]}
+        by_priority = {
+            b["priority"]: (b["count"], b["age_days"]) for b in result["backlog_by_priority"]
+        }
         self.assertEqual(by_priority, {"medium": (2, 22.5)})
 
     def test_grace_window_is_a_setting(self):
@@ -186,7 +198,8 @@ class TestExport(KpiCommon):
             company_id=self.plant.id, company_ids=[Command.set(self.plant.ids)],
         )  # fmt: skip
         mine = self.env["maintenance.request"].with_user(operator).with_company(self.plant).create(
-            {"name": "Operator's own", "equipment_id": self.m1.id, "maintenance_team_id": self.team.id}
+            {"name": "Operator's own", "equipment_id": self.m1.id,
+             "maintenance_team_id": self.team.id}
         )  # fmt: skip
         fields = ["name", "equipment_id/name", "cmms_state"]
         for user, expected in (
@@ -196,8 +209,10 @@ class TestExport(KpiCommon):
             (self.manager, 10),
         ):
             self.assertTrue(user.has_group("base.group_allow_export"), user.login)
-            Request = self.env["maintenance.request"].with_user(user).with_context(
-                allowed_company_ids=self.plant.ids
+            Request = (
+                self.env["maintenance.request"]
+                .with_user(user)
+                .with_context(allowed_company_ids=self.plant.ids)
             )
             records = Request.search([("company_id", "=", self.plant.id)])
             rows = records.export_data(fields)["datas"]
