@@ -30,6 +30,8 @@
         "views/stock_quant_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
+        "report/maintenance_request_report.xml",
+        "report/cmms_kpi_report.xml",
         "views/cmms_parfum_menus.xml",
     ],
     "demo": [

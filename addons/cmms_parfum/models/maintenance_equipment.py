@@ -69,6 +69,17 @@ class MaintenanceEquipment(models.Model):
                 [("cmms_is_spare_part", "=", True), *fits]
             )
 
+    def _cmms_history_requests(self):
+        """Completed work orders of this equipment and its components, newest first."""
+        self.ensure_one()
+        return self.env["maintenance.request"].search(
+            [
+                ("equipment_id", "child_of", self.id),
+                ("cmms_state", "in", ("done", "closed")),
+            ],
+            order="completed_at desc, id desc",
+        )
+
     @api.depends("cmms_tag")
     def _compute_display_name(self):
         res = super()._compute_display_name()

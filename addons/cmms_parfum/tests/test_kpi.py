@@ -224,3 +224,55 @@ class TestExport(KpiCommon):
             self.wo1.with_user(self.technician).export_data(["total_cost"])
         rows = self.wo1.with_user(self.manager).export_data(["total_cost"])["datas"]
         self.assertEqual(rows, [[100.0]])
+
+
+class TestReports(KpiCommon):
+    def render(self, xmlid, records, user):
+        html, _kind = (
+            self.env["ir.actions.report"]
+            .with_user(user)
+            .with_context(allowed_company_ids=self.plant.ids)
+            ._render_qweb_html(xmlid, records.ids)
+        )
+        return html.decode()
+
+    def test_work_order_sheet(self):
+        self.wo1.sudo().write({"completion_note": "Seal replaced, tested.", "verified_by_id": self.supervisor.id})
+        html = self.render("base_maintenance.action_report_maintenance_request", self.wo1, self.manager)
+        for text in ("Seal replaced, tested.", "kpi_tech", "kpi_sup", "Seal", "Parts used", "Costs"):
+            self.assertIn(text, html)
+        self.assertRegex(html, r"100[.,]00")  # total cost: 3 h x 20 + 40
+        html = self.render("base_maintenance.action_report_maintenance_request", self.wo1, self.technician)
+        self.assertIn("Parts used", html)
+        self.assertNotIn("Costs</h4>", html, "no costs for technicians")
+
+    def test_machine_history(self):
+        html = self.render("cmms_parfum.action_report_equipment_history", self.m1, self.manager)
+        # m1's completed work orders: 1, 2 and 4 (7 is still in progress).
+        for name in ("<td>1</td>", "<td>2</td>", "<td>4</td>"):
+            self.assertIn(name, html)
+        self.assertNotIn("<td>7</td>", html)
+        self.assertEqual(self.m1._cmms_history_requests(), self.wo2 | self.wo4 | self.wo1)
+        self.assertRegex(html, r"240[.,]00")
+
+    def test_monthly_kpi_summary_and_pm_compliance(self):
+        wizard = (
+            self.env["cmms.kpi.report.wizard"]
+            .with_user(self.manager)
+            .with_context(allowed_company_ids=self.plant.ids)
+            .create({"date_from": date(2031, 6, 1), "date_to": date(2031, 6, 30)})
+        )
+        html = self.render("cmms_parfum.action_report_kpi_summary", wizard, self.manager)
+        compact = " ".join(html.split())
+        self.assertIn('data-kpi="mttr_hours"> <td>MTTR</td> <td class="text-end">3.0</td>', compact)
+        self.assertIn('data-kpi="pm_compliance_pct"> <td>PM compliance</td> <td class="text-end">33.33</td>', compact)
+        self.assertIn('data-kpi="cost_total"> <td>Maintenance cost</td> <td class="text-end">280.0</td>', compact)
+        html = self.render("cmms_parfum.action_report_pm_compliance", wizard, self.manager)
+        compact = " ".join(html.split())
+        self.assertIn("Due: 3", compact)
+        self.assertIn("on time: 1", compact)
+        self.assertIn("compliance: 33.33 %", compact)
+        self.assertEqual(compact.count("Not done"), 1)  # 6
+        self.assertEqual(compact.count(">Late<"), 1)  # 5
+        with self.assertRaises(AccessError):
+            wizard.with_user(self.technician).action_print()
