@@ -30,6 +30,7 @@
         "views/stock_quant_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
+        "views/cmms_kpi_dashboard_views.xml",
         "report/maintenance_request_report.xml",
         "report/cmms_kpi_report.xml",
         "views/cmms_parfum_menus.xml",
@@ -42,6 +43,9 @@
         "demo/cmms_budget_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "cmms_parfum/static/src/kpi_dashboard/*",
+        ],
         "web.assets_tests": [
             "cmms_parfum/static/tests/tours/*.js",
         ],

@@ -12,6 +12,7 @@ methods.
 from datetime import date, datetime, time, timedelta
 
 import pytz
+from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -196,6 +197,96 @@ class CmmsKpi(models.AbstractModel):
             "domain": [*domains[kpi], *scope_domain],
             "context": {"create": False},
         }
+
+    @api.model
+    def dashboard_data(self, period="this_month", process_area=None):
+        """The manager's and supervisor's dashboard: the KPIs of a period
+        beside those of the period before, monthly costs of the last twelve
+        months, backlog by priority and the worst machines."""
+        self._check_kpi_reader()
+        today = fields.Date.context_today(self)
+        first, last = self._named_period(period, today)
+        span = (last - first).days + 1
+        prev_last = first - timedelta(days=1)
+        prev_first = prev_last - timedelta(days=span - 1)
+        if period in ("this_month", "last_month"):
+            prev_first = (first.replace(day=1) - timedelta(days=1)).replace(day=1)
+        current = self.compute_kpis(first, last, process_area=process_area)
+        previous = self.compute_kpis(prev_first, prev_last, process_area=process_area)
+        areas = (
+            self.env["maintenance.equipment"]
+            .sudo()
+            ._read_group(
+                [("process_area", "!=", False), ("company_id", "in", self.env.companies.ids)],
+                ["process_area"],
+            )
+        )
+        return self._jsonable(
+            {
+                "period": period,
+                "date_from": fields.Date.to_string(first),
+                "date_to": fields.Date.to_string(last),
+                "previous": {
+                    "date_from": fields.Date.to_string(prev_first),
+                    "date_to": fields.Date.to_string(prev_last),
+                },
+                "process_area": process_area or False,
+                "areas": sorted(area for (area,) in areas),
+                "kpis": current["kpis"],
+                "previous_kpis": previous["kpis"],
+                "backlog_by_priority": current["backlog_by_priority"],
+                "worst_machines": current["worst_machines"],
+                "monthly": self._monthly_costs(today, process_area),
+            }
+        )
+
+    @api.model
+    def _named_period(self, period, today):
+        if period == "this_month":
+            return today.replace(day=1), today
+        if period == "last_month":
+            last = today.replace(day=1) - timedelta(days=1)
+            return last.replace(day=1), last
+        if period == "this_quarter":
+            month = 3 * ((today.month - 1) // 3) + 1
+            return today.replace(month=month, day=1), today
+        if period == "this_year":
+            return today.replace(month=1, day=1), today
+        if period == "last_12_months":
+            return today.replace(day=1) - relativedelta(months=11), today
+        raise UserError(self.env._("Unknown period %(period)s.", period=str(period)[:40]))
+
+    @api.model
+    def _monthly_costs(self, today, process_area=None):
+        """Completed work orders and their cost per month, last twelve months."""
+        start_day = today.replace(day=1) - relativedelta(months=11)
+        _f, _l, start, end = self._period_bounds(start_day, today)
+        where, params = self._scope(process_area)
+        self.env["maintenance.request"].flush_model()
+        self.env.cr.execute(
+            f"""
+            SELECT to_char(date_trunc('month', r.completed_at), 'YYYY-MM') AS month,
+                   COUNT(*), COALESCE(SUM(r.total_cost), 0),
+                   COALESCE(SUM(r.actual_duration)
+                            FILTER (WHERE r.maintenance_type = 'corrective'), 0)
+              FROM maintenance_request r
+              JOIN maintenance_equipment e ON e.id = r.equipment_id
+             WHERE r.cmms_state IN ('done', 'closed')
+               AND r.completed_at >= %(start)s AND r.completed_at < %(end)s AND {where}
+             GROUP BY month ORDER BY month
+            """,
+            {**params, "start": start, "end": end},
+        )
+        found = {m: (n, c, h) for m, n, c, h in self.env.cr.fetchall()}
+        months = []
+        day = start_day
+        while day <= today:
+            key = day.strftime("%Y-%m")
+            count, cost, hours = found.get(key, (0, 0.0, 0.0))
+            months.append({"month": key, "count": count, "cost": round(float(cost), 2),
+                           "repair_hours": round(float(hours), 2)})  # fmt: skip
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return months
 
     # ------------------------------------------------------------------
     # Computation

@@ -237,12 +237,25 @@ class TestReports(KpiCommon):
         return html.decode()
 
     def test_work_order_sheet(self):
-        self.wo1.sudo().write({"completion_note": "Seal replaced, tested.", "verified_by_id": self.supervisor.id})
-        html = self.render("base_maintenance.action_report_maintenance_request", self.wo1, self.manager)
-        for text in ("Seal replaced, tested.", "kpi_tech", "kpi_sup", "Seal", "Parts used", "Costs"):
+        self.wo1.sudo().write(
+            {"completion_note": "Seal replaced, tested.", "verified_by_id": self.supervisor.id}
+        )
+        html = self.render(
+            "base_maintenance.action_report_maintenance_request", self.wo1, self.manager
+        )
+        for text in (
+            "Seal replaced, tested.",
+            "kpi_tech",
+            "kpi_sup",
+            "Seal",
+            "Parts used",
+            "Costs",
+        ):
             self.assertIn(text, html)
         self.assertRegex(html, r"100[.,]00")  # total cost: 3 h x 20 + 40
-        html = self.render("base_maintenance.action_report_maintenance_request", self.wo1, self.technician)
+        html = self.render(
+            "base_maintenance.action_report_maintenance_request", self.wo1, self.technician
+        )
         self.assertIn("Parts used", html)
         self.assertNotIn("Costs</h4>", html, "no costs for technicians")
 
@@ -265,8 +278,14 @@ class TestReports(KpiCommon):
         html = self.render("cmms_parfum.action_report_kpi_summary", wizard, self.manager)
         compact = " ".join(html.split())
         self.assertIn('data-kpi="mttr_hours"> <td>MTTR</td> <td class="text-end">3.0</td>', compact)
-        self.assertIn('data-kpi="pm_compliance_pct"> <td>PM compliance</td> <td class="text-end">33.33</td>', compact)
-        self.assertIn('data-kpi="cost_total"> <td>Maintenance cost</td> <td class="text-end">280.0</td>', compact)
+        self.assertIn(
+            'data-kpi="pm_compliance_pct"> <td>PM compliance</td> <td class="text-end">33.33</td>',
+            compact,
+        )
+        self.assertIn(
+            'data-kpi="cost_total"> <td>Maintenance cost</td> <td class="text-end">280.0</td>',
+            compact,
+        )
         html = self.render("cmms_parfum.action_report_pm_compliance", wizard, self.manager)
         compact = " ".join(html.split())
         self.assertIn("Due: 3", compact)

@@ -1,6 +1,8 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import Command
+from datetime import timedelta
+
+from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
@@ -115,3 +117,29 @@ class TestWorkOrderTour(HttpCase):
         )
         self.assertEqual(request.cmms_state, "closed")
         self.assertEqual(request.verified_by_id.login, "tour_mgr")
+
+
+@tagged("post_install", "-at_install")
+class TestKpiDashboardTour(HttpCase):
+    def test_manager_dashboard_opens_the_records_behind_a_figure(self):
+        new_test_user(self.env, "tour_kpi_mgr", groups="cmms_parfum.cmms_parfum_group_manager")
+        machine = self.env["maintenance.equipment"].create(
+            {"name": "Dashboard filler", "cmms_tag": "FL-DASH"}
+        )
+        today = fields.Datetime.now()
+        self.env["maintenance.request"].create(
+            {
+                "name": "Dashboard repair",
+                "equipment_id": machine.id,
+                "maintenance_type": "corrective",
+                "cmms_state": "closed",
+                "requested_at": today - timedelta(days=3),
+                "completed_at": today - timedelta(days=2),
+                "actual_duration": 2.0,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-cmms_parfum.cmms_kpi_dashboard_action",
+            "cmms_kpi_dashboard",
+            login="tour_kpi_mgr",
+        )

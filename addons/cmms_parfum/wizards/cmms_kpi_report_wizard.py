@@ -81,7 +81,9 @@ class CmmsKpiReportWizard(models.TransientModel):
         """Preventive work orders due in the period, with whether each was on time."""
         self.ensure_one()
         self.env["cmms.kpi"]._check_kpi_reader()
-        _first, _last, start, end = self.env["cmms.kpi"]._period_bounds(self.date_from, self.date_to)
+        _first, _last, start, end = self.env["cmms.kpi"]._period_bounds(
+            self.date_from, self.date_to
+        )
         domain = [
             ("maintenance_type", "=", "preventive"),
             ("schedule_date", ">=", start),
@@ -95,7 +97,9 @@ class CmmsKpiReportWizard(models.TransientModel):
         return [
             (
                 request,
-                bool(request.completed_at and request.completed_at <= request.schedule_date + grace),
+                bool(
+                    request.completed_at and request.completed_at <= request.schedule_date + grace
+                ),
             )
             for request in requests
         ]
