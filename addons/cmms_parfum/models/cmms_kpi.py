@@ -112,7 +112,8 @@ class CmmsKpi(models.AbstractModel):
             )
         first, last, start, end = self._period_bounds(date_from, date_to)
         scope = self._scope(process_area, category_id)
-        overall = self._compute(start, end, None, scope)
+        raw = self._raw_per_equipment(start, end, scope)
+        overall = self._compute(start, end, None, scope, raw)
         result = {
             "period": {
                 "date_from": fields.Date.to_string(first),
@@ -123,10 +124,12 @@ class CmmsKpi(models.AbstractModel):
             "groups": [],
             "backlog_by_priority": self._backlog_by_priority(end, scope),
         }
-        per_machine = self._compute(start, end, "machine", scope)
+        per_machine = self._compute(start, end, "machine", scope, raw)
         if groupby:
             grouped = (
-                per_machine if groupby == "machine" else self._compute(start, end, groupby, scope)
+                per_machine
+                if groupby == "machine"
+                else self._compute(start, end, groupby, scope, raw)
             )
             names = self._group_names(groupby, list(grouped))
             result["groups"] = [
@@ -308,20 +311,94 @@ class CmmsKpi(models.AbstractModel):
     def _empty(self):
         return dict.fromkeys(KPI_KEYS, None)
 
+    RAW_KEYS = (
+        "completed",
+        "cost",
+        "repairs",
+        "repair_hours",
+        "failures",
+        "sla_total",
+        "sla_met",
+        "pm_due",
+        "pm_on_time",
+        "sched_total",
+        "sched_done",
+        "backlog",
+        "backlog_age",
+    )
+
     @api.model
-    def _compute(self, start, end, groupby, scope):
-        """{group key (None without groupby): {kpi: value}}."""
-        Request = self.env["maintenance.request"]
-        Request.flush_model()
+    def _compute(self, start, end, groupby, scope, raw=None):
+        """{group key (None without groupby): {kpi: value}}.
+
+        One grouped pass over the work orders, per equipment; the sums of
+        those rows are then folded into the groups asked for (a few hundred
+        rows, not records), so that the plant, per-machine, per-category or
+        per-area figures come from the same single query.
+        """
+        if raw is None:
+            raw = self._raw_per_equipment(start, end, scope)
+        group_of = self._group_of_equipment(groupby, scope)
+        folded = {}
+        for equipment_id, row in raw.items():
+            key = group_of.get(equipment_id) if groupby else None
+            if groupby and equipment_id not in group_of:
+                continue
+            into = folded.setdefault(key, dict.fromkeys(self.RAW_KEYS, 0.0))
+            for name in self.RAW_KEYS:
+                into[name] += float(row[name] or 0.0)
+        machines = self._machine_counts(groupby, scope)
+        downtime = self._downtime_minutes(start, end, groupby, scope)
+        budgets = self._budget_amounts(start, end, groupby, scope)
+        energy = self._energy(start, end, groupby, scope)
+        period_hours = (end - start).total_seconds() / 3600.0
+        result = {}
+        for key in set(folded) | set(machines) | set(downtime):
+            row = folded.get(key) or dict.fromkeys(self.RAW_KEYS, 0.0)
+            kpis = self._empty()
+            completed = int(row["completed"])
+            cost = row["cost"]
+            down_h = downtime.get(key, 0.0) / 60.0
+            machine_hours = period_hours * machines.get(key, 0)
+            operating = max(machine_hours - down_h, 0.0)
+            failures = int(row["failures"])
+            budget = budgets.get(key)
+            kwh, units = energy.get(key, (0.0, 0.0))
+            backlog = int(row["backlog"])
+            kpis.update(
+                work_orders_completed=completed,
+                mttr_hours=_div(row["repair_hours"], row["repairs"]),
+                failures=failures,
+                mtbf_hours=_div(operating, failures) if machine_hours else None,
+                downtime_hours=round(down_h, 2),
+                availability_pct=_pct(operating, machine_hours),
+                pm_due=int(row["pm_due"]),
+                pm_compliance_pct=_pct(row["pm_on_time"], row["pm_due"]),
+                schedule_compliance_pct=_pct(row["sched_done"], row["sched_total"]),
+                backlog_count=backlog,
+                backlog_age_days=round(row["backlog_age"] / backlog, 1) if backlog else 0.0,
+                cost_total=round(cost, 2),
+                cost_per_work_order=_div(cost, completed),
+                budget_amount=round(budget, 2) if budget is not None else None,
+                budget_consumed_pct=_pct(cost, budget) if budget else None,
+                sla_compliance_pct=_pct(row["sla_met"], row["sla_total"]),
+                energy_kwh=round(kwh, 2) if kwh else None,
+                energy_per_unit=_div(kwh, units, 4),
+            )
+            result[key] = kpis
+        return result
+
+    @api.model
+    def _raw_per_equipment(self, start, end, scope):
+        """The sums behind every work-order KPI, per equipment, in one query."""
+        self.env["maintenance.request"].flush_model()
         self.env["maintenance.equipment"].flush_model()
-        group_sql = GROUPINGS[groupby] if groupby else "NULL"
         where, params = scope
         grace = timedelta(days=self.env.company.cmms_pm_grace_days or 0.0)
         params = {**params, "start": start, "end": end, "grace": grace}
-        # One pass over the work orders that touch the period.
         self.env.cr.execute(
             f"""
-            SELECT {group_sql} AS grp,
+            SELECT r.equipment_id AS equipment_id,
                    COUNT(*) FILTER (WHERE done) AS completed,
                    COALESCE(SUM(r.total_cost) FILTER (WHERE done), 0) AS cost,
                    COUNT(*) FILTER (WHERE done AND corrective) AS repairs,
@@ -343,19 +420,19 @@ class CmmsKpi(models.AbstractModel):
                                                           + interval '1 day')
                        AS sched_done,
                    COUNT(*) FILTER (WHERE backlog) AS backlog,
-                   COALESCE(AVG(EXTRACT(EPOCH FROM %(end)s - r.requested_at) / 86400.0)
+                   COALESCE(SUM(EXTRACT(EPOCH FROM %(end)s - r.requested_at) / 86400.0)
                             FILTER (WHERE backlog), 0) AS backlog_age
               FROM (
-                SELECT r.*,
+                SELECT r.equipment_id, r.company_id, r.total_cost, r.actual_duration,
+                       r.requested_at, r.completed_at, r.schedule_date, r.sla_deadline,
+                       r.approved_at, r.maintenance_type,
                        r.cmms_state IN ('done', 'closed') AND r.completed_at >= %(start)s
                            AND r.completed_at < %(end)s AS done,
                        r.maintenance_type = 'corrective' AS corrective,
                        r.cmms_state = 'cancelled' AS cancelled,
                        r.cmms_state != 'cancelled' AND r.schedule_date >= %(start)s
                            AND r.schedule_date < %(end)s AS planned,
-                       r.requested_at < %(end)s
-                           AND r.cmms_state IN ('requested', 'approved', 'in_progress')
-                           AS backlog
+                       r.cmms_state IN ('requested', 'approved', 'in_progress') AS backlog
                   FROM maintenance_request r
                  WHERE r.requested_at < %(end)s
                    AND (r.completed_at IS NULL OR r.completed_at >= %(start)s
@@ -363,50 +440,29 @@ class CmmsKpi(models.AbstractModel):
               ) r
               JOIN maintenance_equipment e ON e.id = r.equipment_id
              WHERE {where}
-             GROUP BY grp
+             GROUP BY r.equipment_id
             """,
             params,
         )
-        rows = {row["grp"]: row for row in self.env.cr.dictfetchall()}
-        machines = self._machine_counts(groupby, scope)
-        downtime = self._downtime_minutes(start, end, groupby, scope)
-        budgets = self._budget_amounts(start, end, groupby, scope)
-        energy = self._energy(start, end, groupby, scope)
-        period_hours = (end - start).total_seconds() / 3600.0
-        result = {}
-        for key in set(rows) | set(machines) | set(downtime):
-            row = rows.get(key) or {}
-            kpis = self._empty()
-            completed = row.get("completed", 0)
-            cost = float(row.get("cost", 0.0))
-            down_h = downtime.get(key, 0.0) / 60.0
-            machine_hours = period_hours * machines.get(key, 0)
-            operating = max(machine_hours - down_h, 0.0)
-            failures = row.get("failures", 0)
-            budget = budgets.get(key)
-            kwh, units = energy.get(key, (0.0, 0.0))
-            kpis.update(
-                work_orders_completed=completed,
-                mttr_hours=_div(row.get("repair_hours", 0.0), row.get("repairs", 0)),
-                failures=failures,
-                mtbf_hours=_div(operating, failures) if machine_hours else None,
-                downtime_hours=round(down_h, 2),
-                availability_pct=_pct(operating, machine_hours),
-                pm_due=row.get("pm_due", 0),
-                pm_compliance_pct=_pct(row.get("pm_on_time", 0), row.get("pm_due", 0)),
-                schedule_compliance_pct=_pct(row.get("sched_done", 0), row.get("sched_total", 0)),
-                backlog_count=row.get("backlog", 0),
-                backlog_age_days=round(float(row.get("backlog_age") or 0.0), 1),
-                cost_total=round(cost, 2),
-                cost_per_work_order=_div(cost, completed),
-                budget_amount=round(budget, 2) if budget is not None else None,
-                budget_consumed_pct=_pct(cost, budget) if budget else None,
-                sla_compliance_pct=_pct(row.get("sla_met", 0), row.get("sla_total", 0)),
-                energy_kwh=round(kwh, 2) if kwh else None,
-                energy_per_unit=_div(kwh, units, 4),
-            )
-            result[key] = kpis
-        return result
+        return {row["equipment_id"]: row for row in self.env.cr.dictfetchall()}
+
+    @api.model
+    def _group_of_equipment(self, groupby, scope):
+        """{equipment id: its group key} for the equipment in scope."""
+        if not groupby:
+            return {}
+        column = {
+            "machine": "e.id",
+            "category": "e.category_id",
+            "area": "e.process_area",
+            "site": "e.company_id",
+        }[groupby]
+        where, params = scope
+        where = where.replace("r.company_id", "e.company_id")
+        self.env.cr.execute(
+            f"SELECT e.id, {column} FROM maintenance_equipment e WHERE {where}", params
+        )
+        return dict(self.env.cr.fetchall())
 
     @api.model
     def _machine_counts(self, groupby, scope):
