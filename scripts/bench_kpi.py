@@ -16,6 +16,7 @@ usage: .venv/bin/python scripts/bench_kpi.py [--machines 500] [--work-orders 100
 Last line: ``kpi: <work orders> work orders, <machines> machines, <seconds> s``.
 """
 
+# ruff: noqa: E501 (the Odoo shell script below is data)
 from __future__ import annotations
 
 import argparse
@@ -123,7 +124,9 @@ def main() -> int:
         if rc:
             print((base / "install.log").read_text()[-3000:])
             return 1
-        print(f"creating {args.machines} machines and {args.work_orders} work orders...", flush=True)
+        print(
+            f"creating {args.machines} machines and {args.work_orders} work orders...", flush=True
+        )
         script = SHELL.format(machines=args.machines, work_orders=args.work_orders)
         proc = subprocess.run(
             odoo.command("-d", "bench_kpi", "--log-level=warn", subcommand="shell"),
