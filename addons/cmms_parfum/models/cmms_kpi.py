@@ -3,7 +3,7 @@
 from datetime import datetime, time
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 
 
 class CmmsKpi(models.AbstractModel):
@@ -25,8 +25,14 @@ class CmmsKpi(models.AbstractModel):
             or user.has_group("cmms_parfum.cmms_parfum_group_manager")
         ):
             raise AccessError(self.env._("Only supervisors and managers read KPIs."))
-        start = datetime.combine(fields.Date.to_date(date_from), time.min)
-        end = datetime.combine(fields.Date.to_date(date_to), time.max)
+        try:
+            first, last = fields.Date.to_date(date_from), fields.Date.to_date(date_to)
+        except (TypeError, ValueError):
+            first = last = None
+        if not (first and last):
+            raise UserError(self.env._("Give the period as two dates (YYYY-MM-DD)."))
+        start = datetime.combine(first, time.min)
+        end = datetime.combine(last, time.max)
         Request = self.env["maintenance.request"]
         closed = Request.search(
             [("cmms_state", "=", "closed"), ("closed_at", ">=", start), ("closed_at", "<=", end)]
