@@ -82,9 +82,15 @@ def _short(value):
 
 
 def _reply_key(item):
-    """The key a reply names an item by: its own when usable, else False."""
+    """The key a reply names an item by: its own when usable, else False.
+
+    Usable: a string of 1 to ``MAX_KEY_LENGTH`` characters that every
+    protocol and the database carry (no NUL, no unpaired surrogate).
+    """
     key = item.get("key") if isinstance(item, dict) else None
-    return key if isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH else False
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH:
+        return False
+    return key if _scan(key, 4 * MAX_KEY_LENGTH)[1] is None else False
 
 
 def _reason(text):
@@ -539,9 +545,7 @@ class CmmsTelemetryApi(models.AbstractModel):
 
     @api.model
     def _apply_heartbeat(self, ts, data):
-        name = data.get("connector_id")
-        if not isinstance(name, str) or not name:
-            raise ItemRejected("data.connector_id is missing")
+        name = _text(data, "connector_id")
         vals = {"mqtt_connected": bool(data.get("mqtt_connected"))}
         for field, kind in (
             ("backlog", int),
@@ -725,6 +729,8 @@ class CmmsTelemetryApi(models.AbstractModel):
             "actual_speed": _number(data, "actual_speed", minimum=0),
             "source": "connector",
         }
+        if not math.isfinite(vals["actual_speed"] / vals["design_speed"] * 100.0):
+            raise ItemRejected("data.actual_speed / data.design_speed is out of range")
         planned = _number(data, "planned_min", required=False, minimum=0)
         if planned is not None:
             vals["planned_min"] = planned

@@ -6,6 +6,7 @@ from . import (
     test_dashboard,
     test_dashboard_bus,
     test_dashboard_tour,
+    test_external_api,
     test_health_threshold,
     test_ingest,
     test_ingest_malformed,

@@ -79,6 +79,12 @@ class TestIngestMalformed(TelemetryCommon):
             self.item("s:backlog", "heartbeat", {"connector_id": "c", "backlog": 1e300}),
             self.item("s:inf", "heartbeat", {"connector_id": "c", "backlog": float("inf")}),
             self.item("s:huge", "heartbeat", {"connector_id": "c", "backlog": 10**400}),
+            self.item("s:oee", "oee_record",
+                      {"machine": "FLX-T1", "period_start": "2026-11-22T06:00:00Z",
+                       "period_end": "2026-11-22T14:00:00Z", "run_min": 420, "downtime_min": 30,
+                       "produced": 1200, "good": 1150, "design_speed": 1e-300,
+                       "actual_speed": 1e300}),
+            self.item("s:connector", "heartbeat", {"connector_id": "c" * 3000}),
             # Out of range times.
             self.alert_item("s:ts-offset", ts="0001-01-01T00:00:00+01:00"),
             self.alert_item("s:ts-far", ts=10**18),
