@@ -12,7 +12,9 @@ MIGRATION = "cmms_telemetry/migrations/18.0.2.0.0/pre-migrate.py"
 
 
 def load_migration():
-    spec = importlib.util.spec_from_file_location("cmms_telemetry_pre_migrate", file_path(MIGRATION))
+    spec = importlib.util.spec_from_file_location(
+        "cmms_telemetry_pre_migrate", file_path(MIGRATION)
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

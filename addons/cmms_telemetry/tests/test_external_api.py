@@ -201,7 +201,9 @@ class TestConnectorKey(ExternalApiCommon):
              "user_id": self.other_technician.id}
         )  # fmt: skip
         for protocol in PROTOCOLS:
-            tasks = self.assertClean(self.call(protocol, self.technician, "cmms.ar.api", "my_tasks"))
+            tasks = self.assertClean(
+                self.call(protocol, self.technician, "cmms.ar.api", "my_tasks")
+            )
             ids = [task["id"] for task in tasks]
             self.assertIn(mine.id, ids)
             self.assertNotIn(theirs.id, ids)
@@ -263,7 +265,12 @@ class TestPublicMethodReplies(ExternalApiCommon):
             )  # fmt: skip
             kpis = self.assertClean(
                 self.call(
-                    protocol, self.supervisor, "cmms.kpi", "compute_kpis", "2026-11-01", "2026-11-30"
+                    protocol,
+                    self.supervisor,
+                    "cmms.kpi",
+                    "compute_kpis",
+                    "2026-11-01",
+                    "2026-11-30",
                 )
             )
             self.assertEqual(kpis["work_orders_closed"], 0)
@@ -291,8 +298,11 @@ class TestPublicMethodReplies(ExternalApiCommon):
             {"name": "Duplicate", "equipment_id": self.low_equipment.id}
         )
         alert = self.env["cmms.alert"].create(
-            {"equipment_id": self.low_equipment.id, "alert_type": "rule_violation",
-             "severity": "warning"}
+            {
+                "equipment_id": self.low_equipment.id,
+                "alert_type": "rule_violation",
+                "severity": "warning",
+            }
         )
         model = self.env["cmms.model.version"].create(
             {"sensor_id": self.sensor.id, "version": "1", "trained_at": "2026-11-20 10:00:00"}
@@ -396,7 +406,9 @@ class TestIngestOverBothProtocols(ExternalApiCommon):
     def test_fuzz_ingest(self):
         """Random JSON-like items: an answer per item, nothing written for the rejected."""
         for protocol in PROTOCOLS:
-            fuzz = ItemFuzz(random.Random(f"cmms-ingest-{protocol}"), self, xml=protocol == "xmlrpc")
+            fuzz = ItemFuzz(
+                random.Random(f"cmms-ingest-{protocol}"), self, xml=protocol == "xmlrpc"
+            )
             for _call in range(30):
                 self.fuzz_call(protocol, fuzz)
             self.assertTrue(fuzz.accepted, "some random items are valid ones")
@@ -406,7 +418,9 @@ class TestIngestOverBothProtocols(ExternalApiCommon):
         Key = self.env["cmms.ingest.key"]
         before = self.written()
         last_key = Key.search([], limit=1, order="id desc").id or 0
-        known = set(Key.search([("key", "in", list(filter(None, map(usable_key, items))))]).mapped("key"))
+        known = set(
+            Key.search([("key", "in", list(filter(None, map(usable_key, items))))]).mapped("key")
+        )
         reply = self.call(protocol, self.connector, "cmms.telemetry.api", "ingest", items)
         self.assertClean(reply)
         results = reply["results"]
@@ -495,8 +509,10 @@ class ItemFuzz:
         if roll < 0.5:
             return rng.uniform(-1e3, 1e3)
         if roll < 0.7:
-            return rng.choice((0, 1, 60, 100, 2**31 - 1, -(2**31))) if self.xml else rng.choice(
-                (2**31, 2**62, 2**70, -(2**64), 10**30)
+            return (
+                rng.choice((0, 1, 60, 100, 2**31 - 1, -(2**31)))
+                if self.xml
+                else rng.choice((2**31, 2**62, 2**70, -(2**64), 10**30))
             )
         return rng.choice((0.0, -0.0, 0.5, 1e-300, 1e300, 1e308, float("inf"), float("nan")))
 
