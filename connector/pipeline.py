@@ -115,6 +115,8 @@ def sensor_model_version(sensor: Mapping[str, Any]) -> str | None:
     '3'
     >>> sensor_model_version({"model_version": None}) is None
     True
+    >>> sensor_model_version({"model_version": False}) is None  # Odoo 18.0.2: false, not null
+    True
     """
     model = sensor.get("model_version")
     if isinstance(model, Mapping):
@@ -130,6 +132,11 @@ def calibration_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     >>> calibration_changed({"last_calibration_at": None},
     ...                     {"last_calibration_at": "2026-11-22T08:00:00Z"})
     True
+    >>> calibration_changed({"last_calibration_at": False},
+    ...                     {"last_calibration_at": "2026-11-22T08:00:00Z"})
+    True
+    >>> calibration_changed({"last_calibration_at": None}, {"last_calibration_at": False})
+    False
     >>> calibration_changed({"last_calibration_at": "2026-11-22T08:00:00Z"},
     ...                     {"last_calibration_at": "2026-11-22T08:00:00Z"})
     False

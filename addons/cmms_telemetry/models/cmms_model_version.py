@@ -123,8 +123,8 @@ class CmmsModelVersion(models.Model):
         return {
             "version": self.version,
             "trained_at": fields.Datetime.to_string(self.trained_at),
-            "feature_set_version": self.feature_set_version or None,
-            "contamination": self.contamination or None,
+            "feature_set_version": self.feature_set_version or False,
+            "contamination": self.contamination or False,
             "windows_used": self.windows_used,
         }
 

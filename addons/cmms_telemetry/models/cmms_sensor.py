@@ -206,7 +206,10 @@ class CmmsSensor(models.Model):
         return True
 
     def _connector_settings(self):
-        """The settings of one sensor as the connector reads them."""
+        """The settings of one sensor as the connector reads them (false when unset).
+
+        No value is None: XML-RPC cannot carry it.
+        """
         self.ensure_one()
         values = {
             "tag": self.tag,
@@ -217,12 +220,12 @@ class CmmsSensor(models.Model):
             values[name] = self[name]
         for name in OPTIONAL_LIMITS:
             if not self[f"use_{name}"]:
-                values[name] = None
+                values[name] = False
         model = self.active_model_version_id
-        values["model_version"] = model._connector_settings() if model else None
+        values["model_version"] = model._connector_settings() if model else False
         calibrated = self.last_calibration_at
         values["last_calibration_at"] = (
-            calibrated.isoformat(timespec="seconds") + "Z" if calibrated else None
+            calibrated.isoformat(timespec="seconds") + "Z" if calibrated else False
         )
         return values
 

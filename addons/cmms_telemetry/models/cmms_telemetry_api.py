@@ -5,6 +5,7 @@
 import json
 import logging
 import math
+import reprlib
 from datetime import UTC, datetime
 
 import psycopg2
@@ -23,7 +24,16 @@ from .telemetry_tools import COMPONENT_CODE_RE
 _logger = logging.getLogger(__name__)
 
 MAX_BATCH = 5000
+# The items of one call as compact JSON (UTF-8), counted before anything is written.
+MAX_BATCH_BYTES = 8 * 1024 * 1024
 MAX_KEY_LENGTH = 255
+# Lists and objects nested inside one item.
+MAX_DEPTH = 16
+# A whole number stored in an integer column (PostgreSQL integer).
+MAX_INT = 2**31 - 1
+# Rejection reasons quote offending values cut to this many characters.
+REASON_VALUE_CHARS = 40
+MAX_REASON_CHARS = 300
 MAX_JSON_CHARS = 16000
 MAX_METRICS = 100
 MAX_RECOMMENDATIONS = 20
@@ -58,6 +68,92 @@ class ItemRejected(Exception):
     """An item that cannot be applied; its message is the reason."""
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = REASON_VALUE_CHARS
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 2, 3, 3
+
+
+def _short(value):
+    """``repr(value)`` cut to a few dozen characters, for a rejection reason."""
+    try:
+        return _SHORT.repr(value)
+    except ValueError:  # an integer too long to print
+        return "a very long number"
+
+
+def _reply_key(item):
+    """The key a reply names an item by: its own when usable, else False.
+
+    Usable: a string of 1 to ``MAX_KEY_LENGTH`` characters that every
+    protocol and the database carry (no NUL, no unpaired surrogate).
+    """
+    key = item.get("key") if isinstance(item, dict) else None
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH:
+        return False
+    return key if _scan(key, 4 * MAX_KEY_LENGTH)[1] is None else False
+
+
+def _reason(text):
+    """A rejection reason of bounded length (exception texts may quote values)."""
+    text = str(text)
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 3] + "..."
+
+
+def _scan(item, budget):
+    """The size of ``item`` as compact JSON and the first reason it cannot be stored.
+
+    Walks the item without recursion and stops counting past ``budget``
+    bytes. The reason (or None) covers what the database or a protocol
+    cannot hold: other types than JSON's, nesting deeper than
+    ``MAX_DEPTH``, whole numbers beyond 64 bits, NUL characters and
+    unpaired surrogates in strings, keys that are not strings.
+    """
+    size, problem = 0, None
+    stack = [(item, 0)]
+    while stack and size <= budget:
+        value, depth = stack.pop()
+        size += 1  # a separator
+        if isinstance(value, str):
+            size += len(value) + 2
+            if problem is None and "\x00" in value:
+                problem = "a string holds a NUL character"
+            elif problem is None and not value.isascii():
+                try:
+                    size += len(value.encode()) - len(value)
+                except UnicodeEncodeError:
+                    problem = "a string holds an unpaired surrogate"
+        elif value is None or isinstance(value, bool | float):
+            size += 5
+        elif isinstance(value, int):
+            size += value.bit_length() // 3 + 1
+            if problem is None and value.bit_length() > 63:
+                problem = "a whole number is out of range"
+        elif isinstance(value, dict | list):
+            size += 2
+            if problem is None and depth >= MAX_DEPTH:
+                problem = f"lists and objects are nested more than {MAX_DEPTH} deep"
+            if isinstance(value, dict):
+                if problem is None and not all(isinstance(name, str) for name in value):
+                    problem = "an object key is not a string"
+                stack.extend((name, depth + 1) for name in value)
+                stack.extend((inner, depth + 1) for inner in value.values())
+            else:
+                stack.extend((inner, depth + 1) for inner in value)
+        elif problem is None:
+            problem = (
+                f"a {type(value).__name__} value is not JSON (strings, numbers, true, "
+                "false, null, lists and objects)"
+            )
+    return size, problem
+
+
+def _choice(value, choices, name):
+    """``value`` when it is one of ``choices`` (a selection's keys)."""
+    if not isinstance(value, str) or value not in choices:
+        raise ItemRejected(f"unknown {name} {_short(value)}")
+    return value
+
+
 def _parse_ts(value, name="ts"):
     """ISO 8601 or epoch seconds -> naive UTC datetime."""
     if isinstance(value, bool) or value is None:
@@ -68,17 +164,19 @@ def _parse_ts(value, name="ts"):
         try:
             return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
         except (OverflowError, OSError, ValueError) as exc:
-            raise ItemRejected(f"{name} {value!r} is out of range") from exc
+            raise ItemRejected(f"{name} {_short(value)} is out of range") from exc
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
         try:
             parsed = datetime.fromisoformat(text)
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         except ValueError as exc:
-            raise ItemRejected(f"{name} {value!r} is not ISO 8601") from exc
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+            raise ItemRejected(f"{name} {_short(value)} is not ISO 8601") from exc
+        except OverflowError as exc:
+            raise ItemRejected(f"{name} {_short(value)} is out of range") from exc
         return parsed
     raise ItemRejected(f"{name} must be an ISO 8601 string or epoch seconds")
 
@@ -106,6 +204,8 @@ def _number(
         raise ItemRejected(f"data.{name} must be finite")
     if integer and isinstance(value, float) and not value.is_integer():
         raise ItemRejected(f"data.{name} must be a whole number")
+    if integer and abs(value) > MAX_INT:
+        raise ItemRejected(f"data.{name} must be at most {MAX_INT} in magnitude")
     if minimum is not None and value < minimum:
         raise ItemRejected(f"data.{name} must be at least {minimum}")
     if above is not None and value <= above:
@@ -190,7 +290,8 @@ class CmmsTelemetryApi(models.AbstractModel):
         dict
             ``{"version": str, "sensors": [...], "health_thresholds": {...}}``
             as documented in docs/contracts.md; each sensor carries its
-            active anomaly ``model_version`` (or None).
+            active anomaly ``model_version`` (or false). An unset value is
+            false, never None (XML-RPC carries no None).
         """
         self._check_connector()
         sensors = self.env["cmms.sensor"].sudo().search([])
@@ -214,23 +315,21 @@ class CmmsTelemetryApi(models.AbstractModel):
         dict
             ``{"results": [{"key", "status", "reason"?, "computed"?}, ...]}``
             in the order of ``items``; status is accepted, duplicate or
-            rejected.
+            rejected; ``key`` is false for an item without a usable key.
+            No value is None (XML-RPC carries no None).
+
+        Raises
+        ------
+        UserError
+            When ``items`` is not a list, or holds more than ``MAX_BATCH``
+            items or ``MAX_BATCH_BYTES`` bytes: nothing is written.
         """
         self._check_connector()
-        if not isinstance(items, list):
-            raise UserError(self.env._("ingest() takes a list of items."))
-        if len(items) > MAX_BATCH:
-            raise UserError(
-                self.env._(
-                    "A batch holds at most %(max)s items, this one %(count)s.",
-                    max=MAX_BATCH,
-                    count=len(items),
-                )
-            )
+        problems = self._check_batch(items)
         keys = [
-            item.get("key")
-            for item in items
-            if isinstance(item, dict) and isinstance(item.get("key"), str)
+            item["key"]
+            for item, problem in zip(items, problems, strict=True)
+            if problem is None and isinstance(item, dict) and _reply_key(item)
         ]
         Key = self.env["cmms.ingest.key"].sudo()
         seen = set(Key.search([("key", "in", keys)]).mapped("key")) if keys else set()
@@ -238,11 +337,13 @@ class CmmsTelemetryApi(models.AbstractModel):
         results = []
         aggs = []  # validated reading aggregates, written together below
         changed = {"kinds": set(), "sensor_ids": set(), "equipment_ids": set()}
-        for item in items:
-            key = item.get("key") if isinstance(item, dict) else None
+        for item, problem in zip(items, problems, strict=True):
+            key = _reply_key(item)
             result = {"key": key}
+            if isinstance(item, dict):
+                item = dict(item)  # validation notes the parsed time: not on the caller's item
             try:
-                self._validate_item(item)
+                self._validate_item(item, problem)
                 if key in seen:
                     result["status"] = "duplicate"
                 elif item["type"] == "reading_agg":
@@ -269,7 +370,7 @@ class CmmsTelemetryApi(models.AbstractModel):
                     if computed:
                         result["computed"] = computed
             except ItemRejected as exc:
-                result.update(status="rejected", reason=str(exc))
+                result.update(status="rejected", reason=_reason(exc))
             except psycopg2.IntegrityError as exc:
                 # A concurrent call (a stale request and its retry) applied
                 # the same key or opened the same alert after this
@@ -278,7 +379,12 @@ class CmmsTelemetryApi(models.AbstractModel):
                 # the items already applied answer "duplicate".
                 raise ConcurrentIngest(str(exc)) from exc
             except (UserError, ValidationError) as exc:
-                result.update(status="rejected", reason=str(exc))
+                result.update(status="rejected", reason=_reason(exc))
+            except (TypeError, ValueError, OverflowError) as exc:
+                # Malformed data that no check above caught: still this item only
+                # (a write in progress was rolled back with its savepoint).
+                _logger.info("ingest: item %s refused: %r", _short(key), exc)
+                result.update(status="rejected", reason=_reason(f"malformed item: {exc}"))
             results.append(result)
         if aggs:
             self._apply_reading_aggs_bulk(aggs, changed)
@@ -306,7 +412,42 @@ class CmmsTelemetryApi(models.AbstractModel):
             changed["equipment_ids"].add(record.equipment_id.id)
 
     @api.model
-    def _validate_item(self, item):
+    def _check_batch(self, items):
+        """Refuse a whole call that is not a list or exceeds a limit.
+
+        Returns
+        -------
+        list
+            Per item, why it cannot be stored (see ``_scan``) or None.
+        """
+        if not isinstance(items, list):
+            raise UserError(self.env._("ingest() takes a list of items."))
+        if len(items) > MAX_BATCH:
+            raise UserError(
+                self.env._(
+                    "A batch holds at most %(max)s items, this one %(count)s.",
+                    max=MAX_BATCH,
+                    count=len(items),
+                )
+            )
+        budget = MAX_BATCH_BYTES
+        problems = []
+        for item in items:
+            size, problem = _scan(item, budget)
+            budget -= size
+            if budget < 0:
+                raise UserError(
+                    self.env._(
+                        "A batch holds at most %(max)s bytes of items (as JSON), this one "
+                        "more: send fewer items per call.",
+                        max=MAX_BATCH_BYTES,
+                    )
+                )
+            problems.append(problem)
+        return problems
+
+    @api.model
+    def _validate_item(self, item, problem=None):
         if not isinstance(item, dict):
             raise ItemRejected("an item must be an object")
         key = item.get("key")
@@ -314,8 +455,10 @@ class CmmsTelemetryApi(models.AbstractModel):
             raise ItemRejected("key is missing")
         if len(key) > MAX_KEY_LENGTH:
             raise ItemRejected(f"key is longer than {MAX_KEY_LENGTH} characters")
+        if problem:
+            raise ItemRejected(problem)
         if item.get("type") not in ITEM_TYPES:
-            raise ItemRejected(f"unknown item type {item.get('type')!r}")
+            raise ItemRejected(f"unknown item type {_short(item.get('type'))}")
         if not isinstance(item.get("data"), dict):
             raise ItemRejected("data must be an object")
         item["_ts"] = _parse_ts(item.get("ts"))
@@ -340,7 +483,7 @@ class CmmsTelemetryApi(models.AbstractModel):
             cache["sensor", tag] = Sensor.search([("tag", "=", tag)], limit=1)
         sensor = cache["sensor", tag]
         if not sensor:
-            raise ItemRejected(f"no sensor with data.{name} {tag!r}")
+            raise ItemRejected(f"no sensor with data.{name} {_short(tag)}")
         return sensor
 
     @api.model
@@ -356,7 +499,7 @@ class CmmsTelemetryApi(models.AbstractModel):
             cache["equipment", tag] = equipment
         equipment = cache["equipment", tag]
         if not equipment:
-            raise ItemRejected(f"no equipment or sensor with data.{name} {tag!r}")
+            raise ItemRejected(f"no equipment or sensor with data.{name} {_short(tag)}")
         return equipment
 
     # -- alerts and heartbeats -------------------------------------------------
@@ -366,12 +509,8 @@ class CmmsTelemetryApi(models.AbstractModel):
         tag = data.get("tag")
         if not isinstance(tag, str) or not tag:
             raise ItemRejected("data.tag is missing")
-        alert_type = data.get("alert_type")
-        if alert_type not in dict(ALERT_TYPES):
-            raise ItemRejected(f"unknown alert_type {alert_type!r}")
-        severity = data.get("severity", "warning")
-        if severity not in dict(SEVERITIES):
-            raise ItemRejected(f"unknown severity {severity!r}")
+        alert_type = _choice(data.get("alert_type"), dict(ALERT_TYPES), "alert_type")
+        severity = _choice(data.get("severity", "warning"), dict(SEVERITIES), "severity")
         value = data.get("value")
         if value is not None and (
             isinstance(value, bool)
@@ -392,7 +531,7 @@ class CmmsTelemetryApi(models.AbstractModel):
                 self.env["maintenance.equipment"].sudo().search([("cmms_tag", "=", tag)], limit=1)
             )
         if not equipment:
-            raise ItemRejected(f"no sensor or equipment with tag {tag!r}")
+            raise ItemRejected(f"no sensor or equipment with tag {_short(tag)}")
         return self.env["cmms.alert"]._report(
             equipment,
             alert_type,
@@ -406,9 +545,7 @@ class CmmsTelemetryApi(models.AbstractModel):
 
     @api.model
     def _apply_heartbeat(self, ts, data):
-        name = data.get("connector_id")
-        if not isinstance(name, str) or not name:
-            raise ItemRejected("data.connector_id is missing")
+        name = _text(data, "connector_id")
         vals = {"mqtt_connected": bool(data.get("mqtt_connected"))}
         for field, kind in (
             ("backlog", int),
@@ -416,9 +553,7 @@ class CmmsTelemetryApi(models.AbstractModel):
             ("dead_letters", int),
         ):
             if field in data:
-                number = data[field]
-                if isinstance(number, bool) or not isinstance(number, int | float):
-                    raise ItemRejected(f"data.{field} must be a number")
+                number = _number(data, field, maximum=MAX_INT if kind is int else None)
                 vals[field] = kind(number)
         interval = _number(data, "heartbeat_interval_s", required=False, above=0)
         if interval is not None:
@@ -449,9 +584,7 @@ class CmmsTelemetryApi(models.AbstractModel):
     def _reading_agg_vals(self, data, cache):
         """The validated values of a ``reading_agg`` item (no write)."""
         sensor = self._sensor(_text(data, "tag"), cache)
-        resolution = data.get("resolution", "minute")
-        if resolution not in dict(RESOLUTIONS):
-            raise ItemRejected(f"unknown data.resolution {resolution!r}")
+        resolution = _choice(data.get("resolution", "minute"), dict(RESOLUTIONS), "data.resolution")
         start = _time(data, "period_start")
         if start != start.replace(**ALIGNMENT[resolution]):
             raise ItemRejected(f"data.period_start must start a whole {resolution}")
@@ -596,6 +729,8 @@ class CmmsTelemetryApi(models.AbstractModel):
             "actual_speed": _number(data, "actual_speed", minimum=0),
             "source": "connector",
         }
+        if not math.isfinite(vals["actual_speed"] / vals["design_speed"] * 100.0):
+            raise ItemRejected("data.actual_speed / data.design_speed is out of range")
         planned = _number(data, "planned_min", required=False, minimum=0)
         if planned is not None:
             vals["planned_min"] = planned

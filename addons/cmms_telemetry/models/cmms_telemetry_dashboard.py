@@ -116,7 +116,7 @@ class CmmsTelemetryDashboard(models.AbstractModel):
             "points": [{"t", "mean", "min", "max"}, ...], "limits": {...},
             "signal_low", "signal_high", "nominal"}``; points are oldest
             first, ``t`` the start of the period (UTC); a limit that is not
-            set is None.
+            set is false (no value is None: XML-RPC carries no None).
         """
         self._check_dashboard_access()
         valid = isinstance(hours, int | float) and not isinstance(hours, bool)
@@ -148,7 +148,7 @@ class CmmsTelemetryDashboard(models.AbstractModel):
             "end": fields.Datetime.to_string(now),
             "points": self._trend_points(sensor, since, resolution),
             "limits": {
-                name: sensor[name] if sensor[f"use_{name}"] else None for name in OPTIONAL_LIMITS
+                name: sensor[name] if sensor[f"use_{name}"] else False for name in OPTIONAL_LIMITS
             },
             "signal_low": sensor.signal_low,
             "signal_high": sensor.signal_high,
@@ -220,8 +220,8 @@ class CmmsTelemetryDashboard(models.AbstractModel):
                     "equipment_id": machine.id,
                     "equipment": machine.display_name,
                     "unit": sensor.unit,
-                    "value": reading.last_value if reading else None,
-                    "value_at": fields.Datetime.to_string(reading.last_at) if reading else None,
+                    "value": reading.last_value if reading else False,
+                    "value_at": fields.Datetime.to_string(reading.last_at) if reading else False,
                     "health_score": round(score, 1),
                     "health_band": band,
                     "health_band_label": bands.get(band, ""),

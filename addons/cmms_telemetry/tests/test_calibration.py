@@ -50,14 +50,14 @@ class TestCalibration(TelemetryCommon):
 
     def test_calibration_reaches_the_connector_config(self):
         before, version = self.config_of("PT-T01")
-        self.assertIsNone(before["last_calibration_at"])
+        self.assertIs(before["last_calibration_at"], False)
         with freeze_time("2026-11-22 08:30:00"):
             self.sensor.with_user(self.technician).action_record_calibration()
         after, new_version = self.config_of("PT-T01")
         self.assertEqual(after["last_calibration_at"], "2026-11-22T08:30:00Z")
         self.assertNotEqual(version, new_version)
         other, _ = self.config_of("LT-T02")
-        self.assertIsNone(other["last_calibration_at"])
+        self.assertIs(other["last_calibration_at"], False)
 
     def test_the_version_stamp_counts_calibrations(self):
         # Even if write_date did not move (same transaction second), the

@@ -109,7 +109,7 @@ class TestDashboard(TelemetryCommon):
         # Never scored: 100 - 40 (critical) - 20 (warning).
         self.assertEqual((card["health_score"], card["health_band"]), (40.0, "warning"))
         self.assertEqual(card["health_source"], "alerts")
-        self.assertIsNone(cards["LT-T02"]["value"])
+        self.assertIs(cards["LT-T02"]["value"], False)
         self.assertEqual(cards["LT-T02"]["health_score"], 100.0)
         # Once scored, the equipment's own health wins.
         self.env["cmms.health.snapshot"].create(
@@ -153,7 +153,7 @@ class TestDashboard(TelemetryCommon):
         last_hour = trend["points"][-1]
         self.assertAlmostEqual(last_hour["mean"], (6.0 * 60 + 7.0 * 20) / 80)
         self.assertEqual((last_hour["min"], last_hour["max"]), (5.0, 9.5))
-        self.assertEqual(trend["limits"], {"low_critical": None, "low_warning": None,
+        self.assertEqual(trend["limits"], {"low_critical": False, "low_warning": False,
                                            "high_warning": 9.0, "high_critical": 10.0})  # fmt: skip
         self.assertEqual((trend["signal_low"], trend["signal_high"], trend["nominal"]),
                          (0.0, 16.0, 6.0))  # fmt: skip

@@ -12,7 +12,7 @@ class TestIngest(TelemetryCommon):
         pt = by_tag["PT-T01"]
         self.assertEqual(pt["signal_high"], 16.0)
         self.assertEqual(pt["high_critical"], 10.0)
-        self.assertIsNone(pt["low_critical"], "an unset limit reads as None")
+        self.assertIs(pt["low_critical"], False, "an unset limit reads as false")
         self.assertEqual(pt["equipment_id"], self.equipment.id)
         self.assertIn("version", config)
 

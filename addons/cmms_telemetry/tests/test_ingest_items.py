@@ -373,7 +373,7 @@ class TestModelVersionItems(TelemetryCommon):
         return by_tag["PT-T01"]["model_version"], config["version"]
 
     def test_activation_rollback_and_config(self):
-        self.assertEqual(self.active_in_config()[0], None)
+        self.assertIs(self.active_in_config()[0], False)
         self.api.ingest([self.version("m:1", "1", active=True)])
         model, stamp1 = self.active_in_config()
         self.assertEqual(model["version"], "1")
@@ -421,7 +421,7 @@ class TestModelVersionItems(TelemetryCommon):
         self.assertTrue(model.is_active)
         self.api.ingest([self.version("mi:3", "7", active=False)])
         self.assertFalse(model.is_active)
-        self.assertIsNone(self.active_in_config()[0])
+        self.assertIs(self.active_in_config()[0], False)
 
     def test_bad_versions_are_rejected(self):
         bad = [

@@ -36,7 +36,6 @@ class TestSecurity(TelemetryCommon):
             "technician": self.technician,
             "supervisor": self.supervisor,
             "manager": self.manager,
-            "connector": self.connector,
         }
         for model in NEW_MODELS:
             for role, user in roles.items():
@@ -47,6 +46,9 @@ class TestSecurity(TelemetryCommon):
                     role in WRITERS[model],
                     f"{role} creating {model}",
                 )
+            # The connector's user reaches them only through the ingestion API.
+            for operation in ("read", "write", "create", "unlink"):
+                self.assertFalse(self.env[model].with_user(self.connector).has_access(operation))
         # Managers activate model versions (write), nobody deletes history but managers.
         self.assertTrue(self.env["cmms.model.version"].with_user(self.manager).has_access("write"))
         self.assertFalse(

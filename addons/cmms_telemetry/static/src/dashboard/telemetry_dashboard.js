@@ -162,7 +162,8 @@ export class TelemetryDashboard extends Component {
     }
 
     formatValue(value) {
-        return value === null || value === undefined ? "–" : formatFloat(value, {digits: [false, 2]});
+        // The server answers false for "no value" (XML-RPC carries no null).
+        return typeof value === "number" ? formatFloat(value, {digits: [false, 2]}) : "–";
     }
 
     formatTime(value, showSeconds = false) {
