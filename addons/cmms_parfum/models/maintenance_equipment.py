@@ -100,6 +100,14 @@ class MaintenanceEquipment(models.Model):
                 equipment.display_name = f"[{equipment.cmms_tag}] {equipment.display_name}"
         return res
 
+    def _compute_match_serial(self):
+        # Odoo counts the stock lots of the serial number: operators, who see
+        # no stock, would get an access error on every equipment form.
+        if not self.env["stock.lot"].has_access("read"):
+            self.match_serial = False
+            return
+        return super()._compute_match_serial()
+
     def _compute_downtime_month_hours(self):
         tz = pytz.timezone(self.env.user.tz or "UTC")
         today = fields.Datetime.now().replace(tzinfo=pytz.utc).astimezone(tz)

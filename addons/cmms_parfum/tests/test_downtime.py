@@ -349,6 +349,14 @@ class TestDowntimeEntries(DowntimeCommon):
             self.env["maintenance.equipment"].with_user(self.operator).get_views([(False, "form")])
         )
         arch = form["views"]["form"]["arch"]
+        # The operator opens a machine as the web client does.
+        spec = {
+            name: {"fields": {"display_name": {}}} if field["type"] == "many2one" else {}
+            for name, field in form["models"]["maintenance.equipment"]["fields"].items()
+            if field["type"] not in ("one2many", "many2many")
+        }
+        values = self.machine.with_user(self.operator).web_read(spec)[0]
+        self.assertEqual(values["machine_status"], "running")
         self.assertIn("action_machine_down", arch)
         self.assertNotIn("action_machine_running", arch, "operators do not see that button")
         menu = self.env.ref("cmms_parfum.cmms_downtime_event_menu")
