@@ -189,9 +189,7 @@ class CmmsDowntimeEvent(models.Model):
             event.end = max(end, event.start)
 
     @api.model
-    def _net_downtime_minutes(
-        self, date_from, date_to, equipment_ids=None, groupby=None, tz=None
-    ):
+    def _net_downtime_minutes(self, date_from, date_to, equipment_ids=None, groupby=None, tz=None):
         """Net downtime minutes per machine over ``[date_from, date_to)``.
 
         Intervals are clipped to the period, ongoing ones end now, and the
@@ -231,7 +229,7 @@ class CmmsDowntimeEvent(models.Model):
         query = _ISLANDS_SQL.format(where=where)
         if groupby is None:
             self.env.cr.execute(query + _TOTAL_SQL, params)
-            return {equipment_id: minutes for equipment_id, minutes in self.env.cr.fetchall()}
+            return dict(self.env.cr.fetchall())
         tz = tz or self.env.context.get("tz") or self.env.user.tz
         params.update(
             tz=tz if tz in pytz.all_timezones_set else "UTC",
