@@ -15,6 +15,12 @@ tours.add("cmms_wo_operator_request", {
         {trigger: ".o-autocomplete--dropdown-item a:contains('FL-TOUR')", run: "click"},
         {trigger: ".o_form_button_save", run: "click"},
         {
+            // "Requested" shows before the save too: wait until it is done.
+            content: "Saved",
+            trigger:
+                ".o_form_status_indicator:not(.o_form_status_indicator_new_record) .o_form_status_indicator_buttons.invisible:not(:visible)",
+        },
+        {
             content: "Saved as a request",
             trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Requested')",
         },
