@@ -4,7 +4,7 @@
     "name": "CMMS Parfum",
     "summary": "Maintenance management for process plants: roles, work orders, "
     "equipment and components",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -15,6 +15,7 @@
     "depends": [
         "maintenance",
         "maintenance_equipment_hierarchy",
+        "maintenance_stock",
         "stock",
     ],
     "data": [
@@ -25,20 +26,28 @@
         "views/maintenance_equipment_views.xml",
         "views/maintenance_request_views.xml",
         "views/cmms_budget_views.xml",
+        "views/product_template_views.xml",
         "views/cmms_downtime_event_views.xml",
         "views/stock_quant_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
+        "views/cmms_kpi_dashboard_views.xml",
+        "report/maintenance_request_report.xml",
+        "report/cmms_kpi_report.xml",
         "views/cmms_parfum_menus.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
         "demo/maintenance_equipment_demo.xml",
-        "demo/maintenance_request_demo.xml",
         "demo/stock_demo.xml",
+        "demo/maintenance_request_demo.xml",
+        "demo/cmms_budget_demo.xml",
         "demo/cmms_downtime_event_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "cmms_parfum/static/src/kpi_dashboard/*",
+        ],
         "web.assets_tests": [
             "cmms_parfum/static/tests/tours/*.js",
         ],

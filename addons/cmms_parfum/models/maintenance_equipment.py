@@ -65,6 +65,12 @@ class MaintenanceEquipment(models.Model):
     capacity = fields.Char(help="Nominal capacity, with its unit.")
     commissioning_year = fields.Integer()
     specification = fields.Text(help="Technical specification of the asset.")
+    cmms_spare_part_ids = fields.Many2many(
+        "product.product",
+        string="Spare parts",
+        compute="_compute_cmms_spare_part_ids",
+        help="Spare parts that fit this equipment or its category.",
+    )
     machine_status = fields.Selection(
         MACHINE_STATUSES,
         default="running",
@@ -91,6 +97,31 @@ class MaintenanceEquipment(models.Model):
             "The tag must be unique per company.",
         ),
     ]
+
+    def _compute_cmms_spare_part_ids(self):
+        Product = self.env["product.product"]
+        for equipment in self:
+            fits = [("cmms_equipment_ids", "in", equipment._origin.ids)]
+            if equipment.category_id:
+                fits = [
+                    "|",
+                    *fits,
+                    ("cmms_equipment_category_ids", "in", equipment.category_id.ids),
+                ]
+            equipment.cmms_spare_part_ids = Product.search(
+                [("cmms_is_spare_part", "=", True), *fits]
+            )
+
+    def _cmms_history_requests(self):
+        """Completed work orders of this equipment and its components, newest first."""
+        self.ensure_one()
+        return self.env["maintenance.request"].search(
+            [
+                ("equipment_id", "child_of", self.id),
+                ("cmms_state", "in", ("done", "closed")),
+            ],
+            order="completed_at desc, id desc",
+        )
 
     @api.depends("cmms_tag")
     def _compute_display_name(self):

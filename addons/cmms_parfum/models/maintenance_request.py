@@ -12,10 +12,12 @@ maintenance stage, so the kanban keeps working; dragging a card runs the
 same checks. Users without a CMMS role keep Odoo's plain behaviour.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare, float_is_zero
 
 PRIORITIES = [
     ("low", "Low"),
@@ -136,7 +138,17 @@ class MaintenanceRequest(models.Model):
     no_parts_used = fields.Boolean(copy=False)
     part_line_ids = fields.One2many("cmms.request.part", "request_id", "Parts used", copy=False)
     photo_ids = fields.One2many("cmms.request.photo", "request_id", "Photos", copy=False)
+    external_cost_ids = fields.One2many(
+        "cmms.request.external.cost",
+        "request_id",
+        "External costs",
+        copy=False,
+        groups=COST_GROUPS,
+    )
     labor_cost = fields.Float(
+        compute="_compute_costs", store=True, groups=COST_GROUPS, digits="Product Price"
+    )
+    external_cost = fields.Float(
         compute="_compute_costs", store=True, groups=COST_GROUPS, digits="Product Price"
     )
     parts_cost = fields.Float(
@@ -155,17 +167,22 @@ class MaintenanceRequest(models.Model):
 
     @api.depends(
         "actual_duration",
+        "user_id.cmms_hourly_cost",
         "company_id.cmms_labor_rate",
-        "part_line_ids.quantity",
-        "part_line_ids.unit_cost",
+        "part_line_ids.cost",
+        "external_cost_ids.amount",
     )
     def _compute_costs(self):
+        """Labour (actual hours x the technician's hourly cost, or the company's
+        default), parts (stock valuation of the consumed moves, net of returns,
+        plus non-stock items) and external costs."""
         for request in self:
-            request.labor_cost = request.actual_duration * request.company_id.cmms_labor_rate
-            request.parts_cost = sum(
-                line.quantity * line.unit_cost for line in request.sudo().part_line_ids
-            )
-            request.total_cost = request.labor_cost + request.parts_cost
+            sudo = request.sudo()
+            rate = sudo.user_id.cmms_hourly_cost or sudo.company_id.cmms_labor_rate
+            request.labor_cost = request.actual_duration * rate
+            request.parts_cost = sum(sudo.part_line_ids.mapped("cost"))
+            request.external_cost = sum(sudo.external_cost_ids.mapped("amount"))
+            request.total_cost = request.labor_cost + request.parts_cost + request.external_cost
 
     @api.depends("cmms_priority", "requested_at", "company_id")
     def _compute_sla_deadline(self):
@@ -402,7 +419,10 @@ class MaintenanceRequest(models.Model):
         self._check_transition("complete")
         for request in self:
             request._check_completion()
+        # Parts leave stock with the completion, or nothing does.
+        self._cmms_sync_part_moves()
         self._set_state("done", completed_at=fields.Datetime.now())
+        self.env["cmms.budget"].sudo()._cmms_check_consumption()
         self.activity_feedback(["maintenance.mail_act_maintenance_request"])
         return True
 
@@ -431,6 +451,8 @@ class MaintenanceRequest(models.Model):
             return self._reason_wizard("cancel")
         self._check_transition("cancel")
         self._check_reason(reason)
+        # A cancelled work order consumes nothing: what it took goes back.
+        self._cmms_sync_part_moves(cancel=True)
         self._set_state("cancelled", cancel_reason=reason.strip())
         self.activity_unlink(["maintenance.mail_act_maintenance_request"])
         return True
@@ -513,6 +535,157 @@ class MaintenanceRequest(models.Model):
             )
         breached.with_context(cmms_transition=True).write({"sla_breach_notified": True})
         return len(breached)
+
+    # ------------------------------------------------------------------
+    # Spare parts on stock
+    # ------------------------------------------------------------------
+    def _cmms_sync_part_moves(self, cancel=False):
+        """Make the stock follow the part lines.
+
+        Each stocked line must have consumed ``quantity - quantity_returned``
+        (nothing when ``cancel``): the difference is taken from the company's
+        maintenance location by a validated consumption picking of OCA
+        maintenance_stock, or put back by a validated return. A shortage is
+        refused before anything is written, unless the company allows
+        negative stock.
+        """
+        for request in self:
+            deltas = []
+            for line in request.sudo().part_line_ids.filtered("product_id"):
+                want = 0.0 if cancel else line.quantity - line.quantity_returned
+                delta = want - line._cmms_net_quantity()
+                if not float_is_zero(delta, precision_rounding=line.product_id.uom_id.rounding):
+                    deltas.append((line, delta))
+            if not deltas:
+                continue
+            company = request.company_id
+            stock = company._cmms_parts_location()
+            warehouse = stock.warehouse_id
+            if (
+                not stock
+                or not warehouse.sudo().wh_cons_loc_id
+                or not warehouse.sudo().cons_type_id
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(company)s has no maintenance parts location with a consumption "
+                        "operation: set it in the Maintenance settings.",
+                        company=company.name,
+                    )
+                )
+            out = [(line, delta) for line, delta in deltas if delta > 0]
+            back = [(line, -delta) for line, delta in deltas if delta < 0]
+            if out and not company.cmms_allow_negative_stock:
+                request._cmms_check_parts_on_hand(out, stock)
+            warehouse = warehouse.sudo()
+            if out:
+                request._cmms_move_parts(
+                    out, warehouse.cons_type_id, stock, warehouse.wh_cons_loc_id
+                )
+            if back:
+                return_type = warehouse.cons_type_id.return_picking_type_id or warehouse.in_type_id
+                request._cmms_move_parts(back, return_type, warehouse.wh_cons_loc_id, stock)
+
+    def _cmms_check_parts_on_hand(self, lines, location):
+        needed = defaultdict(float)
+        for line, quantity in lines:
+            needed[line.product_id] += quantity
+        Quant = self.env["stock.quant"].sudo()
+        short = []
+        for product, quantity in needed.items():
+            on_hand = Quant._get_available_quantity(product, location)
+            if float_compare(quantity, on_hand, precision_rounding=product.uom_id.rounding) > 0:
+                short.append(
+                    self.env._(
+                        "%(part)s: %(needed)s needed, %(on_hand)s on hand",
+                        part=product.display_name,
+                        needed=quantity,
+                        on_hand=max(on_hand, 0.0),
+                    )
+                )
+        if short:
+            raise UserError(
+                self.env._(
+                    "Not enough spare parts in %(location)s for %(request)s: %(short)s. "
+                    "Restock them or change the quantities.",
+                    location=location.display_name,
+                    request=self.name,
+                    short="; ".join(short),
+                )
+            )
+
+    def _cmms_move_parts(self, lines, picking_type, source, destination):
+        """One validated picking moving ``lines`` [(part line, quantity)]."""
+        self.ensure_one()
+        picking = (
+            self.env["stock.picking"]
+            .sudo()
+            .create(
+                {
+                    "picking_type_id": picking_type.id,
+                    "location_id": source.id,
+                    "location_dest_id": destination.id,
+                    "maintenance_request_id": self.id,
+                    "origin": self.name,
+                    "company_id": self.company_id.id,
+                    "move_ids": [
+                        Command.create(
+                            {
+                                "name": line.name,
+                                "product_id": line.product_id.id,
+                                "product_uom_qty": quantity,
+                                "product_uom": line.product_id.uom_id.id,
+                                "location_id": source.id,
+                                "location_dest_id": destination.id,
+                                "cmms_part_line_id": line.id,
+                                "price_unit": line.product_id.standard_price,
+                                "company_id": self.company_id.id,
+                            }
+                        )
+                        for line, quantity in lines
+                    ],
+                }
+            )
+        )
+        picking.action_confirm()
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+            move.picked = True
+        picking._action_done()
+        if picking.state != "done":
+            raise UserError(
+                self.env._(
+                    "The stock moves of %(request)s could not be validated.", request=self.name
+                )
+            )
+        return picking
+
+    def action_cmms_return_parts(self):
+        """Open the dialog that puts unused parts back into stock."""
+        self.ensure_one()
+        self._cmms_check_can_return_parts()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Return unused parts"),
+            "res_model": "cmms.part.return.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_request_id": self.id},
+        }
+
+    def _cmms_check_can_return_parts(self):
+        self.ensure_one()
+        if self.env.su or self._is_planner():
+            return
+        if self.user_id == self.env.user and self.cmms_state in ("in_progress", "done"):
+            return
+        raise AccessError(
+            self.env._(
+                "Only the assigned technician (until the work order is closed) or a "
+                "supervisor may return parts of %(request)s.",
+                request=self.name,
+            )
+        )
 
     # ------------------------------------------------------------------
     # Machine status and downtime (called from _set_state)

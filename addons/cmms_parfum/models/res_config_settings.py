@@ -11,3 +11,10 @@ class ResConfigSettings(models.TransientModel):
     cmms_sla_hours_high = fields.Float(related="company_id.cmms_sla_hours_high", readonly=False)
     cmms_sla_hours_urgent = fields.Float(related="company_id.cmms_sla_hours_urgent", readonly=False)
     cmms_labor_rate = fields.Float(related="company_id.cmms_labor_rate", readonly=False)
+    cmms_pm_grace_days = fields.Float(related="company_id.cmms_pm_grace_days", readonly=False)
+    cmms_parts_location_id = fields.Many2one(
+        related="company_id.cmms_parts_location_id", readonly=False
+    )
+    cmms_allow_negative_stock = fields.Boolean(
+        related="company_id.cmms_allow_negative_stock", readonly=False
+    )

@@ -1,7 +1,7 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 CMMS_GROUPS = (
     "cmms_parfum.cmms_parfum_group_operator",
@@ -25,6 +25,17 @@ class ResUsers(models.Model):
         compute="_compute_cmms_role",
         search="_search_cmms_role",
     )
+    cmms_hourly_cost = fields.Float(
+        "Hourly cost",
+        groups="cmms_parfum.cmms_parfum_group_supervisor,cmms_parfum.cmms_parfum_group_manager",
+        help="What an hour of this technician costs; empty: the company's default.",
+    )
+
+    @api.constrains("cmms_hourly_cost")
+    def _check_cmms_hourly_cost(self):
+        for user in self:
+            if user.cmms_hourly_cost < 0:
+                raise ValidationError(self.env._("An hourly cost cannot be negative."))
 
     @api.depends("groups_id")
     def _compute_cmms_role(self):
@@ -41,6 +52,24 @@ class ResUsers(models.Model):
         if operator == "=" and value in ("operator", "technician", "supervisor", "manager"):
             return [("groups_id", "in", self.env.ref(f"cmms_parfum.cmms_parfum_group_{value}").id)]
         raise UserError(self.env._("Search the CMMS role with = a role, or != False."))
+
+    def write(self, vals):
+        # Supervisors and managers keep CMMS users' hourly cost (for labour
+        # costs); they have no other right to write users.
+        if (
+            set(vals) == {"cmms_hourly_cost"}
+            and not self.env.su
+            and self._cmms_is_planner()
+            and all(user.cmms_role for user in self.sudo())
+        ):
+            return super(ResUsers, self.sudo()).write(vals)
+        return super().write(vals)
+
+    def _cmms_is_planner(self):
+        user = self.env.user
+        return user.has_group("cmms_parfum.cmms_parfum_group_supervisor") or user.has_group(
+            "cmms_parfum.cmms_parfum_group_manager"
+        )
 
     def action_cmms_deactivate(self):
         """Supervisors and managers deactivate CMMS users; history stays."""

@@ -272,9 +272,9 @@ class TestLifecycle(CmmsCommon):
             .with_user(self.manager)
             .compute_kpis(today - timedelta(days=1), today + timedelta(days=1))
         )
-        self.assertEqual(kpis["work_orders_closed"], 1)
-        self.assertEqual(kpis["mttr_hours"], 1.5)
-        self.assertEqual(kpis["cost_per_work_order"], 19.0)
+        self.assertEqual(kpis["kpis"]["work_orders_completed"], 1)
+        self.assertEqual(kpis["kpis"]["mttr_hours"], 1.5)
+        self.assertEqual(kpis["kpis"]["cost_per_work_order"], 19.0)
 
     def test_origin_of_preventive_occurrences_is_the_plan(self):
         request = self.Request.with_user(self.supervisor).create(

@@ -1,5 +1,8 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
+from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
@@ -47,6 +50,25 @@ class TestWorkOrderTour(HttpCase):
             {"name": "Tour filler", "cmms_tag": "FL-TOUR", "criticality": "medium"}
         )
         Request = self.env["maintenance.request"]
+        stock = self.env.company._cmms_parts_location()
+        oring, seal = self.env["product.product"].create(
+            [
+                {
+                    "name": "Tour O-ring kit",
+                    "default_code": "SP-TOUR-ORING",
+                    "is_storable": True,
+                    "cmms_is_spare_part": True,
+                },
+                {
+                    "name": "Tour seal",
+                    "default_code": "SP-TOUR-SEAL",
+                    "is_storable": True,
+                    "cmms_is_spare_part": True,
+                },
+            ]
+        )
+        for part in (oring, seal):
+            self.env["stock.quant"]._update_available_quantity(part, stock, 5.0)
 
         self.start_tour(
             "/odoo/action-cmms_parfum.maintenance_request_action_my_requests",
@@ -64,6 +86,10 @@ class TestWorkOrderTour(HttpCase):
         )
         self.assertEqual(request.cmms_state, "approved")
         self.assertEqual(request.user_id.login, "tour_tech")
+        # The supervisor planned the O-rings; the technician adds a seal.
+        request.write(
+            {"part_line_ids": [Command.create({"product_id": oring.id, "quantity": 2.0})]}
+        )
 
         # The technician works from a phone-sized screen.
         self.browser_size = "390x844"
@@ -79,6 +105,10 @@ class TestWorkOrderTour(HttpCase):
             self.touch_enabled = False
         self.assertEqual(request.cmms_state, "done")
         self.assertEqual(request.actual_duration, 1.5)
+        # The parts left the stock with the completion.
+        self.assertEqual(oring.with_context(location=stock.id).qty_available, 3.0)
+        self.assertEqual(seal.with_context(location=stock.id).qty_available, 4.0)
+        self.assertEqual(request.part_line_ids.move_ids.mapped("state"), ["done", "done"])
 
         self.start_tour(
             "/odoo/action-cmms_parfum.maintenance_request_action_verification",
@@ -87,3 +117,29 @@ class TestWorkOrderTour(HttpCase):
         )
         self.assertEqual(request.cmms_state, "closed")
         self.assertEqual(request.verified_by_id.login, "tour_mgr")
+
+
+@tagged("post_install", "-at_install")
+class TestKpiDashboardTour(HttpCase):
+    def test_manager_dashboard_opens_the_records_behind_a_figure(self):
+        new_test_user(self.env, "tour_kpi_mgr", groups="cmms_parfum.cmms_parfum_group_manager")
+        machine = self.env["maintenance.equipment"].create(
+            {"name": "Dashboard filler", "cmms_tag": "FL-DASH"}
+        )
+        today = fields.Datetime.now()
+        self.env["maintenance.request"].create(
+            {
+                "name": "Dashboard repair",
+                "equipment_id": machine.id,
+                "maintenance_type": "corrective",
+                "cmms_state": "closed",
+                "requested_at": today - timedelta(days=3),
+                "completed_at": today - timedelta(days=2),
+                "actual_duration": 2.0,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-cmms_parfum.cmms_kpi_dashboard_action",
+            "cmms_kpi_dashboard",
+            login="tour_kpi_mgr",
+        )

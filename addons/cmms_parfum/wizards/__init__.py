@@ -1,1 +1,6 @@
-from . import cmms_request_reason_wizard, cmms_user_register
+from . import (
+    cmms_kpi_report_wizard,
+    cmms_part_return_wizard,
+    cmms_request_reason_wizard,
+    cmms_user_register,
+)

@@ -15,14 +15,9 @@ tours.add("cmms_wo_operator_request", {
         {trigger: ".o-autocomplete--dropdown-item a:contains('FL-TOUR')", run: "click"},
         {trigger: ".o_form_button_save", run: "click"},
         {
-            // "Requested" shows before the save too: wait until it is done.
-            content: "Saved",
-            trigger:
-                ".o_form_status_indicator:not(.o_form_status_indicator_new_record) .o_form_status_indicator_buttons.invisible:not(:visible)",
-        },
-        {
             content: "Saved as a request",
-            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Requested')",
+            trigger:
+                ".o_form_view .o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('Requested')",
         },
     ],
 });
@@ -45,15 +40,34 @@ tours.add("cmms_wo_supervisor_assign", {
 tours.add("cmms_wo_technician_phone", {
     steps: () => [
         {trigger: ".o_kanban_record:contains('Tour: filler nozzle drips')", run: "click"},
+        {
+            content: "The spare part and its stock are visible before starting",
+            trigger: "a.nav-link:contains('Parts')",
+            run: "click",
+        },
+        {trigger: ".o_field_widget[name='part_line_ids'] :contains('SP-TOUR-ORING'), .o_field_widget[name='part_line_ids'] :contains('Tour O-ring kit')"},
         {trigger: "button[name='action_start']", run: "click"},
         {trigger: "button[name='action_complete']"},
+        {trigger: "a.nav-link:contains('Parts')", run: "click"},
+        {
+            content: "One more part: add a line",
+            trigger: ".o_field_widget[name='part_line_ids'] .o_field_x2many_list_row_add a, .o_field_widget[name='part_line_ids'] .o-kanban-button-new",
+            run: "click",
+        },
+        {
+            content: "On a phone the part is picked from a search dialog",
+            trigger: ".o_field_widget[name='product_id'] input",
+            run: "click",
+        },
+        {trigger: ".modal .o_kanban_record:contains('SP-TOUR-SEAL')", run: "click"},
+        {trigger: ".o_field_widget[name='product_id'] input:value(Tour seal)"},
+        {trigger: ".o_field_widget[name='quantity'] input", run: "edit 1"},
         {trigger: "a.nav-link:contains('Completion')", run: "click"},
         {
             trigger: ".o_field_widget[name='completion_note'] textarea",
-            run: "edit Nozzle O-ring replaced, no more drips.",
+            run: "edit Nozzle O-rings and seal replaced, no more drips.",
         },
         {trigger: ".o_field_widget[name='actual_duration'] input", run: "edit 01:30"},
-        {trigger: ".o_field_widget[name='no_parts_used'] input", run: "click"},
         {trigger: "button[name='action_complete']", run: "click"},
         {
             trigger:
