@@ -293,6 +293,17 @@ class TestNetDowntime(DowntimeCommon):
         self.assertEqual(action["domain"], [("equipment_id", "=", self.machine.id)])
         self.assertEqual(self.feeder.action_view_downtime()["domain"], action["domain"])
 
+    def test_the_kpis_count_merged_downtime(self):
+        with freeze_time("2026-12-02 00:00:00"):
+            result = (
+                self.env["cmms.kpi"]
+                .with_user(self.manager)
+                .compute_kpis("2026-11-01", "2026-11-30", groupby="machine")
+            )
+        groups = {group["name"]: group for group in result["groups"]}
+        # 205 minutes net, not the 250 minutes of the intervals.
+        self.assertEqual(groups[self.machine.display_name]["downtime_hours"], 3.42)
+
 
 class TestDowntimeEntries(DowntimeCommon):
     def test_supervisor_enters_a_stop_by_duration_or_end(self):
