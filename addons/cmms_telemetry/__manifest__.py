@@ -4,7 +4,7 @@
     "name": "CMMS Telemetry",
     "summary": "Sensors, alerts, health, OEE, FMEA, models and the ingestion API of the "
     "telemetry connector",
-    "version": "18.0.2.0.0",
+    "version": "18.0.2.1.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -43,6 +43,7 @@
         "demo/cmms_sensor_demo.xml",
         "demo/maintenance_equipment_demo.xml",
         "demo/cmms_fmea_demo.xml",
+        "demo/cmms_downtime_event_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,5 +1,6 @@
 from . import (
     cmms_budget,
+    cmms_downtime_event,
     cmms_kpi,
     cmms_request_external_cost,
     cmms_request_part,

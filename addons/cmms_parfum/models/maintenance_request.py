@@ -385,6 +385,7 @@ class MaintenanceRequest(models.Model):
         self.with_context(cmms_transition=True).sudo().write(
             {"cmms_state": state, "stage_id": stage.id, **vals}
         )
+        self._cmms_sync_downtime(state)
 
     # ------------------------------------------------------------------
     # Transitions
@@ -685,3 +686,42 @@ class MaintenanceRequest(models.Model):
                 request=self.name,
             )
         )
+
+    # ------------------------------------------------------------------
+    # Machine status and downtime (called from _set_state)
+    # ------------------------------------------------------------------
+    def _cmms_sync_downtime(self, state):
+        """A corrective work order in progress is downtime of its machine.
+
+        Entering "in progress" (start, or a rejection sending it back) opens
+        a work-order interval on the top machine of the equipment and puts
+        the machine under maintenance; leaving it (done, cancelled) closes
+        the interval, and the machine runs again when no other corrective
+        work on it is in progress, unless someone set it down meanwhile.
+        """
+        Event = self.env["cmms.downtime.event"].sudo()
+        now = fields.Datetime.now()
+        for request in self.filtered(
+            lambda r: r.maintenance_type == "corrective" and r.equipment_id
+        ):
+            machine = request.equipment_id._top_machine()
+            mine = Event.search([("request_id", "=", request.id), ("end", "=", False)])
+            if state == "in_progress":
+                if not mine:
+                    # Started now, or resumed now after a rejection.
+                    resumed = Event.search_count([("request_id", "=", request.id)])
+                    start = now if resumed else request.started_at or now
+                    Event._open_interval(machine, "work_order", start=start, request=request)
+                if machine.machine_status in ("running", "down"):
+                    machine._set_machine_status("maintenance", by_work_order=True)
+            elif mine:
+                mine._close(now)
+                others = Event.search_count(
+                    [
+                        ("equipment_id", "=", machine.id),
+                        ("source", "=", "work_order"),
+                        ("end", "=", False),
+                    ]
+                )
+                if not others and machine.machine_status == "maintenance":
+                    machine._set_machine_status("running", by_work_order=True)

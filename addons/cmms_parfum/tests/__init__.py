@@ -1,1 +1,9 @@
-from . import test_costs_budget, test_kpi, test_lifecycle, test_roles, test_spare_parts, test_tour
+from . import (
+    test_costs_budget,
+    test_downtime,
+    test_kpi,
+    test_lifecycle,
+    test_roles,
+    test_spare_parts,
+    test_tour,
+)

@@ -1,25 +1,18 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from datetime import timedelta
-
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
-
-from .cmms_oee_record import SOURCES
 
 
 class CmmsDowntimeEvent(models.Model):
-    """A stop of a machine, with its reason and the component it is blamed on."""
+    """A stop of a machine, with its reason and the component it is blamed on.
 
-    _name = "cmms.downtime.event"
-    _description = "Downtime event"
-    _order = "start desc, id desc"
+    The interval itself (machine, start, end, duration, source) is
+    ``cmms_parfum``'s; the FLEXO stops pushed by the connector add their
+    loss-time reason and component.
+    """
 
-    name = fields.Char(compute="_compute_name", store=True)
-    equipment_id = fields.Many2one(
-        "maintenance.equipment", "Machine", required=True, index=True, ondelete="cascade"
-    )
-    company_id = fields.Many2one(related="equipment_id.company_id", store=True)
+    _inherit = "cmms.downtime.event"
+
     reason_id = fields.Many2one("cmms.downtime.reason", "Reason", index=True, ondelete="restrict")
     reason_category = fields.Selection(related="reason_id.category", store=True)
     component_code = fields.Char(
@@ -39,18 +32,16 @@ class CmmsDowntimeEvent(models.Model):
         ondelete="set null",
         domain="[('parent_id', '=', equipment_id)]",
     )
-    start = fields.Datetime(required=True, index=True)
-    duration_min = fields.Float("Duration (min)", required=True, aggregator="sum")
-    end = fields.Datetime(compute="_compute_end", store=True)
-    source = fields.Selection(SOURCES, default="manual", required=True, readonly=True)
-    note = fields.Text()
 
-    @api.depends("equipment_id.cmms_tag", "equipment_id.name", "reason_id.code")
+    @api.depends(
+        "equipment_id.cmms_tag", "equipment_id.name", "source", "request_id.name", "reason_id.code"
+    )
     def _compute_name(self):
-        for event in self:
+        with_reason = self.filtered("reason_id")
+        for event in with_reason:
             tag = event.equipment_id.cmms_tag or event.equipment_id.name or ""
-            reason = event.reason_id.code or ""
-            event.name = f"{tag}: {reason}".strip(": ")
+            event.name = f"{tag}: {event.reason_id.code}".strip(": ")
+        return super(CmmsDowntimeEvent, self - with_reason)._compute_name()
 
     @api.depends("reason_id.component_code")
     def _compute_component_code(self):
@@ -65,16 +56,3 @@ class CmmsDowntimeEvent(models.Model):
                 component = event.equipment_id._find_component(event.component_code)
                 if component:
                     event.component_id = component
-
-    @api.depends("start", "duration_min")
-    def _compute_end(self):
-        for event in self:
-            event.end = event.start and event.start + timedelta(minutes=event.duration_min)
-
-    @api.constrains("duration_min")
-    def _check_duration(self):
-        for event in self:
-            if event.duration_min <= 0:
-                raise ValidationError(
-                    self.env._("%(name)s: a stop lasts more than zero minutes.", name=event.name)
-                )

@@ -1,5 +1,7 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from freezegun import freeze_time
+
 from odoo.exceptions import AccessError
 
 from .common import TelemetryCommon
@@ -305,6 +307,25 @@ class TestDowntimeItems(TelemetryCommon):
         self.assertEqual(self.statuses(reply), ["rejected"] * len(bad) + ["accepted"])
         self.assertIn("data.reason is missing", reply["results"][2]["reason"])
         self.assertIn("NOPE-5", reply["results"][4]["reason"])
+
+    def test_stops_merge_with_the_machine_status(self):
+        # The operator reports the line down 08:00, maintenance releases it
+        # 08:20; the connector's stop 08:10 + 15 min overlaps: 25 min net.
+        with freeze_time("2026-11-22 08:00:00"):
+            self.machine.with_user(self.operator).action_machine_down()
+        with freeze_time("2026-11-22 08:20:00"):
+            self.machine.with_user(self.technician).action_machine_running()
+        reply = self.api.ingest([self.stop("d:merge")])
+        self.assertEqual(self.statuses(reply), ["accepted"])
+        Event = self.env["cmms.downtime.event"]
+        self.assertEqual(
+            sorted(Event.search([("equipment_id", "=", self.machine.id)]).mapped("source")),
+            ["connector", "status"],
+        )
+        minutes = Event._net_downtime_minutes(
+            "2026-11-22 00:00:00", "2026-11-23 00:00:00", equipment_ids=self.machine.ids
+        )
+        self.assertEqual(minutes, {self.machine.id: 25.0})
 
 
 class TestPredictionItems(TelemetryCommon):
