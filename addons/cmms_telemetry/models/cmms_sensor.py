@@ -39,33 +39,58 @@ class CmmsSensor(models.Model):
     _order = "tag"
     _rec_name = "tag"
 
-    tag = fields.Char(required=True, index=True, tracking=True)
+    # Tag, variable, unit, nominal value and range are the instrument's,
+    # kept once in the instrument register on the equipment; writing them
+    # here writes the instrument (the columns are kept in step by the ORM
+    # for searching, ordering and the connector's version stamp).
+    tag = fields.Char(
+        related="equipment_id.cmms_tag",
+        store=True,
+        readonly=False,
+        index=True,
+        tracking=True,
+    )
     active = fields.Boolean(default=True, tracking=True)
     equipment_id = fields.Many2one(
         "maintenance.equipment",
+        "Instrument",
         required=True,
         index=True,
         ondelete="restrict",
         tracking=True,
-        help="The instrument (or machine) this signal belongs to.",
+        help="The instrument this signal comes from: its tag, unit and range are the "
+        "sensor's.",
     )
     company_id = fields.Many2one(related="equipment_id.company_id", store=True)
     measured_variable = fields.Selection(
-        [
-            ("pressure", "Pressure"),
-            ("temperature", "Temperature"),
-            ("flow", "Flow"),
-            ("level", "Level"),
-            ("other", "Other"),
-        ],
-        default="other",
-        required=True,
+        related="equipment_id.instrument_type", store=True, readonly=False
     )
-    unit = fields.Char(required=True, tracking=True)
-    nominal = fields.Float(tracking=True, help="Expected operating point.")
-    signal_low = fields.Float(tracking=True, help="Lower bound of the signal (4 mA equivalent).")
+    unit = fields.Char(
+        related="equipment_id.instrument_unit",
+        store=True,
+        readonly=False,
+        tracking=True,
+    )
+    nominal = fields.Float(
+        related="equipment_id.nominal_value",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Expected operating point.",
+    )
+    signal_low = fields.Float(
+        related="equipment_id.range_low",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Lower bound of the signal (4 mA equivalent): the instrument's range.",
+    )
     signal_high = fields.Float(
-        default=100.0, tracking=True, help="Upper bound of the signal (20 mA equivalent)."
+        related="equipment_id.range_high",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Upper bound of the signal (20 mA equivalent): the instrument's range.",
     )
     # Limits are optional: a limit that is not set is not checked. Odoo
     # floats have no NULL, so each carries a flag.
@@ -117,12 +142,29 @@ class CmmsSensor(models.Model):
 
     _sql_constraints = [
         ("tag_uniq", "unique(tag)", "A sensor tag must be unique."),
+        (
+            "equipment_uniq",
+            "unique(equipment_id)",
+            "An instrument has one sensor: register each signal as an instrument of its own "
+            "(a child of its machine).",
+        ),
     ]
 
     @api.depends("model_version_ids.is_active")
     def _compute_active_model_version_id(self):
         for sensor in self:
             sensor.active_model_version_id = sensor.model_version_ids.filtered("is_active")[:1]
+
+    @api.constrains("equipment_id", "tag", "unit")
+    def _check_instrument_register(self):
+        for sensor in self:
+            if not sensor.tag or not sensor.unit:
+                raise ValidationError(
+                    self.env._(
+                        "The instrument %(name)s needs a tag and a unit before it gets a sensor.",
+                        name=sensor.equipment_id.display_name,
+                    )
+                )
 
     @api.constrains(
         "signal_low",

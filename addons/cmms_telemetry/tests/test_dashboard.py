@@ -70,8 +70,11 @@ class TestDashboard(TelemetryCommon):
                         "user_id": self.technician.id})  # fmt: skip
         Request.create({"name": "Someone else's", "equipment_id": self.equipment.id,
                         "user_id": self.other_technician.id})  # fmt: skip
+        archived = self.env["maintenance.equipment"].create(
+            {"name": "Archived transmitter", "cmms_tag": "PT-T99", "cmms_kind": "instrument"}
+        )
         self.env["cmms.sensor"].create(
-            {"tag": "PT-T99", "equipment_id": self.equipment.id, "unit": "bar", "active": False}
+            {"tag": "PT-T99", "equipment_id": archived.id, "unit": "bar", "active": False}
         )
         after, _cards = self._tiles(self.technician)
         self.assertEqual(after["instruments"], before["instruments"])

@@ -35,8 +35,11 @@ class TestDashboardTour(HttpCase):
                 "high_critical": 10.0,
             }
         )
+        thermometer = self.env["maintenance.equipment"].create(
+            {"name": "Tour thermometer", "cmms_tag": "TT-TOUR", "cmms_kind": "instrument"}
+        )
         self.env["cmms.sensor"].create(
-            {"tag": "TT-TOUR", "equipment_id": equipment.id, "unit": "°C"}
+            {"tag": "TT-TOUR", "equipment_id": thermometer.id, "unit": "°C"}
         )
         now = fields.Datetime.now().replace(second=0, microsecond=0)
         self.env["cmms.reading"].create(
