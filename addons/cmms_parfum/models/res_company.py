@@ -12,6 +12,17 @@ class ResCompany(models.Model):
     cmms_sla_hours_high = fields.Float("SLA hours, high priority", default=8.0)
     cmms_sla_hours_urgent = fields.Float("SLA hours, urgent priority", default=2.0)
     cmms_labor_rate = fields.Float("Technician hourly cost", default=0.0)
+    cmms_calibration_notice_days = fields.Integer(
+        "Calibration notice (days)",
+        default=14,
+        help="Supervisors are told this many days before a calibration is due.",
+    )
+    cmms_calibration_reliability = fields.Float(
+        "Calibration target reliability (%)",
+        default=95.0,
+        help="Interval analysis: the probability that an instrument is still in tolerance "
+        "at the end of its interval.",
+    )
 
     @api.constrains(
         "cmms_sla_hours_low",
@@ -24,6 +35,16 @@ class ResCompany(models.Model):
             for priority in ("low", "medium", "high", "urgent"):
                 if company[f"cmms_sla_hours_{priority}"] < 0:
                     raise ValidationError(self.env._("SLA response times cannot be negative."))
+
+    @api.constrains("cmms_calibration_notice_days", "cmms_calibration_reliability")
+    def _check_cmms_calibration_settings(self):
+        for company in self:
+            if company.cmms_calibration_notice_days < 0:
+                raise ValidationError(self.env._("The calibration notice cannot be negative."))
+            if not 50.0 <= company.cmms_calibration_reliability < 100.0:
+                raise ValidationError(
+                    self.env._("The target reliability lies between 50 and 100 %% (excluded).")
+                )
 
     def _cmms_sla_hours(self, priority):
         self.ensure_one()

@@ -11,3 +11,9 @@ class ResConfigSettings(models.TransientModel):
     cmms_sla_hours_high = fields.Float(related="company_id.cmms_sla_hours_high", readonly=False)
     cmms_sla_hours_urgent = fields.Float(related="company_id.cmms_sla_hours_urgent", readonly=False)
     cmms_labor_rate = fields.Float(related="company_id.cmms_labor_rate", readonly=False)
+    cmms_calibration_notice_days = fields.Integer(
+        related="company_id.cmms_calibration_notice_days", readonly=False
+    )
+    cmms_calibration_reliability = fields.Float(
+        related="company_id.cmms_calibration_reliability", readonly=False
+    )

@@ -125,11 +125,10 @@ class CmmsSensor(models.Model):
     )
     last_calibration_at = fields.Datetime(
         "Last calibration",
-        readonly=True,
-        copy=False,
-        tracking=True,
-        help="Set by Record calibration. The connector learns the drift (CUSUM) "
-        "baseline again after it changes.",
+        related="equipment_id.last_calibration_at",
+        store=True,
+        help="The instrument's newest approved calibration. The connector learns the drift "
+        "(CUSUM) baseline again after it changes.",
     )
     alert_ids = fields.One2many("cmms.alert", "sensor_id")
     model_version_ids = fields.One2many("cmms.model.version", "sensor_id")
@@ -219,11 +218,12 @@ class CmmsSensor(models.Model):
                 )
 
     def action_record_calibration(self):
-        """Record that the instrument was calibrated now (technicians and up).
+        """The instrument's calibration recording dialog (technicians and up).
 
-        The connector resets the sensor's drift detection when it sees the
-        new time in its configuration.
+        Approving the record moves ``last_calibration_at``; the connector
+        then resets the sensor's drift detection.
         """
+        self.ensure_one()
         user = self.env.user
         if not (self.env.is_superuser() or any(user.has_group(g) for g in CALIBRATION_GROUPS)):
             raise AccessError(
@@ -232,20 +232,7 @@ class CmmsSensor(models.Model):
                 )
             )
         self.check_access("read")
-        now = fields.Datetime.now()
-        for sensor in self.sudo():
-            sensor.last_calibration_at = now
-            sensor.message_post(
-                body=self.env._(
-                    "Calibration recorded by %(user)s; drift detection learns its baseline "
-                    "again.",
-                    user=user.name,
-                ),
-                author_id=user.partner_id.id,
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
-            )
-        return True
+        return self.equipment_id.action_record_calibration()
 
     def _connector_settings(self):
         """The settings of one sensor as the connector reads them."""
