@@ -40,6 +40,7 @@
         "demo/maintenance_equipment_demo.xml",
         "demo/maintenance_request_demo.xml",
         "demo/stock_demo.xml",
+        "demo/cmms_calibration_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -133,7 +133,10 @@ class CmmsCalibration(models.Model):
     previous_id = fields.Many2one(
         "cmms.calibration", "Replaces", readonly=True, copy=False, index="btree_not_null"
     )
-    superseded_by_id = fields.Many2one("cmms.calibration", readonly=True, copy=False)
+    next_version_ids = fields.One2many("cmms.calibration", "previous_id", readonly=True)
+    superseded_by_id = fields.Many2one(
+        "cmms.calibration", compute="_compute_superseded_by_id", store=True
+    )
     signed_by_id = fields.Many2one("res.users", "Signed by", readonly=True, copy=False)
     signed_at = fields.Datetime(readonly=True, copy=False)
     signature_meaning = fields.Char(readonly=True, copy=False)
@@ -201,6 +204,13 @@ class CmmsCalibration(models.Model):
             tolerance = record._limit_in_units(record.fail_limit)
             record.tur = tolerance / uncertainty if uncertainty and tolerance else 0.0
             record.tur_low = bool(record.tur) and round(record.tur, 9) < MIN_TUR
+
+    @api.depends("next_version_ids.state")
+    def _compute_superseded_by_id(self):
+        for record in self:
+            record.superseded_by_id = record.next_version_ids.filtered(
+                lambda c: c.state == "approved"
+            )[:1]
 
     @api.depends("name", "version")
     def _compute_display_name(self):
@@ -439,9 +449,7 @@ class CmmsCalibration(models.Model):
                 }
             )
             if record.previous_id:
-                record.previous_id._lifecycle_write(
-                    {"state": "superseded", "superseded_by_id": record.id}
-                )
+                record.previous_id._lifecycle_write({"state": "superseded"})
             record.message_post(
                 body=self.env._(
                     "Approved by %(user)s: %(meaning)s", user=self.env.user.name, meaning=meaning
