@@ -177,6 +177,11 @@ class MaintenanceEquipment(models.Model):
             equipment.last_calibration_id = last
             equipment.last_calibration_at = last.calibration_date
 
+    def _compute_match_serial(self):
+        # Core counts stock.lot, which CMMS technicians and operators may not
+        # read: without this they could not open an equipment form.
+        return super(MaintenanceEquipment, self.sudo())._compute_match_serial()
+
     @api.depends("last_calibration_at", "calibration_interval_days")
     def _compute_next_calibration_date(self):
         for equipment in self:

@@ -421,6 +421,11 @@ class TestCalibrationRights(CalibrationCommon):
         # The instrument's due date is equipment status: operators see it.
         self.pt.with_user(self.operator).read(["next_calibration_date", "calibration_state"])
 
+    def test_technicians_and_operators_open_the_instrument(self):
+        for user in (self.operator, self.technician):
+            self.pt.with_user(user).invalidate_recordset()
+            self.assertFalse(self.pt.with_user(user).match_serial)
+
     def test_technicians_record_supervisors_approve(self):
         action = self.pt.with_user(self.technician).action_record_calibration()
         self.assertEqual(action["res_model"], "cmms.calibration")
