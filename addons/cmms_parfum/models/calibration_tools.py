@@ -11,6 +11,8 @@ RESULTS = [
     ("fail", "Fail"),
 ]
 RESULT_RANK = {"pass": 0, "adjusted": 1, "fail": 2}
+
+
 def point_result(error, adjust_limit, fail_limit):
     """pass / adjusted / fail for one error against the two tolerance tiers."""
     size = round(abs(error), 9)

@@ -257,9 +257,7 @@ class CmmsCalibration(models.Model):
 
     def write(self, vals):
         if not self.env.context.get("cmms_calibration_lifecycle"):
-            fields_written = {
-                name for name in vals if not name.startswith(CHATTER_PREFIXES)
-            }
+            fields_written = {name for name in vals if not name.startswith(CHATTER_PREFIXES)}
             if fields_written:
                 self._check_editable()
         return super().write(vals)
@@ -319,8 +317,14 @@ class CmmsCalibration(models.Model):
                 "technician": self.technician_id.login,
                 "date": fields.Datetime.to_string(self.calibration_date),
                 "standards": sorted(self.standard_ids.mapped("serial_number")),
-                "spec": [self.unit, self.range_low, self.range_high, self.tolerance_mode,
-                         self.adjust_limit, self.fail_limit],  # fmt: skip
+                "spec": [
+                    self.unit,
+                    self.range_low,
+                    self.range_high,
+                    self.tolerance_mode,
+                    self.adjust_limit,
+                    self.fail_limit,
+                ],  # fmt: skip
                 "points": [
                     [p.percent, p.direction, p.reference_value, p.as_found_value, p.as_left_value]
                     for p in self.point_ids.sorted(lambda p: (p.sequence, p.id))
@@ -503,8 +507,14 @@ class CmmsCalibration(models.Model):
         )
         spec = {
             name: self[name]
-            for name in ("unit", "range_low", "range_high", "tolerance_mode", "adjust_limit",
-                         "fail_limit")  # fmt: skip
+            for name in (
+                "unit",
+                "range_low",
+                "range_high",
+                "tolerance_mode",
+                "adjust_limit",
+                "fail_limit",
+            )  # fmt: skip
         }
         new._lifecycle_write({"version": self.version + 1, "previous_id": self.id, **spec})
         return {

@@ -211,7 +211,9 @@ class CmmsCalibrationStandard(models.Model):
 
     def action_view_calibrations(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("cmms_parfum.cmms_calibration_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cmms_parfum.cmms_calibration_action"
+        )
         action["domain"] = [("standard_ids", "in", self.ids)]
         action["context"] = {}
         return action

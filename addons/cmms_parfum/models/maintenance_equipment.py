@@ -1,6 +1,7 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
+from itertools import pairwise
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -336,7 +337,9 @@ class MaintenanceEquipment(models.Model):
     def action_view_calibrations(self):
         self.ensure_one()
         self._check_calibration_user()
-        action = self.env["ir.actions.act_window"]._for_xml_id("cmms_parfum.cmms_calibration_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cmms_parfum.cmms_calibration_action"
+        )
         action["domain"] = [("equipment_id", "=", self.id)]
         action["context"] = {"default_equipment_id": self.id}
         return action
@@ -433,9 +436,7 @@ class MaintenanceEquipment(models.Model):
                 due <= today + timedelta(days=company.cmms_calibration_notice_days)
                 and equipment.calibration_notice_date != due
             ):
-                partners = supervisors.filtered(
-                    lambda u, c=company: c in u.company_ids
-                ).partner_id
+                partners = supervisors.filtered(lambda u, c=company: c in u.company_ids).partner_id
                 equipment.message_post(
                     body=self.env._(
                         "Calibration of %(name)s is due on %(date)s.",
@@ -457,9 +458,11 @@ class MaintenanceEquipment(models.Model):
             .sorted("calibration_date")
         )
         return [
-            ((record.calibration_date - previous.calibration_date).total_seconds() / 86400.0,
-             record.as_found_ratio)  # fmt: skip
-            for previous, record in zip(records, records[1:], strict=False)
+            (
+                (record.calibration_date - previous.calibration_date).total_seconds() / 86400.0,
+                record.as_found_ratio,
+            )
+            for previous, record in pairwise(records)
         ]
 
     def _calibration_drift_rate(self):
@@ -484,8 +487,7 @@ class MaintenanceEquipment(models.Model):
                     {
                         "suggested_interval_days": 0,
                         "interval_analysis": self.env._(
-                            "Not enough history: the analysis needs three approved "
-                            "calibrations."
+                            "Not enough history: the analysis needs three approved calibrations."
                         ),
                     }
                 )

@@ -514,6 +514,8 @@ class MaintenanceRequest(models.Model):
         return len(breached)
 
 
+# A class of its own, so that the lifecycle above and this check are edited
+# independently.
 class MaintenanceRequestCalibration(models.Model):
     """Calibration work orders: closing one requires its approved calibration record.
 
@@ -522,7 +524,7 @@ class MaintenanceRequestCalibration(models.Model):
     ``cmms_state`` or a stage, and is checked here first.
     """
 
-    _inherit = "maintenance.request"
+    _inherit = "maintenance.request"  # pylint: disable=consider-merging-classes-inherited
 
     source = fields.Selection(
         selection_add=[("calibration", "Calibration")], ondelete={"calibration": "set default"}

@@ -58,8 +58,7 @@ class CmmsSensor(models.Model):
         index=True,
         ondelete="restrict",
         tracking=True,
-        help="The instrument this signal comes from: its tag, unit and range are the "
-        "sensor's.",
+        help="The instrument this signal comes from: its tag, unit and range are its own.",
     )
     company_id = fields.Many2one(related="equipment_id.company_id", store=True)
     measured_variable = fields.Selection(

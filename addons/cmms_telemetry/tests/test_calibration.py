@@ -15,8 +15,12 @@ class TestCalibration(TelemetryCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.equipment.write(
-            {"tolerance_mode": "span", "adjust_limit": 0.25, "fail_limit": 0.5,
-             "calibration_interval_days": 180}  # fmt: skip
+            {
+                "tolerance_mode": "span",
+                "adjust_limit": 0.25,
+                "fail_limit": 0.5,
+                "calibration_interval_days": 180,
+            }  # fmt: skip
         )
         cls.standard = cls.env["cmms.calibration.standard"].create(
             {
@@ -141,8 +145,13 @@ class TestCalibration(TelemetryCommon):
                 self.item(
                     "drift-1",
                     "alert_raised",
-                    {"tag": "PT-T01", "alert_type": "drift", "severity": "warning",
-                     "value": 6.3, "drift_rate": 0.0008},  # fmt: skip
+                    {
+                        "tag": "PT-T01",
+                        "alert_type": "drift",
+                        "severity": "warning",
+                        "value": 6.3,
+                        "drift_rate": 0.0008,
+                    },  # fmt: skip
                     ts="2025-08-01T00:00:00Z",
                 )
             ]

@@ -47,11 +47,10 @@ class TestInstrumentRegister(TelemetryCommon):
         self.assertEqual(self.env.cr.fetchone(), (-1.0, "kPa"))
 
     def test_one_sensor_per_instrument_and_a_valid_range(self):
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
-            with self.env.cr.savepoint():
-                self.env["cmms.sensor"].create(
-                    {"tag": "PT-T01B", "equipment_id": self.equipment.id, "unit": "bar"}
-                )
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.env.cr.savepoint():
+            self.env["cmms.sensor"].create(
+                {"tag": "PT-T01B", "equipment_id": self.equipment.id, "unit": "bar"}
+            )
         with self.assertRaises(ValidationError):
             self.equipment.write({"range_low": 20.0})
         self.assertEqual(self.equipment.range_low, 0.0)
