@@ -468,3 +468,28 @@ class TestCalibrationRights(CalibrationCommon):
             self.pt.with_user(self.technician).action_clear_calibration_review()
         self.pt.with_user(self.supervisor).action_clear_calibration_review()
         self.assertFalse(self.pt.calibration_review)
+
+
+class TestCalibrationReports(CalibrationCommon):
+    def test_reports_render(self):
+        record = self.approved(errors={4: -0.1})
+        Report = self.env["ir.actions.report"].with_user(self.technician)
+        html, _kind = Report._render_qweb_html(
+            "cmms_parfum.cmms_calibration_report_certificate", record.ids
+        )
+        for text in (record.name, "PC-1", "LAB-001", self.supervisor.name, "Approved:"):
+            self.assertIn(text, html.decode())
+        html, _kind = Report._render_qweb_html(
+            "cmms_parfum.maintenance_equipment_report_calibration_history", self.pt.ids
+        )
+        self.assertIn(record.name, html.decode())
+        self.tt.next_calibration_date = "2020-01-01"
+        html, _kind = Report._render_qweb_html(
+            "cmms_parfum.maintenance_equipment_report_calibration_compliance",
+            (self.pt | self.tt).ids,
+        )
+        text = html.decode()
+        self.assertIn("TT-C1", text)
+        # One of two instruments in calibration; the one approved record failed as found.
+        self.assertIn("50.0", text)
+        self.assertIn("100.0", text)

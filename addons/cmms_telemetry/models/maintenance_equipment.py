@@ -180,7 +180,10 @@ class MaintenanceEquipment(models.Model):
     # -- calibration (the register is in cmms_parfum) --------------------------
 
     def _calibration_overdue(self, request):
-        """One open ``calibration_overdue`` alert, linked to the calibration work order."""
+        """One open ``calibration_overdue`` alert, linked to the calibration work order.
+
+        The alert is the instrument's, not one of its signals': no sensor.
+        """
         res = super()._calibration_overdue(request)
         today = fields.Date.context_today(self)
         alert = self.env["cmms.alert"]._report(
@@ -194,7 +197,6 @@ class MaintenanceEquipment(models.Model):
                 date=fields.Date.to_string(self.next_calibration_date),
                 days=(today - self.next_calibration_date).days,
             ),
-            sensor=self.sensor_ids[:1],
         )
         if alert and not alert.request_id:
             alert.sudo().request_id = request

@@ -78,7 +78,7 @@ class TestCalibration(TelemetryCommon):
         self.assertEqual(alerts.request_id, requests)
         self.assertTrue(requests.cmms_calibration)
         self.assertEqual(alerts.severity, "critical")
-        self.assertEqual(alerts.sensor_id, self.sensor)
+        self.assertFalse(alerts.sensor_id)
         self.assertIn("2026-05-30", alerts.message)
         self.assertEqual(str(alerts.last_seen), "2026-06-02 06:00:00")
         # Calibrating the instrument resolves the alert; the record closes the work order.
