@@ -4,7 +4,7 @@
     "name": "CMMS Parfum",
     "summary": "Maintenance management for process plants: roles, work orders, "
     "equipment and components",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -23,6 +23,7 @@
         "security/ir.model.access.csv",
         "data/maintenance_stage_data.xml",
         "data/ir_cron_data.xml",
+        "data/cmms_calibration_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/maintenance_request_views.xml",
         "views/cmms_budget_views.xml",
@@ -34,6 +35,10 @@
         "views/cmms_kpi_dashboard_views.xml",
         "report/maintenance_request_report.xml",
         "report/cmms_kpi_report.xml",
+        "views/cmms_calibration_views.xml",
+        "views/cmms_calibration_standard_views.xml",
+        "views/maintenance_equipment_calibration_views.xml",
+        "report/cmms_calibration_reports.xml",
         "views/cmms_parfum_menus.xml",
     ],
     "demo": [
@@ -43,6 +48,7 @@
         "demo/maintenance_request_demo.xml",
         "demo/cmms_budget_demo.xml",
         "demo/cmms_downtime_event_demo.xml",
+        "demo/cmms_calibration_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

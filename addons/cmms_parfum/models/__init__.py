@@ -1,5 +1,7 @@
 from . import (
     cmms_budget,
+    cmms_calibration,
+    cmms_calibration_standard,
     cmms_downtime_event,
     cmms_kpi,
     cmms_request_external_cost,

@@ -725,3 +725,53 @@ class MaintenanceRequest(models.Model):
                 )
                 if not others and machine.machine_status == "maintenance":
                     machine._set_machine_status("running", by_work_order=True)
+
+
+# A class of its own, so that the lifecycle above and this check are edited
+# independently.
+class MaintenanceRequestCalibration(models.Model):
+    """Calibration work orders: closing one requires its approved calibration record.
+
+    Kept apart from the lifecycle above: every way of closing (the button,
+    the status bar, a kanban drag, Odoo's plain stages) writes
+    ``cmms_state`` or a stage, and is checked here first.
+    """
+
+    _inherit = "maintenance.request"  # pylint: disable=consider-merging-classes-inherited
+
+    source = fields.Selection(
+        selection_add=[("calibration", "Calibration")], ondelete={"calibration": "set default"}
+    )
+    cmms_calibration = fields.Boolean(
+        "Calibration work order",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Opened for a calibration that is due; it closes with its approved record.",
+    )
+    calibration_ids = fields.One2many(
+        "cmms.calibration",
+        "request_id",
+        "Calibration records",
+        groups="cmms_parfum.cmms_parfum_group_technician,"
+        "cmms_parfum.cmms_parfum_group_supervisor,cmms_parfum.cmms_parfum_group_manager",
+    )
+
+    def write(self, vals):
+        target = vals.get("cmms_state")
+        if not target and vals.get("stage_id"):
+            target = self._state_of_stage(self.env["maintenance.stage"].browse(vals["stage_id"]))
+        if target == "closed":
+            self._check_calibration_record()
+        return super().write(vals)
+
+    def _check_calibration_record(self):
+        for request in self.filtered("cmms_calibration"):
+            if not request.sudo().calibration_ids.filtered(lambda c: c.state == "approved"):
+                raise UserError(
+                    self.env._(
+                        "%(request)s is a calibration work order: it closes only with its "
+                        "approved calibration record.",
+                        request=request.name,
+                    )
+                )

@@ -34,6 +34,17 @@ class ResCompany(models.Model):
         help="When off, completing a work order that needs more of a part than is on "
         "hand is refused.",
     )
+    cmms_calibration_notice_days = fields.Integer(
+        "Calibration notice (days)",
+        default=14,
+        help="Supervisors are told this many days before a calibration is due.",
+    )
+    cmms_calibration_reliability = fields.Float(
+        "Calibration target reliability (%)",
+        default=95.0,
+        help="Interval analysis: the probability that an instrument is still in tolerance "
+        "at the end of its interval.",
+    )
 
     @api.constrains(
         "cmms_sla_hours_low",
@@ -52,6 +63,16 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._("The PM grace window cannot be negative."))
             if company.cmms_labor_rate < 0:
                 raise ValidationError(self.env._("An hourly cost cannot be negative."))
+
+    @api.constrains("cmms_calibration_notice_days", "cmms_calibration_reliability")
+    def _check_cmms_calibration_settings(self):
+        for company in self:
+            if company.cmms_calibration_notice_days < 0:
+                raise ValidationError(self.env._("The calibration notice cannot be negative."))
+            if not 50.0 <= company.cmms_calibration_reliability < 100.0:
+                raise ValidationError(
+                    self.env._("The target reliability lies between 50 and 100 %% (excluded).")
+                )
 
     def _cmms_sla_hours(self, priority):
         self.ensure_one()

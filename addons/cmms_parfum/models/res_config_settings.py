@@ -18,3 +18,9 @@ class ResConfigSettings(models.TransientModel):
     cmms_allow_negative_stock = fields.Boolean(
         related="company_id.cmms_allow_negative_stock", readonly=False
     )
+    cmms_calibration_notice_days = fields.Integer(
+        related="company_id.cmms_calibration_notice_days", readonly=False
+    )
+    cmms_calibration_reliability = fields.Float(
+        related="company_id.cmms_calibration_reliability", readonly=False
+    )

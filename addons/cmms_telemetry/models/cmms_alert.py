@@ -51,6 +51,14 @@ class CmmsAlert(models.Model):
     condition = fields.Selection(CONDITIONS, default="active", required=True, tracking=True)
     message = fields.Char()
     last_value = fields.Float()
+    drift_rate = fields.Float(
+        "Drift rate (units/day)",
+        readonly=True,
+        copy=False,
+        help="Reported by the connector with a drift alert; calibration interval analysis "
+        "uses it.",
+    )
+    drift_rate_at = fields.Datetime(readonly=True, copy=False)
     first_seen = fields.Datetime(required=True, default=fields.Datetime.now)
     last_seen = fields.Datetime(required=True, default=fields.Datetime.now)
     cleared_at = fields.Datetime()
@@ -154,6 +162,11 @@ class CmmsAlert(models.Model):
 
     def _create_request(self, priority):
         self.ensure_one()
+        if self.alert_type == "calibration_overdue":
+            # The instrument's calibration work order, never a second one.
+            request = self.equipment_id._calibration_request()
+            self.sudo().request_id = request
+            return request
         types = dict(ALERT_TYPES)
         vals = {"maintenance_type": "corrective"}
         if self.alert_type == "health_degraded":

@@ -39,33 +39,57 @@ class CmmsSensor(models.Model):
     _order = "tag"
     _rec_name = "tag"
 
-    tag = fields.Char(required=True, index=True, tracking=True)
+    # Tag, variable, unit, nominal value and range are the instrument's,
+    # kept once in the instrument register on the equipment; writing them
+    # here writes the instrument (the columns are kept in step by the ORM
+    # for searching, ordering and the connector's version stamp).
+    tag = fields.Char(
+        related="equipment_id.cmms_tag",
+        store=True,
+        readonly=False,
+        index=True,
+        tracking=True,
+    )
     active = fields.Boolean(default=True, tracking=True)
     equipment_id = fields.Many2one(
         "maintenance.equipment",
+        "Instrument",
         required=True,
         index=True,
         ondelete="restrict",
         tracking=True,
-        help="The instrument (or machine) this signal belongs to.",
+        help="The instrument this signal comes from: its tag, unit and range are its own.",
     )
     company_id = fields.Many2one(related="equipment_id.company_id", store=True)
     measured_variable = fields.Selection(
-        [
-            ("pressure", "Pressure"),
-            ("temperature", "Temperature"),
-            ("flow", "Flow"),
-            ("level", "Level"),
-            ("other", "Other"),
-        ],
-        default="other",
-        required=True,
+        related="equipment_id.instrument_type", store=True, readonly=False
     )
-    unit = fields.Char(required=True, tracking=True)
-    nominal = fields.Float(tracking=True, help="Expected operating point.")
-    signal_low = fields.Float(tracking=True, help="Lower bound of the signal (4 mA equivalent).")
+    unit = fields.Char(
+        related="equipment_id.instrument_unit",
+        store=True,
+        readonly=False,
+        tracking=True,
+    )
+    nominal = fields.Float(
+        related="equipment_id.nominal_value",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Expected operating point.",
+    )
+    signal_low = fields.Float(
+        related="equipment_id.range_low",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Lower bound of the signal (4 mA equivalent): the instrument's range.",
+    )
     signal_high = fields.Float(
-        default=100.0, tracking=True, help="Upper bound of the signal (20 mA equivalent)."
+        related="equipment_id.range_high",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Upper bound of the signal (20 mA equivalent): the instrument's range.",
     )
     # Limits are optional: a limit that is not set is not checked. Odoo
     # floats have no NULL, so each carries a flag.
@@ -100,11 +124,10 @@ class CmmsSensor(models.Model):
     )
     last_calibration_at = fields.Datetime(
         "Last calibration",
-        readonly=True,
-        copy=False,
-        tracking=True,
-        help="Set by Record calibration. The connector learns the drift (CUSUM) "
-        "baseline again after it changes.",
+        related="equipment_id.last_calibration_at",
+        store=True,
+        help="The instrument's newest approved calibration. The connector learns the drift "
+        "(CUSUM) baseline again after it changes.",
     )
     alert_ids = fields.One2many("cmms.alert", "sensor_id")
     model_version_ids = fields.One2many("cmms.model.version", "sensor_id")
@@ -117,12 +140,29 @@ class CmmsSensor(models.Model):
 
     _sql_constraints = [
         ("tag_uniq", "unique(tag)", "A sensor tag must be unique."),
+        (
+            "equipment_uniq",
+            "unique(equipment_id)",
+            "An instrument has one sensor: register each signal as an instrument of its own "
+            "(a child of its machine).",
+        ),
     ]
 
     @api.depends("model_version_ids.is_active")
     def _compute_active_model_version_id(self):
         for sensor in self:
             sensor.active_model_version_id = sensor.model_version_ids.filtered("is_active")[:1]
+
+    @api.constrains("equipment_id", "tag", "unit")
+    def _check_instrument_register(self):
+        for sensor in self:
+            if not sensor.tag or not sensor.unit:
+                raise ValidationError(
+                    self.env._(
+                        "The instrument %(name)s needs a tag and a unit before it gets a sensor.",
+                        name=sensor.equipment_id.display_name,
+                    )
+                )
 
     @api.constrains(
         "signal_low",
@@ -177,11 +217,12 @@ class CmmsSensor(models.Model):
                 )
 
     def action_record_calibration(self):
-        """Record that the instrument was calibrated now (technicians and up).
+        """The instrument's calibration recording dialog (technicians and up).
 
-        The connector resets the sensor's drift detection when it sees the
-        new time in its configuration.
+        Approving the record moves ``last_calibration_at``; the connector
+        then resets the sensor's drift detection.
         """
+        self.ensure_one()
         user = self.env.user
         if not (self.env.is_superuser() or any(user.has_group(g) for g in CALIBRATION_GROUPS)):
             raise AccessError(
@@ -190,20 +231,7 @@ class CmmsSensor(models.Model):
                 )
             )
         self.check_access("read")
-        now = fields.Datetime.now()
-        for sensor in self.sudo():
-            sensor.last_calibration_at = now
-            sensor.message_post(
-                body=self.env._(
-                    "Calibration recorded by %(user)s; drift detection learns its baseline "
-                    "again.",
-                    user=user.name,
-                ),
-                author_id=user.partner_id.id,
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
-            )
-        return True
+        return self.equipment_id.action_record_calibration()
 
     def _connector_settings(self):
         """The settings of one sensor as the connector reads them (false when unset).

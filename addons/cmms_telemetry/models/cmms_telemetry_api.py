@@ -521,6 +521,7 @@ class CmmsTelemetryApi(models.AbstractModel):
         message = data.get("message") or ""
         if not isinstance(message, str):
             raise ItemRejected("data.message must be a string")
+        drift_rate = _number(data, "drift_rate", required=False, minimum=-1e9, maximum=1e9)
 
         sensor = self.env["cmms.sensor"].sudo().with_context(active_test=False)
         sensor = sensor.search([("tag", "=", tag)], limit=1)
@@ -532,7 +533,7 @@ class CmmsTelemetryApi(models.AbstractModel):
             )
         if not equipment:
             raise ItemRejected(f"no sensor or equipment with tag {_short(tag)}")
-        return self.env["cmms.alert"]._report(
+        alert = self.env["cmms.alert"]._report(
             equipment,
             alert_type,
             kind,
@@ -542,6 +543,9 @@ class CmmsTelemetryApi(models.AbstractModel):
             message=message,
             sensor=sensor,
         )
+        if drift_rate is not None and alert and kind != "alert_cleared":
+            alert.sudo().write({"drift_rate": drift_rate, "drift_rate_at": ts})
+        return alert
 
     @api.model
     def _apply_heartbeat(self, ts, data):

@@ -80,8 +80,9 @@ class CmmsTelemetryDashboard(models.AbstractModel):
             {"key": "instruments", "value": len(sensors)},
             {
                 "key": "calibration_overdue",
-                "value": Alert.search_count(
-                    [*open_alerts, ("alert_type", "=", "calibration_overdue")]
+                # Instruments past their due date (as the user may see them).
+                "value": self.env["maintenance.equipment"].search_count(
+                    [("calibration_state", "=", "overdue")]
                 ),
                 "calibration_register": calibration_register,
             },
@@ -174,13 +175,18 @@ class CmmsTelemetryDashboard(models.AbstractModel):
                 views=[(False, "list"), (False, "form")],
             )
             return action
-        action = Action._for_xml_id("cmms_telemetry.cmms_alert_action")
-        action["context"] = {"search_default_open": 1}
         if key == "calibration_overdue":
+            action = Action._for_xml_id("cmms_parfum.maintenance_equipment_action_instruments")
             action.update(
                 name=self.env._("Calibration overdue"),
-                domain=[("alert_type", "=", "calibration_overdue")],
+                domain=[("calibration_state", "=", "overdue")],
+                context={},
+                view_mode="list,form",
+                views=[(False, "list"), (False, "form")],
             )
+            return action
+        action = Action._for_xml_id("cmms_telemetry.cmms_alert_action")
+        action["context"] = {"search_default_open": 1}
         return action
 
     # -- helpers ---------------------------------------------------------------

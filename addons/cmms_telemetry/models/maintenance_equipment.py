@@ -176,3 +176,67 @@ class MaintenanceEquipment(models.Model):
             )
         )
         return request.cmms_done_at + timedelta(minutes=minutes) if request else False
+
+    # -- calibration (the register is in cmms_parfum) --------------------------
+
+    def _calibration_overdue(self, request):
+        """One open ``calibration_overdue`` alert, linked to the calibration work order.
+
+        The alert is the instrument's, not one of its signals': no sensor.
+        """
+        res = super()._calibration_overdue(request)
+        today = fields.Date.context_today(self)
+        alert = self.env["cmms.alert"]._report(
+            self,
+            "calibration_overdue",
+            "alert_active",
+            fields.Datetime.now(),
+            severity="critical" if self.criticality == "critical" else "warning",
+            message=self.env._(
+                "Calibration was due on %(date)s (%(days)s days ago).",
+                date=fields.Date.to_string(self.next_calibration_date),
+                days=(today - self.next_calibration_date).days,
+            ),
+        )
+        if alert and not alert.request_id:
+            alert.sudo().request_id = request
+        return res
+
+    def _on_calibration_approved(self, calibration):
+        """The calibration-overdue alert is resolved; the sensor's last calibration (and
+        with it the connector's configuration) moves, which resets its CUSUM."""
+        res = super()._on_calibration_approved(calibration)
+        if self.calibration_state != "overdue":
+            alert = self.env["cmms.alert"].sudo()._open_for(self, "calibration_overdue")
+            if alert:
+                now = fields.Datetime.now()
+                alert.write(
+                    {
+                        "condition": "cleared",
+                        "cleared_at": now,
+                        "state": "resolved",
+                        "resolved_by_id": self.env.uid,
+                        "resolved_at": now,
+                        "resolution_note": self.env._(
+                            "Calibrated: %(record)s approved.", record=calibration.display_name
+                        ),
+                    }
+                )
+        return res
+
+    def _calibration_drift_rate(self):
+        """The newest drift rate the connector reported since the last calibration, in
+        fail limits per day."""
+        res = super()._calibration_drift_rate()
+        tolerance = self._limit_in_units(self.fail_limit)
+        domain = [
+            ("equipment_id", "=", self.id),
+            ("alert_type", "=", "drift"),
+            ("drift_rate_at", "!=", False),
+        ]
+        if self.last_calibration_at:
+            domain.append(("drift_rate_at", ">=", self.last_calibration_at))
+        alert = self.env["cmms.alert"].sudo().search(domain, order="drift_rate_at desc", limit=1)
+        if not alert or tolerance <= 0:
+            return res
+        return abs(alert.drift_rate) / tolerance

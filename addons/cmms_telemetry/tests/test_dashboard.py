@@ -62,6 +62,11 @@ class TestDashboard(TelemetryCommon):
                       "alert_type": "rule_violation", "severity": "warning"})  # fmt: skip
         Alert.create({"equipment_id": self.equipment.id, "alert_type": "calibration_overdue",
                       "severity": "advisory"})  # fmt: skip
+        # The tile counts instruments past their due date, not alerts.
+        self.equipment.write({"fail_limit": 0.5, "calibration_interval_days": 180,
+                              "next_calibration_date": "2020-01-01"})  # fmt: skip
+        self.low_equipment.write({"fail_limit": 0.5, "calibration_interval_days": 180,
+                                  "next_calibration_date": "2999-01-01"})  # fmt: skip
         resolved = Alert.create({"equipment_id": self.low_equipment.id, "alert_type": "drift",
                                  "severity": "critical", "resolution_note": "fixed"})  # fmt: skip
         resolved.action_resolve()
@@ -70,8 +75,11 @@ class TestDashboard(TelemetryCommon):
                         "user_id": self.technician.id})  # fmt: skip
         Request.create({"name": "Someone else's", "equipment_id": self.equipment.id,
                         "user_id": self.other_technician.id})  # fmt: skip
+        archived = self.env["maintenance.equipment"].create(
+            {"name": "Archived transmitter", "cmms_tag": "PT-T99", "cmms_kind": "instrument"}
+        )
         self.env["cmms.sensor"].create(
-            {"tag": "PT-T99", "equipment_id": self.equipment.id, "unit": "bar", "active": False}
+            {"tag": "PT-T99", "equipment_id": archived.id, "unit": "bar", "active": False}
         )
         after, _cards = self._tiles(self.technician)
         self.assertEqual(after["instruments"], before["instruments"])
@@ -82,10 +90,14 @@ class TestDashboard(TelemetryCommon):
         supervisor_tiles, _cards = self._tiles(self.supervisor)
         self.assertGreaterEqual(supervisor_tiles["open_work_orders"], 2)
 
-    def test_calibration_tile_says_when_no_register_is_installed(self):
+    def test_calibration_tile_counts_overdue_instruments(self):
         data = self.Dashboard.with_user(self.operator).get_dashboard()
         tile = next(t for t in data["tiles"] if t["key"] == "calibration_overdue")
-        self.assertFalse(tile["calibration_register"])
+        self.assertTrue(tile["calibration_register"])
+        overdue = self.env["maintenance.equipment"].search_count(
+            [("calibration_state", "=", "overdue")]
+        )
+        self.assertEqual(tile["value"], overdue)
 
     def test_card_shows_live_value_and_health(self):
         self._reading(self.sensor, 3, 6.0, 5.9, 6.1)
@@ -206,7 +218,7 @@ class TestDashboard(TelemetryCommon):
         Dashboard = self.Dashboard.with_user(self.technician)
         models_ = {
             "instruments": "cmms.sensor",
-            "calibration_overdue": "cmms.alert",
+            "calibration_overdue": "maintenance.equipment",
             "active_alerts": "cmms.alert",
             "open_work_orders": "maintenance.request",
         }
@@ -215,7 +227,7 @@ class TestDashboard(TelemetryCommon):
             self.assertEqual(action["res_model"], model, key)
             self.env[model].with_user(self.technician).search_count(action.get("domain") or [])
         self.assertIn(
-            ("alert_type", "=", "calibration_overdue"),
+            ("calibration_state", "=", "overdue"),
             Dashboard.get_tile_action("calibration_overdue")["domain"],
         )
         with self.assertRaises(UserError):

@@ -17,8 +17,19 @@ class TestDashboardTour(HttpCase):
         self.env["cmms.alert"].search([("state", "!=", "resolved")]).write(
             {"state": "resolved", "resolution_note": "Closed for the tour."}
         )
+        # ... and only this test's overdue instrument.
+        self.env["maintenance.equipment"].search([("calibration_interval_days", ">", 0)]).write(
+            {"calibration_interval_days": 0}
+        )
         equipment = self.env["maintenance.equipment"].create(
-            {"name": "Tour pressure transmitter", "cmms_tag": "PT-TOUR", "cmms_kind": "instrument"}
+            {
+                "name": "Tour pressure transmitter",
+                "cmms_tag": "PT-TOUR",
+                "cmms_kind": "instrument",
+                "fail_limit": 0.5,
+                "calibration_interval_days": 180,
+                "next_calibration_date": "2020-01-01",
+            }
         )
         sensor = self.env["cmms.sensor"].create(
             {
@@ -35,8 +46,11 @@ class TestDashboardTour(HttpCase):
                 "high_critical": 10.0,
             }
         )
+        thermometer = self.env["maintenance.equipment"].create(
+            {"name": "Tour thermometer", "cmms_tag": "TT-TOUR", "cmms_kind": "instrument"}
+        )
         self.env["cmms.sensor"].create(
-            {"tag": "TT-TOUR", "equipment_id": equipment.id, "unit": "°C"}
+            {"tag": "TT-TOUR", "equipment_id": thermometer.id, "unit": "°C"}
         )
         now = fields.Datetime.now().replace(second=0, microsecond=0)
         self.env["cmms.reading"].create(

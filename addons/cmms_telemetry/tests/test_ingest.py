@@ -27,7 +27,10 @@ class TestIngest(TelemetryCommon):
         )
         after = self.api.get_connector_config()["version"]
         self.assertNotEqual(before, after)
-        self.sensor.copy({"tag": "PT-T99"})
+        spare = self.env["maintenance.equipment"].create(
+            {"name": "Spare transmitter", "cmms_tag": "PT-T99", "cmms_kind": "instrument"}
+        )
+        self.sensor.copy({"equipment_id": spare.id, "unit": "bar"})
         self.assertNotEqual(after, self.api.get_connector_config()["version"])
 
     def test_only_connector_may_call(self):

@@ -14,7 +14,7 @@ registry.category("web_tour.tours").add("cmms_telemetry_dashboard", {
             trigger: tile("instruments", 2),
         },
         {
-            content: "The calibration-overdue alert is counted",
+            content: "The overdue instrument is counted",
             trigger: tile("calibration_overdue", 1),
         },
         {
