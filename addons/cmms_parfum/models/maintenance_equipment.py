@@ -1,21 +1,14 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-<<<<<<< HEAD
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from itertools import pairwise
 
 import pytz
-
-from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
-=======
-from datetime import timedelta
-from itertools import pairwise
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .calibration_tools import suggest_interval
->>>>>>> calib
 
 CRITICALITY = [
     ("low", "Low"),
@@ -31,7 +24,6 @@ EQUIPMENT_KINDS = [
     ("utility", "Utility"),
 ]
 
-<<<<<<< HEAD
 MACHINE_STATUSES = [
     ("running", "Running"),
     ("down", "Down"),
@@ -51,7 +43,6 @@ CMMS_ROLE_GROUPS = (
     ("supervisor", "cmms_parfum.cmms_parfum_group_supervisor"),
     ("manager", "cmms_parfum.cmms_parfum_group_manager"),
 )
-=======
 INSTRUMENT_TYPES = [
     ("pressure", "Pressure"),
     ("temperature", "Temperature"),
@@ -72,7 +63,6 @@ TOLERANCE_MODES = [
     ("span", "% of span"),
     ("units", "Units"),
 ]
->>>>>>> calib
 
 
 class MaintenanceEquipment(models.Model):
@@ -98,7 +88,6 @@ class MaintenanceEquipment(models.Model):
     capacity = fields.Char(help="Nominal capacity, with its unit.")
     commissioning_year = fields.Integer()
     specification = fields.Text(help="Technical specification of the asset.")
-<<<<<<< HEAD
     cmms_spare_part_ids = fields.Many2many(
         "product.product",
         string="Spare parts",
@@ -123,7 +112,6 @@ class MaintenanceEquipment(models.Model):
         help="Hours the machine was not running since the first of the month, overlapping "
         "intervals of every source counted once.",
     )
-=======
     # The instrument register: tag (above), unit and range are kept here
     # once; the telemetry sensor of the instrument reads them.
     instrument_type = fields.Selection(INSTRUMENT_TYPES, tracking=True)
@@ -218,7 +206,6 @@ class MaintenanceEquipment(models.Model):
         "Suggested interval (days)", readonly=True, copy=False, groups=CALIBRATION_GROUPS
     )
     interval_analysis = fields.Text(readonly=True, copy=False, groups=CALIBRATION_GROUPS)
->>>>>>> calib
 
     _sql_constraints = [
         (
@@ -228,7 +215,6 @@ class MaintenanceEquipment(models.Model):
         ),
     ]
 
-<<<<<<< HEAD
     def _compute_cmms_spare_part_ids(self):
         Product = self.env["product.product"]
         for equipment in self:
@@ -253,7 +239,6 @@ class MaintenanceEquipment(models.Model):
             ],
             order="completed_at desc, id desc",
         )
-=======
     @api.depends("calibration_ids.state", "calibration_ids.calibration_date")
     def _compute_last_calibration_id(self):
         for equipment in self:
@@ -353,7 +338,6 @@ class MaintenanceEquipment(models.Model):
                         "%(name)s: an instrument under calibration needs a fail limit.", name=name
                     )
                 )
->>>>>>> calib
 
     @api.depends("cmms_tag")
     def _compute_display_name(self):
@@ -362,14 +346,6 @@ class MaintenanceEquipment(models.Model):
             if not (equipment.display_name or "").startswith(equipment.cmms_tag):
                 equipment.display_name = f"[{equipment.cmms_tag}] {equipment.display_name}"
         return res
-
-    def _compute_match_serial(self):
-        # Odoo counts the stock lots of the serial number: operators, who see
-        # no stock, would get an access error on every equipment form.
-        if not self.env["stock.lot"].has_access("read"):
-            self.match_serial = False
-            return
-        return super()._compute_match_serial()
 
     def _compute_downtime_month_hours(self):
         tz = pytz.timezone(self.env.user.tz or "UTC")
@@ -390,7 +366,6 @@ class MaintenanceEquipment(models.Model):
             return ["|", ("cmms_tag", operator, value), *domain]
         return domain
 
-<<<<<<< HEAD
     def write(self, vals):
         if (
             "machine_status" in vals
@@ -480,7 +455,6 @@ class MaintenanceEquipment(models.Model):
                 open_status._close(now)
             elif not by_work_order and not open_status:
                 Event._open_interval(machine, "status", start=now)
-=======
     def _span(self):
         self.ensure_one()
         return self.range_high - self.range_low
@@ -751,5 +725,4 @@ class MaintenanceEquipment(models.Model):
                     user=self.env.user.name,
                 )
             )
->>>>>>> calib
         return True

@@ -10,11 +10,8 @@ from . import (
     test_health_threshold,
     test_ingest,
     test_ingest_items,
-<<<<<<< HEAD
     test_ingest_malformed,
-=======
     test_instrument_register,
->>>>>>> calib
     test_oee_fmea,
     test_retention,
     test_security,
