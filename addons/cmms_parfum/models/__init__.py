@@ -1,11 +1,21 @@
+# The mixin first: models below inherit it.
+from . import cmms_undeletable_mixin
+
+# isort: split
 from . import (
+    auditlog_log,
+    auditlog_log_line,
+    auditlog_rule,
     cmms_budget,
     cmms_kpi,
     cmms_request_part,
     cmms_request_photo,
+    mail_message,
+    mail_tracking_value,
     maintenance_equipment,
     maintenance_request,
     res_company,
     res_config_settings,
     res_users,
+    stock_move,
 )

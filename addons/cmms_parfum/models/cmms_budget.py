@@ -9,7 +9,7 @@ class CmmsBudget(models.Model):
 
     _name = "cmms.budget"
     _description = "Maintenance budget"
-    _inherit = ["mail.thread"]
+    _inherit = ["cmms.undeletable.mixin", "mail.thread"]
     _order = "date_from desc"
 
     name = fields.Char(required=True, tracking=True)
@@ -24,6 +24,7 @@ class CmmsBudget(models.Model):
         "maintenance.equipment.category", help="Empty: the whole maintenance budget."
     )
     note = fields.Text()
+    active = fields.Boolean(default=True, tracking=True)
 
     @api.constrains("date_from", "date_to", "amount")
     def _check_budget(self):

@@ -18,7 +18,8 @@ EQUIPMENT_KINDS = [
 
 
 class MaintenanceEquipment(models.Model):
-    _inherit = "maintenance.equipment"
+    _name = "maintenance.equipment"
+    _inherit = ["cmms.undeletable.mixin", "maintenance.equipment"]
 
     cmms_tag = fields.Char(
         "Tag",

@@ -1,0 +1,56 @@
+# Copyright 2026 CMMS Parfum contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, models
+from odoo.tools import clean_context
+
+AUDIT_READERS = (
+    "auditlog.group_auditlog_user",
+    "cmms_parfum.cmms_parfum_group_supervisor",
+    "cmms_parfum.cmms_parfum_group_manager",
+)
+
+
+class AuditlogRule(models.Model):
+    """OCA ``auditlog`` rules, as the CMMS declares them in data.
+
+    A rule created already subscribed (``data/auditlog_rule_data.xml``) gets
+    its name from its model and the "View logs" action of a subscribed rule.
+    """
+
+    _inherit = "auditlog.rule"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("name") and vals.get("model_id"):
+                vals["name"] = self.env["ir.model"].sudo().browse(vals["model_id"]).name
+        rules = super().create(vals_list)
+        rules.filtered(lambda rule: rule.state == "subscribed" and not rule.action_id).with_context(
+            clean_context(self.env.context)
+        ).subscribe()
+        return rules
+
+    def subscribe(self):
+        res = super().subscribe()
+        # "View logs" only for those who may read the logs.
+        groups = [self.env.ref(xmlid, raise_if_not_found=False) for xmlid in AUDIT_READERS]
+        self.action_id.sudo().groups_id = [(6, 0, [group.id for group in groups if group])]
+        return res
+
+    @api.model
+    def get_auditlog_fields(self, model):
+        """Leave out what is not a value of the record itself.
+
+        Binary contents (images, files); one2many fields, which are the
+        records below this one (audited on their own model when they matter:
+        the chatter keeps messages and followers); and the fields a model
+        lists in ``_cmms_audit_skip_fields`` (values the telemetry connector
+        refreshes many times a day). Fewer fields also make each audited
+        write cheaper: the audit reads them before and after.
+        """
+        skipped = set(getattr(model, "_cmms_audit_skip_fields", ()))
+        return [
+            name
+            for name in super().get_auditlog_fields(model)
+            if name not in skipped and model._fields[name].type not in ("binary", "one2many")
+        ]
