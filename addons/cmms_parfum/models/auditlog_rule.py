@@ -54,3 +54,33 @@ class AuditlogRule(models.Model):
             for name in super().get_auditlog_fields(model)
             if name not in skipped and model._fields[name].type not in ("binary", "one2many")
         ]
+
+    # Values as a reader of the audit expects them: names rather than
+    # (id, name) pairs, Yes / No rather than an empty cell for False.
+
+    def _cmms_value_text(self, field, value):
+        if field["ttype"] == "boolean":
+            return self.env._("Yes") if value else self.env._("No")
+        if isinstance(value, tuple) and len(value) == 2:
+            return value[1]
+        if isinstance(value, list) and all(
+            isinstance(item, tuple) and len(item) == 2 for item in value
+        ):
+            return ", ".join(str(item[1]) for item in value)
+        return value
+
+    def _prepare_log_line_vals_on_create(self, log_vals, field, new_values):
+        vals = super()._prepare_log_line_vals_on_create(log_vals, field, new_values)
+        vals["new_value_text"] = self._cmms_value_text(field, vals["new_value_text"])
+        return vals
+
+    def _prepare_log_line_vals_on_write(self, log_vals, field, old_values, new_values):
+        vals = super()._prepare_log_line_vals_on_write(log_vals, field, old_values, new_values)
+        vals["old_value_text"] = self._cmms_value_text(field, vals["old_value_text"])
+        vals["new_value_text"] = self._cmms_value_text(field, vals["new_value_text"])
+        return vals
+
+    def _prepare_log_line_vals_on_read(self, log_vals, field, read_values):
+        vals = super()._prepare_log_line_vals_on_read(log_vals, field, read_values)
+        vals["old_value_text"] = self._cmms_value_text(field, vals["old_value_text"])
+        return vals

@@ -47,7 +47,7 @@ class TestSecurity(TelemetryCommon):
                     role in WRITERS[model],
                     f"{role} creating {model}",
                 )
-        # Managers activate model versions (write), nobody deletes history but managers.
+        # Managers activate model versions (write); only the administrator deletes history.
         self.assertTrue(self.env["cmms.model.version"].with_user(self.manager).has_access("write"))
         self.assertFalse(
             self.env["cmms.model.version"].with_user(self.supervisor).has_access("write")
@@ -55,7 +55,7 @@ class TestSecurity(TelemetryCommon):
         self.assertFalse(
             self.env["cmms.oee.record"].with_user(self.supervisor).has_access("unlink")
         )
-        self.assertTrue(self.env["cmms.oee.record"].with_user(self.manager).has_access("unlink"))
+        self.assertFalse(self.env["cmms.oee.record"].with_user(self.manager).has_access("unlink"))
 
     def test_records_of_another_company_stay_hidden(self):
         other = self.env["res.company"].create({"name": "Other plant"})
