@@ -30,6 +30,39 @@ class AuditlogRule(models.Model):
         ).subscribe()
         return rules
 
+    def _register_hook(self):
+        # auditlog patches a model's methods when a rule is created. A rule
+        # created by data while addons load would patch the model as the
+        # addons loaded so far define it, and the addons loaded after would
+        # never run their overrides (create, write, unlink) in that process:
+        # the rules are hooked once every addon is loaded (Odoo calls this
+        # hook then, on the empty recordset).
+        if self and not self.pool.ready:
+            return False
+        return super()._register_hook()
+
+    def _patch_method(self, model, method_name, check_attr):
+        """A write of only ``_cmms_audit_skip_fields`` skips the audit.
+
+        A full-log write reads every audited field before and after (with a
+        fresh cache): tens of milliseconds on equipment, for each health
+        snapshot the connector sends, to log nothing.
+        """
+        result = super()._patch_method(model, method_name, check_attr)
+        skipped = frozenset(getattr(model, "_cmms_audit_skip_fields", ()))
+        if result and method_name == "write" and skipped:
+            model_class = model.env.registry[model._name]
+            audited_write = model_class.write
+
+            def write(self, vals, **kwargs):
+                if vals and skipped.issuperset(vals):
+                    return audited_write.origin(self, vals, **kwargs)
+                return audited_write(self, vals, **kwargs)
+
+            write.origin = audited_write.origin
+            model_class.write = write
+        return result
+
     def subscribe(self):
         res = super().subscribe()
         # "View logs" only for those who may read the logs.
