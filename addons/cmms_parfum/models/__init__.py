@@ -5,6 +5,7 @@ from . import cmms_undeletable_mixin
 from . import (
     auditlog_log,
     auditlog_log_line,
+    auditlog_log_line_view,
     auditlog_rule,
     cmms_budget,
     cmms_kpi,

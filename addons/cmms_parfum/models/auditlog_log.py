@@ -1,7 +1,16 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError
+
+# The audit's methods, as a reader calls them.
+ACTIONS = [
+    ("create", "Created"),
+    ("write", "Changed"),
+    ("unlink", "Deleted"),
+    ("read", "Read"),
+    ("export_data", "Exported"),
+]
 
 
 def _refuse_change(env):
@@ -18,6 +27,13 @@ class AuditlogLog(models.Model):
 
     _inherit = "auditlog.log"
 
+    cmms_action = fields.Selection(ACTIONS, "Action", compute="_compute_cmms_action")
+
+    @api.depends("method")
+    def _compute_cmms_action(self):
+        for log in self:
+            log.cmms_action = log.method
+
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su:
@@ -32,11 +48,5 @@ class AuditlogLog(models.Model):
 
     def _cmms_method_label(self):
         self.ensure_one()
-        labels = {
-            "create": self.env._("Created"),
-            "write": self.env._("Changed"),
-            "unlink": self.env._("Deleted"),
-            "read": self.env._("Read"),
-            "export_data": self.env._("Exported"),
-        }
+        labels = dict(self._fields["cmms_action"]._description_selection(self.env))
         return labels.get(self.method, self.method or "")

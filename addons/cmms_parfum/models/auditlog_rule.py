@@ -102,6 +102,14 @@ class AuditlogRule(models.Model):
             return ", ".join(str(item[1]) for item in value)
         return value
 
+    def _create_log_line_on_create(self, log_vals, fields_list, new_values, fields_to_exclude):
+        # A creation logs the values it sets, not every empty field.
+        values = new_values[log_vals["res_id"]]
+        fields_list = [name for name in fields_list if values[name]]
+        return super()._create_log_line_on_create(
+            log_vals, fields_list, new_values, fields_to_exclude
+        )
+
     def _prepare_log_line_vals_on_create(self, log_vals, field, new_values):
         vals = super()._prepare_log_line_vals_on_create(log_vals, field, new_values)
         vals["new_value_text"] = self._cmms_value_text(field, vals["new_value_text"])

@@ -110,6 +110,7 @@ class TestAudit(CmmsCommon):
         created = self.logs(request, "create")
         self.assertEqual(created.user_id, self.operator)
         self.assertEqual(self.values(created)["name"], (False, "Filler leaks"))
+        self.assertNotIn("close_date", self.values(created), "empty values are not logged")
         request.with_user(self.supervisor).write(
             {"cmms_priority": "urgent", "user_id": self.technician.id}
         )
@@ -206,10 +207,9 @@ class TestAudit(CmmsCommon):
         lines_action = wizard.action_open_lines()
         Lines = self.env["auditlog.log.line.view"].with_user(self.manager)
         lines = Lines.search(lines_action["domain"])
-        rows = lines.export_data(["name", "field_name", "old_value_text", "new_value_text"])[
-            "datas"
-        ]
-        self.assertIn(["Filler leaks", "cmms_priority", "medium", "high"], rows)
+        fields_ = ["name", "cmms_action", "field_name", "old_value_text", "new_value_text"]
+        rows = lines.export_data(fields_)["datas"]
+        self.assertIn(["Filler leaks", "Changed", "cmms_priority", "medium", "high"], rows)
         self.assertNotIn(other.id, lines.mapped("res_id"))
         # A period without anything logged says so.
         empty = wizard.copy({"date_from": "2000-01-01", "date_to": "2000-01-02"})
