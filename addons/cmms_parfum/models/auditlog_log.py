@@ -41,10 +41,12 @@ class AuditlogLog(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        _refuse_change(self.env)
+        _refuse_change(self.env)  # always raises
+        return super().write(vals)
 
     def unlink(self):
-        _refuse_change(self.env)
+        _refuse_change(self.env)  # always raises
+        return super().unlink()
 
     def _cmms_method_label(self):
         self.ensure_one()

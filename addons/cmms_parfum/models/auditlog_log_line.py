@@ -17,7 +17,9 @@ class AuditlogLogLine(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        _refuse_change(self.env)
+        _refuse_change(self.env)  # always raises
+        return super().write(vals)
 
     def unlink(self):
-        _refuse_change(self.env)
+        _refuse_change(self.env)  # always raises
+        return super().unlink()

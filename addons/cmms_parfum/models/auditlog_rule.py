@@ -25,9 +25,11 @@ class AuditlogRule(models.Model):
             if not vals.get("name") and vals.get("model_id"):
                 vals["name"] = self.env["ir.model"].sudo().browse(vals["model_id"]).name
         rules = super().create(vals_list)
-        rules.filtered(lambda rule: rule.state == "subscribed" and not rule.action_id).with_context(
-            clean_context(self.env.context)
-        ).subscribe()
+        to_subscribe = rules.filtered(
+            lambda rule: rule.state == "subscribed" and not rule.action_id
+        )
+        # Without the default_* keys of the data file's context.
+        to_subscribe.with_env(self.env(context=clean_context(self.env.context))).subscribe()
         return rules
 
     def _register_hook(self):

@@ -67,6 +67,13 @@ class TestTelemetryAudit(TelemetryCommon):
                 self.assertIn(ways_out[model], str(caught.exception))
                 self.assertIn("Only the administrator may delete them", str(caught.exception))
             self.assertTrue(records.exists())
+        # A sensor is archived, not deleted: its readings would go with it.
+        for user in (self.supervisor, self.manager):
+            with self.assertRaises(AccessError) as caught:
+                self.sensor.with_user(user).unlink()
+            self.assertIn("archive the sensor instead", str(caught.exception))
+        self.sensor.with_user(self.supervisor).action_archive()
+        self.assertFalse(self.sensor.active)
 
     def test_administrator_deletions_are_logged_with_the_values(self):
         for model, records in self.kept.items():
