@@ -148,6 +148,15 @@ def main() -> int:
             @part("Odoo: install with demo data and module tests (+ UI tours)")
             def odoo_tests() -> bool:
                 log = logs / "odoo-tests.log"
+                # OCA auditlog first, without tests (OCA CI installs dependencies first
+                # too): its own tests import odoo.tests.common.SETATTR_SOURCES, which
+                # this Odoo 18 build lacks, and a failed test import stops the loading.
+                rc = odoo.run(
+                    ["-d", "cmms_test", "-i", "auditlog", "--stop-after-init"],
+                    logs / "install-deps.log",
+                )
+                if rc != 0:
+                    return False
                 tags = ",".join(f"/{a}" for a in [*stack.OUR_ADDONS, "maintenance"])
                 rc = odoo.run(
                     ["-d", "cmms_test", "-i", addons, "--test-enable",

@@ -236,6 +236,10 @@ class Odoo:
         ]  # fmt: skip
 
     def run(self, args: Iterable[str], logfile: Path, timeout: float = 3600) -> int:
+        args = list(args)
+        if "--http-port" not in args:
+            # Tests serve HTTP (tours): not on 8069, which another run may hold.
+            args += ["--http-port", str(free_port())]
         with open(logfile, "w") as log:
             proc = subprocess.Popen(
                 self.command(*args), stdout=log, stderr=subprocess.STDOUT,

@@ -4,7 +4,7 @@
     "name": "CMMS Parfum",
     "summary": "Maintenance management for process plants: roles, work orders, "
     "equipment and components",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -17,6 +17,7 @@
         "maintenance_equipment_hierarchy",
         "maintenance_stock",
         "stock",
+        "auditlog",
     ],
     "data": [
         "security/cmms_parfum_security.xml",
@@ -24,6 +25,7 @@
         "data/maintenance_stage_data.xml",
         "data/ir_cron_data.xml",
         "data/cmms_calibration_data.xml",
+        "data/auditlog_rule_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/maintenance_request_views.xml",
         "views/cmms_budget_views.xml",
@@ -39,6 +41,8 @@
         "views/cmms_calibration_standard_views.xml",
         "views/maintenance_equipment_calibration_views.xml",
         "report/cmms_calibration_reports.xml",
+        "views/auditlog_log_views.xml",
+        "report/auditlog_log_report.xml",
         "views/cmms_parfum_menus.xml",
     ],
     "demo": [

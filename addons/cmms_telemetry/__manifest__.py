@@ -4,7 +4,7 @@
     "name": "CMMS Telemetry",
     "summary": "Sensors, alerts, health, OEE, FMEA, models and the ingestion API of the "
     "telemetry connector",
-    "version": "18.0.2.1.0",
+    "version": "18.0.2.2.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -19,6 +19,7 @@
         "data/cmms_health_threshold_data.xml",
         "data/cmms_downtime_reason_data.xml",
         "data/ir_cron_data.xml",
+        "data/auditlog_rule_data.xml",
         "views/cmms_sensor_views.xml",
         "views/cmms_alert_views.xml",
         "views/cmms_alert_policy_views.xml",

@@ -1,4 +1,12 @@
+# The mixin first: models below inherit it.
+from . import cmms_undeletable_mixin
+
+# isort: split
 from . import (
+    auditlog_log,
+    auditlog_log_line,
+    auditlog_log_line_view,
+    auditlog_rule,
     cmms_budget,
     cmms_calibration,
     cmms_calibration_standard,
@@ -7,6 +15,8 @@ from . import (
     cmms_request_external_cost,
     cmms_request_part,
     cmms_request_photo,
+    mail_message,
+    mail_tracking_value,
     maintenance_equipment,
     maintenance_request,
     product_template,

@@ -19,7 +19,7 @@ class CmmsBudget(models.Model):
 
     _name = "cmms.budget"
     _description = "Maintenance budget"
-    _inherit = ["mail.thread"]
+    _inherit = ["cmms.undeletable.mixin", "mail.thread"]
     _order = "date_from desc"
 
     name = fields.Char(required=True, tracking=True)
@@ -39,6 +39,7 @@ class CmmsBudget(models.Model):
         "Plant area", help="Empty: every area. Compared with the equipment's area.", tracking=True
     )
     note = fields.Text()
+    active = fields.Boolean(default=True, tracking=True)
     actual_amount = fields.Monetary("Actual", compute="_compute_actuals")
     remaining_amount = fields.Monetary("Remaining", compute="_compute_actuals")
     variance_amount = fields.Monetary(

@@ -66,7 +66,8 @@ TOLERANCE_MODES = [
 
 
 class MaintenanceEquipment(models.Model):
-    _inherit = "maintenance.equipment"
+    _name = "maintenance.equipment"
+    _inherit = ["cmms.undeletable.mixin", "maintenance.equipment"]
 
     cmms_tag = fields.Char(
         "Tag",

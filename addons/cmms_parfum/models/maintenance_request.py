@@ -84,7 +84,8 @@ GROUP_MANAGER = "cmms_parfum.cmms_parfum_group_manager"
 
 
 class MaintenanceRequest(models.Model):
-    _inherit = "maintenance.request"
+    _name = "maintenance.request"
+    _inherit = ["cmms.undeletable.mixin", "maintenance.request"]
 
     cmms_state = fields.Selection(
         STATES,
@@ -460,6 +461,9 @@ class MaintenanceRequest(models.Model):
     def _check_reason(self, reason):
         if not isinstance(reason, str) or not reason.strip():
             raise UserError(self.env._("Give a reason."))
+
+    def _cmms_unlink_way_out(self):
+        return self.env._("cancel the work order, with a reason, instead.")
 
     def _reason_wizard(self, action):
         # Checked before the dialog opens, and again when it is confirmed.

@@ -4,7 +4,8 @@ from odoo import fields, models
 
 
 class StockMove(models.Model):
-    _inherit = "stock.move"
+    _name = "stock.move"
+    _inherit = ["cmms.undeletable.mixin", "stock.move"]
 
     cmms_part_line_id = fields.Many2one(
         "cmms.request.part",
@@ -35,3 +36,13 @@ class StockMove(models.Model):
         """A work-order part move back into stock (a return of unused parts)."""
         self.ensure_one()
         return self.location_dest_id.usage == "internal"
+
+    def _check_cmms_unlink(self):
+        # A draft move has moved nothing yet: it goes with its draft transfer.
+        moved = self.filtered(lambda move: move.state != "draft")
+        return super(StockMove, moved)._check_cmms_unlink()
+
+    def _cmms_unlink_way_out(self):
+        return self.env._(
+            "cancel the move, or correct the stock with a new inventory adjustment, instead."
+        )

@@ -1,4 +1,5 @@
 from . import (
+    test_audit,
     test_calibration,
     test_costs_budget,
     test_downtime,

@@ -1,4 +1,5 @@
 from . import (
+    cmms_audit_report_wizard,
     cmms_calibration_sign_wizard,
     cmms_kpi_report_wizard,
     cmms_part_return_wizard,

@@ -34,7 +34,7 @@ class CmmsAlert(models.Model):
 
     _name = "cmms.alert"
     _description = "Equipment alert"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["cmms.undeletable.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "state_sequence, last_seen desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -340,3 +340,6 @@ class CmmsAlert(models.Model):
         for alert in self:
             if SEVERITY_RANK[severity] > SEVERITY_RANK[alert.severity]:
                 alert.severity = severity
+
+    def _cmms_unlink_way_out(self):
+        return self.env._("resolve the alert, with a resolution note, instead.")

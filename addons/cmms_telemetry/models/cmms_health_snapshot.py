@@ -15,6 +15,7 @@ class CmmsHealthSnapshot(models.Model):
 
     _name = "cmms.health.snapshot"
     _description = "Health snapshot"
+    _inherit = ["cmms.undeletable.mixin"]
     _order = "measured_at desc, id desc"
     _rec_name = "equipment_id"
 
@@ -106,3 +107,6 @@ class CmmsHealthSnapshot(models.Model):
                 value=snapshot.score,
                 message=message,
             )
+
+    def _cmms_unlink_way_out(self):
+        return self.env._("health snapshots are kept as the equipment's history.")

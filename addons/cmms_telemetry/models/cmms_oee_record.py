@@ -36,7 +36,7 @@ class CmmsOeeRecord(models.Model):
 
     _name = "cmms.oee.record"
     _description = "OEE record"
-    _inherit = ["mail.thread"]
+    _inherit = ["cmms.undeletable.mixin", "mail.thread"]
     _order = "period_start desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -196,3 +196,6 @@ class CmmsOeeRecord(models.Model):
             "oee": round(self.oee, 4),
             "status": self.status.upper(),
         }
+
+    def _cmms_unlink_way_out(self):
+        return self.env._("correct its figures instead.")

@@ -29,6 +29,7 @@ class CmmsReading(models.Model):
 
     _name = "cmms.reading"
     _description = "Sensor reading aggregate"
+    _inherit = ["cmms.undeletable.mixin"]
     _order = "period_start desc, id desc"
     _rec_name = "period_start"
     _log_access = False
@@ -174,3 +175,8 @@ class CmmsReading(models.Model):
             )
         )
         return int(self.env.cr.fetchone()[0])
+
+    def _cmms_unlink_way_out(self):
+        return self.env._(
+            "readings are kept as measured (old ones are folded into hourly and daily rows)."
+        )

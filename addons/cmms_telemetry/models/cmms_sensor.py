@@ -35,7 +35,7 @@ CALIBRATION_GROUPS = (
 class CmmsSensor(models.Model):
     _name = "cmms.sensor"
     _description = "Telemetry sensor"
-    _inherit = ["mail.thread"]
+    _inherit = ["cmms.undeletable.mixin", "mail.thread"]
     _order = "tag"
     _rec_name = "tag"
 
@@ -278,3 +278,7 @@ class CmmsSensor(models.Model):
         thresholds = self.env["cmms.health.threshold"].sudo()._config_stamp()
         models_ = self.env["cmms.model.version"].sudo()._config_stamp()
         return f"{last_write or ''}|{count}|{id_sum}|{thresholds}|{models_}|{calibrations[:12]}"
+
+    def _cmms_unlink_way_out(self):
+        # Deleting a sensor would delete its readings with it.
+        return self.env._("archive the sensor instead: its readings stay.")

@@ -17,6 +17,8 @@ from .telemetry_tools import (
 
 class MaintenanceEquipment(models.Model):
     _inherit = "maintenance.equipment"
+    # Refreshed by every health snapshot of the connector: not audited.
+    _cmms_audit_skip_fields = ("health_score", "health_band", "health_updated_at")
 
     sensor_ids = fields.One2many("cmms.sensor", "equipment_id")
     alert_ids = fields.One2many("cmms.alert", "equipment_id")

@@ -1,6 +1,7 @@
 from . import (
     test_alert,
     test_alert_additions,
+    test_audit,
     test_calibration,
     test_connector_user,
     test_dashboard,

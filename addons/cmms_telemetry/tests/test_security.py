@@ -49,7 +49,7 @@ class TestSecurity(TelemetryCommon):
             # The connector's user reaches them only through the ingestion API.
             for operation in ("read", "write", "create", "unlink"):
                 self.assertFalse(self.env[model].with_user(self.connector).has_access(operation))
-        # Managers activate model versions (write), nobody deletes history but managers.
+        # Managers activate model versions (write); only the administrator deletes history.
         self.assertTrue(self.env["cmms.model.version"].with_user(self.manager).has_access("write"))
         self.assertFalse(
             self.env["cmms.model.version"].with_user(self.supervisor).has_access("write")
@@ -57,7 +57,7 @@ class TestSecurity(TelemetryCommon):
         self.assertFalse(
             self.env["cmms.oee.record"].with_user(self.supervisor).has_access("unlink")
         )
-        self.assertTrue(self.env["cmms.oee.record"].with_user(self.manager).has_access("unlink"))
+        self.assertFalse(self.env["cmms.oee.record"].with_user(self.manager).has_access("unlink"))
 
     def test_records_of_another_company_stay_hidden(self):
         other = self.env["res.company"].create({"name": "Other plant"})

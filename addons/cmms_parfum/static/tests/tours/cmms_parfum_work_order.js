@@ -14,6 +14,7 @@ tours.add("cmms_wo_operator_request", {
         {trigger: ".o_field_widget[name='equipment_id'] input", run: "edit FL-TOUR"},
         {trigger: ".o-autocomplete--dropdown-item a:contains('FL-TOUR')", run: "click"},
         {trigger: ".o_form_button_save", run: "click"},
+        {content: "Saved (not only shown as a new record)", trigger: ".o_form_view .o_form_saved"},
         {
             content: "Saved as a request",
             trigger:
