@@ -257,6 +257,8 @@ class TestLifecycle(CmmsCommon):
 
     def test_costs_and_kpis_for_planners_only(self):
         self.env.company.cmms_labor_rate = 10.0
+        # An area of its own: the demo data completes work orders today too.
+        self.machine.process_area = "Lifecycle KPI area"
         request = self.completed()
         request.part_line_ids.sudo().unit_cost = 4.0
         request.with_user(self.supervisor).action_close()
@@ -270,7 +272,11 @@ class TestLifecycle(CmmsCommon):
         kpis = (
             self.env["cmms.kpi"]
             .with_user(self.manager)
-            .compute_kpis(today - timedelta(days=1), today + timedelta(days=1))
+            .compute_kpis(
+                today - timedelta(days=1),
+                today + timedelta(days=1),
+                process_area="Lifecycle KPI area",
+            )
         )
         self.assertEqual(kpis["kpis"]["work_orders_completed"], 1)
         self.assertEqual(kpis["kpis"]["mttr_hours"], 1.5)

@@ -236,8 +236,11 @@ class TestPublicMethodReplies(ExternalApiCommon):
 
     def test_dashboard_kpi_and_api_methods(self):
         # A sensor with nothing set: no limits, no reading, no model, no calibration.
+        bare_instrument = self.env["maintenance.equipment"].create(
+            {"name": "Bare transmitter", "cmms_kind": "instrument"}
+        )
         self.env["cmms.sensor"].create(
-            {"tag": "TT-BARE", "equipment_id": self.equipment.id, "unit": "°C"}
+            {"tag": "TT-BARE", "equipment_id": bare_instrument.id, "unit": "°C"}
         )
         for protocol in PROTOCOLS:
             dashboard = self.assertClean(
@@ -308,6 +311,8 @@ class TestPublicMethodReplies(ExternalApiCommon):
             {"sensor_id": self.sensor.id, "version": "1", "trained_at": "2026-11-20 10:00:00"}
         )
         protocol = "xmlrpc"
+        # Under calibration management, so that its recording dialog opens.
+        self.equipment.calibration_interval_days = 180
         steps = [
             (self.supervisor, "maintenance.request", "action_approve", request.ids),
             (self.technician, "maintenance.request", "action_start", request.ids),
