@@ -1,4 +1,4 @@
-from . import models, wizards
+from . import models, report, wizards
 
 
 def uninstall_hook(env):

@@ -4,7 +4,7 @@
     "name": "CMMS Parfum",
     "summary": "Maintenance management for process plants: roles, work orders, "
     "equipment and components",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -25,6 +25,8 @@
         "views/maintenance_equipment_views.xml",
         "views/maintenance_request_views.xml",
         "views/cmms_budget_views.xml",
+        "views/cmms_energy_reading_views.xml",
+        "report/cmms_energy_report_views.xml",
         "views/stock_quant_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
@@ -35,6 +37,7 @@
         "demo/maintenance_equipment_demo.xml",
         "demo/maintenance_request_demo.xml",
         "demo/stock_demo.xml",
+        "demo/cmms_energy_reading_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -1,5 +1,6 @@
 from . import (
     cmms_budget,
+    cmms_energy_reading,
     cmms_kpi,
     cmms_request_part,
     cmms_request_photo,

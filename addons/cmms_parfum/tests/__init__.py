@@ -1,1 +1,1 @@
-from . import test_lifecycle, test_roles, test_tour
+from . import test_energy, test_lifecycle, test_roles, test_tour
