@@ -7,6 +7,7 @@ from . import (
     test_dashboard_tour,
     test_health_threshold,
     test_ingest,
+    test_ingest_energy,
     test_ingest_items,
     test_oee_fmea,
     test_retention,
