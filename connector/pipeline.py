@@ -118,9 +118,8 @@ def parse_topic(prefix: str, topic: str) -> Route | None:
     parts = topic[len(head) :].split("/")
     if len(parts) == 3 and parts[2] == "reading" and parts[0] and parts[1]:
         return Route("reading", parts[0], parts[1])
-    if len(parts) == 4 and parts[1] == "machine" and parts[3] in MACHINE_TOPICS:
-        if parts[0] and parts[2]:
-            return Route(parts[3], parts[0], parts[2])
+    if len(parts) == 4 and parts[1] == "machine" and parts[3] in MACHINE_TOPICS and parts[2]:
+        return Route(parts[3], parts[0], parts[2]) if parts[0] else None
     return None
 
 
@@ -583,7 +582,9 @@ class Pipeline:
         if items or dirty:
             result.items += self._write(items, dirty, now)
 
-    def _handle_machine(self, route: Route, payload: bytes, now: float, result: BatchResult) -> None:
+    def _handle_machine(
+        self, route: Route, payload: bytes, now: float, result: BatchResult
+    ) -> None:
         """A FLEXO tick or an energy meter message of one machine."""
         if route.kind == "energy":
             self._energy_meter(route.name, decode_energy(payload), now, result)

@@ -69,9 +69,7 @@ class CmmsEnergyReading(models.Model):
         for reading in self:
             if reading.period_end <= reading.period_start:
                 raise ValidationError(
-                    self.env._(
-                        "%(name)s: the period must end after it starts.", name=reading.name
-                    )
+                    self.env._("%(name)s: the period must end after it starts.", name=reading.name)
                 )
             if reading.period_end - reading.period_start > MAX_PERIOD:
                 raise ValidationError(

@@ -45,9 +45,7 @@ class CmmsEnergyReport(models.Model):
         readonly=True,
         help="Energy of the readings that carry produced units.",
     )
-    kwh_per_unit = fields.Float(
-        "kWh per unit", digits=(16, 6), readonly=True, aggregator="avg"
-    )
+    kwh_per_unit = fields.Float("kWh per unit", digits=(16, 6), readonly=True, aggregator="avg")
     baseline_kwh_per_unit = fields.Float(
         "Baseline kWh per unit", digits=(16, 6), readonly=True, aggregator="max"
     )
