@@ -138,8 +138,11 @@ class CmmsEnergyReading(models.Model):
 
     @api.model
     def _demo_generate(self, profiles, seed=104):
-        """Daily readings from the first day of the month a year ago to
-        yesterday, for the demo data (``demo/cmms_energy_reading_demo.xml``).
+        """Daily readings from the first day of the month a year ago to the
+        day before yesterday, for the demo data
+        (``demo/cmms_energy_reading_demo.xml``). Yesterday and today are left
+        to the connector: the simulator's meters report the last hours, which
+        must not overlap a demo day.
 
         Parameters
         ----------
@@ -158,7 +161,7 @@ class CmmsEnergyReading(models.Model):
         vals = []
         for profile in profiles:
             day = first
-            while day < today:
+            while day < today - timedelta(days=1):
                 weekend = day.weekday() >= 5
                 hours = rng.uniform(4.0, 8.0) if weekend else rng.uniform(15.0, 17.0)
                 load = profile["load"] * rng.uniform(0.9, 1.1)
