@@ -37,6 +37,7 @@ class CmmsEnergyReport(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     category_id = fields.Many2one("maintenance.equipment.category", readonly=True)
     month = fields.Date(readonly=True)
+    month_label = fields.Char("Year and month", readonly=True)
     kwh = fields.Float("Energy (kWh)", digits=(16, 1), readonly=True)
     produced_units = fields.Integer("Units produced", readonly=True)
     kwh_with_units = fields.Float(
@@ -119,6 +120,7 @@ class CmmsEnergyReport(models.Model):
                   GROUP BY equipment_id, month
                 )
                 SELECT m.id, m.equipment_id, e.company_id, e.category_id, m.month,
+                       to_char(m.month, 'YYYY-MM') AS month_label,
                        m.kwh, m.produced_units, m.kwh_with_units, m.reading_count,
                        m.kwh_with_units / NULLIF(m.produced_units, 0) AS kwh_per_unit,
                        NULLIF(e.energy_baseline_kwh_per_unit, 0) AS baseline_kwh_per_unit,
