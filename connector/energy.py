@@ -11,7 +11,10 @@ and period (an hour by default, aligned on UTC) for Odoo's ingestion method:
   three hours has its energy shared by those hours);
 * a counter lower than the previous one is a reset (meter replaced, reset
   or rolled over): the energy since the reset is the new counter value,
-  nothing is subtracted and nothing counted twice;
+  nothing is subtracted and nothing counted twice. A counter that comes back
+  to its value before the drop within :data:`RESET_CONFIRM_S` was a glitch
+  (a bad read, not a reset): the energy then counts from the value before
+  the drop, less what the glitch already counted;
 * a reading not newer than the last one (a redelivered or late message)
   changes nothing, so a replay after a crash counts no energy twice;
 * a period is reported once the meter has passed its end by
@@ -47,6 +50,9 @@ DEFAULT_PERIOD_S = 3600.0
 DEFAULT_CLOSE_DELAY_S = 300.0
 #: Reported periods are kept this long for revisions (late units).
 KEEP_S = 2 * 86400.0
+#: A counter drop is a reset once the counter stayed below its former value
+#: this long; coming back above it sooner, it was a glitch.
+RESET_CONFIRM_S = 3600.0
 
 
 @dataclass(slots=True)
@@ -69,6 +75,7 @@ def _new_state() -> dict[str, Any]:
         "sent": {},
         "counted": False,
         "resets": 0,
+        "reset": None,
     }
 
 
@@ -127,7 +134,7 @@ class EnergyEngine:
         """Take a machine's meter readings (in the order received)."""
         st: dict[str, Any] = copy.deepcopy(dict(state)) if state else _new_state()
         step = EnergyStep(st)
-        for reading in readings:
+        for reading in sorted(readings, key=lambda r: r.ts):
             ts, kwh = reading.ts, reading.kwh
             last_ts, last_kwh = st["last_ts"], st["last_kwh"]
             if last_ts is not None and ts <= last_ts:
@@ -135,16 +142,32 @@ class EnergyEngine:
                 continue
             step.readings += 1
             if last_ts is not None:
-                delta = kwh - last_kwh
-                if delta < 0:  # a reset: the counter started again from zero
-                    delta = kwh
-                    step.resets += 1
-                    st["resets"] += 1
+                delta = self._delta(st, ts, kwh, step)
                 self._spread(st["open"], last_ts, ts, delta)
             st["last_ts"], st["last_kwh"] = ts, kwh
         if step.readings:
             self._close(st, machine_id, step.items)
         return step
+
+    @staticmethod
+    def _delta(st: dict[str, Any], ts: float, kwh: float, step: EnergyStep) -> float:
+        """The energy since the last reading, with resets and glitches."""
+        delta = kwh - st["last_kwh"]
+        reset = st.get("reset")
+        if reset is not None:  # [counter before the drop, drop time, energy since]
+            if ts - reset[1] >= RESET_CONFIRM_S:  # a reset, confirmed
+                st["reset"] = None
+            elif kwh >= reset[0]:  # back above it soon: the drop was a glitch
+                st["reset"] = None
+                return max(0.0, kwh - reset[0] - reset[2])
+            elif delta >= 0:
+                reset[2] += delta
+        if delta < 0:  # a reset: the counter started again from zero
+            delta = kwh
+            step.resets += 1
+            st["resets"] += 1
+            st["reset"] = [st["last_kwh"], ts, kwh]
+        return delta
 
     def _spread(self, periods: dict[str, float], t0: float, t1: float, delta: float) -> None:
         """Share *delta* kWh between the periods of ``(t0, t1]`` by time."""

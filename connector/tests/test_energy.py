@@ -132,6 +132,20 @@ def test_a_counter_reset_counts_from_zero() -> None:
     assert step.resets == 1 and step.state["resets"] == 1
 
 
+def test_a_dip_that_comes_back_is_a_glitch_not_a_reset() -> None:
+    engine = EnergyEngine(3600, 0)
+    readings = [(0, 15000.0), (600, 15001.0), (1200, 0.0), (1800, 15002.5), (3600, 15003.0)]
+    step = engine.meter(None, "MX-01", [MeterReading(H + t, k) for t, k in readings])
+    [item] = step.items
+    assert item.data["kwh"] == pytest.approx(3.0), "15000 -> 15003, the dip counted once"
+    assert step.state["reset"] is None
+    # A drop that lasts is a reset; a counter passing the old value later
+    # is just the new meter growing.
+    readings = [(0, 50.0), (600, 2.0), (4800, 40.0), (7200, 60.0)]
+    step = engine.meter(None, "MC-01", [MeterReading(H + t, k) for t, k in readings])
+    assert sum(i.data["kwh"] for i in step.items) == pytest.approx(60.0)
+
+
 def test_a_period_waits_for_the_close_delay_and_late_units_revise_it() -> None:
     engine = EnergyEngine(3600, 300)
     st = engine.units(None, "FLEXO_104", H + 60, 200, 60).state
