@@ -136,7 +136,7 @@ class EnergyEngine:
         step = EnergyStep(st)
         for reading in sorted(readings, key=lambda r: r.ts):
             ts, kwh = reading.ts, reading.kwh
-            last_ts, last_kwh = st["last_ts"], st["last_kwh"]
+            last_ts = st["last_ts"]
             if last_ts is not None and ts <= last_ts:
                 step.stale += 1
                 continue
