@@ -80,10 +80,15 @@ optional field to ``None``):
 ``CMMS_FLEXO_SNAPSHOT_INTERVAL_S`` a component's health snapshot is sent on
                                    every band change and at least this often
                                    (900)
-``CMMS_FLEXO_MACHINE_TAGS``        FLEXO machine id -> Odoo equipment tag,
+``CMMS_FLEXO_MACHINE_TAGS``        machine id (of FLEXO ticks and energy
+                                   meters) -> Odoo equipment tag,
                                    ``FLEXO_104=FLX-104,...`` (default: the id)
 ``CMMS_FLEXO_COMPONENT_TAGS``      ``FLEXO_104:PRINTING=FLX-104-PR,...``
                                    (default: machine tag + ``-PF/-FD/-PR/-SL/-DS``)
+``CMMS_ENERGY_PERIOD_S``           period of an ``energy`` item, a divisor
+                                   of a day (3600: hourly)
+``CMMS_ENERGY_CLOSE_DELAY_S``      a period is reported when a meter reading
+                                   this long after its end arrives (300)
 ``CMMS_HISTORY_COMPACT_S``         how often the local history is compacted
                                    and closed minutes are pushed (60; 0 = off)
 ``CMMS_HISTORY_CLOSE_DELAY_S``     a minute is closed this long after its end (5)
@@ -211,6 +216,8 @@ class Settings:
     flexo_snapshot_interval_s: float = 900.0
     flexo_machine_tags: str = ""
     flexo_component_tags: str = ""
+    energy_period_s: float = 3600.0
+    energy_close_delay_s: float = 300.0
     history_compact_s: float = 60.0
     history_close_delay_s: float = 5.0
     history_raw_days: float = 7.0
@@ -263,6 +270,7 @@ class Settings:
             "odoo_timeout_s",
             "cusum_window_s",
             "flexo_snapshot_interval_s",
+            "energy_close_delay_s",
             "history_compact_s",
             "history_close_delay_s",
             "history_raw_days",
@@ -272,6 +280,8 @@ class Settings:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
+        if not 0 < self.energy_period_s <= 86400 or 86400 % self.energy_period_s:
+            raise ConfigError("energy_period_s must divide a day (e.g. 900, 3600, 86400)")
         for name in ("flexo_machine_tags", "flexo_component_tags"):
             try:
                 parse_tag_map(getattr(self, name))
@@ -320,6 +330,11 @@ class Settings:
     def tick_topic(self) -> str:
         """Subscription filter for FLEXO ticks: ``<prefix>/<site>/machine/+/tick``."""
         return f"{self.mqtt_topic_prefix}/{self.mqtt_site}/machine/+/tick"
+
+    @property
+    def energy_topic(self) -> str:
+        """Subscription filter for energy meters: ``<prefix>/<site>/machine/+/energy``."""
+        return f"{self.mqtt_topic_prefix}/{self.mqtt_site}/machine/+/energy"
 
     @property
     def status_topic(self) -> str:

@@ -5,7 +5,7 @@ Shapes follow ``docs/contracts.md``::
     {"key": "<idempotency key, <= 255 chars>",
      "type": "alert_raised" | "alert_active" | "alert_cleared" | "heartbeat"
              | "reading_agg" | "health_snapshot" | "oee_record" | "downtime_event"
-             | "prediction",
+             | "prediction" | "energy",
      "ts": "2026-11-22T08:00:00Z",
      "data": {...}}
 
@@ -37,6 +37,10 @@ after a crash produces the same items):
     ``{"tag", "component", "inputs": {"component", "shift_produced",
     "shift_reject"}, "predicted_hours", "model_version", "recommendation"}``;
     ``prediction:<machine_id>:<component>:<tick ts>``.
+``energy`` (:mod:`connector.energy`, one per machine and period)
+    ``{"machine", "period_start", "period_end", "kwh", "produced"?}``;
+    ``energy:<machine_id>:<period_start>`` (``:r<n>`` for the n-th revision
+    of a period whose units arrived after it was reported).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ HEALTH_SNAPSHOT = "health_snapshot"
 OEE_RECORD = "oee_record"
 DOWNTIME_EVENT = "downtime_event"
 PREDICTION = "prediction"
+ENERGY = "energy"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ metric                                              type     what
 ``cmms_connector_readings_received_total``          counter  readings stored (duplicates excluded)
 ``cmms_connector_readings_duplicate_total``         counter  redelivered readings recognised
 ``cmms_connector_ticks_received_total``             counter  FLEXO ticks stored
+``cmms_connector_meter_readings_received_total``    counter  energy meter readings counted
+``cmms_connector_meter_resets_total``               counter  energy meter counter resets seen
 ``cmms_connector_dead_letters_total``               counter  refused messages, label ``kind``
 ``cmms_connector_outbox_items``                     gauge    items by ``status``: pending, rejected
 ``cmms_connector_outbox_sent_total``                counter  items Odoo took (accepted/duplicate)
@@ -68,6 +70,8 @@ class Snapshot:
     readings: int = 0
     duplicates: int = 0
     ticks: int = 0
+    meter_readings: int = 0
+    meter_resets: int = 0
     dead_letters: dict[str, int] = field(default_factory=dict)
     outbox_pending: int = 0
     outbox_rejected: int = 0
@@ -107,6 +111,10 @@ class SnapshotCollector(Collector):
         yield _counter("readings_received", "Readings stored (duplicates excluded).", s.readings)
         yield _counter("readings_duplicate", "Redelivered readings recognised.", s.duplicates)
         yield _counter("ticks_received", "FLEXO ticks stored.", s.ticks)
+        yield _counter(
+            "meter_readings_received", "Energy meter readings counted.", s.meter_readings
+        )
+        yield _counter("meter_resets", "Energy meter counter resets seen.", s.meter_resets)
         dead = CounterMetricFamily(
             "cmms_connector_dead_letters", "Refused messages by kind.", labels=["kind"]
         )

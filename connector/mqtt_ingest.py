@@ -104,7 +104,7 @@ class Receiver:
 
 
 class MqttIngest(Receiver):
-    """Subscribe to readings and ticks; deliver messages to *on_message*.
+    """Subscribe to readings, ticks and energy meters; deliver messages to *on_message*.
 
     Parameters
     ----------
@@ -226,13 +226,16 @@ class MqttIngest(Receiver):
         self.connects_ += 1
         self.session_present_ = bool(flags.session_present)
         s = self.settings
-        _, self._subscribe_mid = client.subscribe([(s.reading_topic, 1), (s.tick_topic, 1)])
+        _, self._subscribe_mid = client.subscribe(
+            [(s.reading_topic, 1), (s.tick_topic, 1), (s.energy_topic, 1)]
+        )
         client.publish(s.status_topic, status_payload("online"), qos=1, retain=True)
         log.info(
-            "MQTT: connected (session %s), subscribing to %s and %s",
+            "MQTT: connected (session %s), subscribing to %s, %s and %s",
             "resumed" if self.session_present_ else "new",
             s.reading_topic,
             s.tick_topic,
+            s.energy_topic,
         )
 
     def _on_disconnect(
@@ -260,7 +263,7 @@ class MqttIngest(Receiver):
         """
         if mid != self._subscribe_mid:
             return
-        topics = (self.settings.reading_topic, self.settings.tick_topic)
+        topics = (self.settings.reading_topic, self.settings.tick_topic, self.settings.energy_topic)
         for topic, rc in zip(topics, reason_codes, strict=False):
             if rc.is_failure:
                 log.error("MQTT: subscription to %s refused: %s", topic, rc)

@@ -51,9 +51,18 @@ from .detectors import (
     Verdict,
     build_detectors,
 )
+from .energy import EnergyEngine
 from .flexo import FlexoEngine
 from .items import OutboxItem
-from .schema import DecodeError, Reading, ReadingBatch, Tick, decode_readings, decode_tick
+from .schema import (
+    DecodeError,
+    Reading,
+    ReadingBatch,
+    Tick,
+    decode_energy,
+    decode_readings,
+    decode_tick,
+)
 from .store import AlertStateRow, Store
 from .util import LogOnce
 
@@ -70,15 +79,19 @@ DETECTOR_STATE_KEY = "detector_state"
 DETECTOR_STATE_EVERY_S = 5.0
 #: kv key prefix of the FLEXO engine's state of one machine.
 FLEXO_KEY = "flexo:"
+#: kv key prefix of the energy engine's state of one machine.
+ENERGY_KEY = "energy:"
 #: Topics whose route the pipeline remembers (one per tag and machine).
 ROUTES_KEPT = 100_000
+#: Last levels of the per-machine topics (``<prefix>/<site>/machine/<id>/<level>``).
+MACHINE_TOPICS = ("tick", "energy")
 #: Alert types whose verdicts :meth:`TagDetectors.update` returns.
 READING_ALERT_TYPES = (INSTRUMENT_FAULT, RULE_VIOLATION, DRIFT, ANOMALY)
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """What a topic addresses: ``kind`` is ``reading`` or ``tick``."""
+    """What a topic addresses: ``kind`` is ``reading``, ``tick`` or ``energy``."""
 
     kind: str
     site: str
@@ -94,6 +107,8 @@ def parse_topic(prefix: str, topic: str) -> Route | None:
     Route(kind='reading', site='plant1', name='PT-101')
     >>> parse_topic("cmms", "cmms/plant1/machine/FLEXO_104/tick")
     Route(kind='tick', site='plant1', name='FLEXO_104')
+    >>> parse_topic("cmms", "cmms/plant1/machine/MX-01/energy")
+    Route(kind='energy', site='plant1', name='MX-01')
     >>> parse_topic("cmms", "other/plant1/PT-101/reading") is None
     True
     """
@@ -103,8 +118,8 @@ def parse_topic(prefix: str, topic: str) -> Route | None:
     parts = topic[len(head) :].split("/")
     if len(parts) == 3 and parts[2] == "reading" and parts[0] and parts[1]:
         return Route("reading", parts[0], parts[1])
-    if len(parts) == 4 and parts[1] == "machine" and parts[3] == "tick" and parts[0] and parts[2]:
-        return Route("tick", parts[0], parts[2])
+    if len(parts) == 4 and parts[1] == "machine" and parts[3] in MACHINE_TOPICS and parts[2]:
+        return Route(parts[3], parts[0], parts[2]) if parts[0] else None
     return None
 
 
@@ -153,6 +168,7 @@ class BatchResult:
     readings: int = 0
     duplicates: int = 0
     ticks: int = 0
+    meter_readings: int = 0
     dead_letters: int = 0
     items: int = 0
 
@@ -184,6 +200,9 @@ class Pipeline:
         ``anomaly``); ``None`` turns anomaly models off.
     anomaly_every : int
         The anomaly watch scores its window every this many readings.
+    energy : EnergyEngine, optional
+        Energy per machine and period from meter counters, with the units
+        of the FLEXO ticks (default: hourly, with its defaults).
     """
 
     def __init__(
@@ -198,6 +217,7 @@ class Pipeline:
         flexo: FlexoEngine | None = None,
         models_path: str | Path | None = None,
         anomaly_every: int = 1,
+        energy: EnergyEngine | None = None,
     ) -> None:
         self.store = store
         self.models_path = None if models_path is None else Path(models_path)
@@ -223,6 +243,9 @@ class Pipeline:
         self.ticks_total_ = 0
         self.dead_letters_by_kind_: dict[str, int] = {}
         self.flexo = flexo or FlexoEngine()
+        self.energy = energy or EnergyEngine(machine_tags=self.flexo.machine_tags)
+        self.meter_readings_total_ = 0
+        self.meter_resets_total_ = 0
         # Engine state per machine: committed, this transaction's, this message's.
         self.flexo_states_: dict[str, dict[str, Any]] = {}
         self._flexo_tx: dict[str, dict[str, Any]] = {}
@@ -412,6 +435,7 @@ class Pipeline:
         self.duplicates_total_ += result.duplicates
         self.dead_letters_total_ += result.dead_letters
         self.ticks_total_ += result.ticks
+        self.meter_readings_total_ += result.meter_readings
         return result
 
     def _process(
@@ -427,6 +451,7 @@ class Pipeline:
                 result.readings += one.readings
                 result.duplicates += one.duplicates
                 result.ticks += one.ticks
+                result.meter_readings += one.meter_readings
                 result.items += one.items
             except DecodeError as exc:
                 self._dead_letter(topic, payload, exc.reason, exc.kind, now, result)
@@ -517,20 +542,8 @@ class Pipeline:
                 self._routes[topic] = route
         if route is None:
             raise DecodeError(f"unknown topic: {topic}", "unknown topic")
-        if route.kind == "tick":
-            tick = decode_tick(payload, route.name)
-            if self.store.insert_tick(
-                tick.machine_id,
-                tick.timestamp,
-                tick.shift,
-                payload.decode("utf-8"),
-                now,
-                route.site,
-            ):
-                result.ticks += 1
-                result.items += self._flexo_step(tick, now)
-            else:
-                result.duplicates += 1
+        if route.kind != "reading":
+            self._handle_machine(route, payload, now, result)
             return
         readings = decode_readings(route.name, payload)
         fresh = self.store.insert_readings(readings, now, route.site)
@@ -575,6 +588,60 @@ class Pipeline:
             self._detect_each(tag, monitor, new, stale, items, dirty)
         if items or dirty:
             result.items += self._write(items, dirty, now)
+
+    def _handle_machine(
+        self, route: Route, payload: bytes, now: float, result: BatchResult
+    ) -> None:
+        """A FLEXO tick or an energy meter message of one machine."""
+        if route.kind == "energy":
+            self._energy_meter(route.name, decode_energy(payload), now, result)
+            return
+        tick = decode_tick(payload, route.name)
+        if self.store.insert_tick(
+            tick.machine_id,
+            tick.timestamp,
+            tick.shift,
+            payload.decode("utf-8"),
+            now,
+            route.site,
+        ):
+            result.ticks += 1
+            result.items += self._flexo_step(tick, now)
+        else:
+            result.duplicates += 1
+
+    def _energy_meter(
+        self, machine_id: str, readings: Sequence[Any], now: float, result: BatchResult
+    ) -> None:
+        """Run the energy engine on a machine's meter readings; queue its items."""
+        step = self.energy.meter(self.store.get_json(ENERGY_KEY + machine_id), machine_id, readings)
+        result.meter_readings += step.readings
+        result.duplicates += step.stale
+        if step.resets:
+            self.meter_resets_total_ += step.resets
+            log.warning(
+                "%s: energy meter counter went back (%d reset(s)); counting from zero",
+                machine_id,
+                step.resets,
+            )
+        if step.readings:
+            self.store.set_json(ENERGY_KEY + machine_id, step.state)
+        if step.items:
+            result.items += self.store.add_outbox(step.items, now)
+
+    def _energy_units(self, tick: Tick, now: float) -> int:
+        """Give the energy engine the units a new tick says were produced."""
+        produced = tick.overall.get("produced_units")
+        if produced is None or not produced >= 0:
+            return 0
+        run = tick.overall.get("runtime_minutes") or 0.0
+        down = tick.overall.get("downtime_minutes") or 0.0
+        key = ENERGY_KEY + tick.machine_id
+        step = self.energy.units(
+            self.store.get_json(key), tick.machine_id, tick.timestamp, produced, (run + down) * 60.0
+        )
+        self.store.set_json(key, step.state)
+        return self.store.add_outbox(step.items, now) if step.items else 0
 
     def _detect_quiet(
         self, tag: str, monitor: TagDetectors, new: Sequence[Reading], stale: bool
@@ -660,6 +727,7 @@ class Pipeline:
             return 0
         self.store.set_json(FLEXO_KEY + tick.machine_id, step.state)
         self._flexo_msg[tick.machine_id] = step.state
+        queued = self._energy_units(tick, now)
         self.flexo_latest_[tick.machine_id] = step.assessment
         if step.status_changed and step.assessment.status is not None:
             log.info(
@@ -668,7 +736,7 @@ class Pipeline:
                 step.assessment.status,
                 step.assessment.oee_pct or 0.0,
             )
-        return self.store.add_outbox(step.items, now) if step.items else 0
+        return queued + (self.store.add_outbox(step.items, now) if step.items else 0)
 
     def _new_aggregator(self, tag: str, alert_type: str) -> AlertAggregator:
         clear_delay = 0.0 if alert_type == DATA_GAP else self.clear_delay_s

@@ -28,6 +28,13 @@ after the FLEXO 104 component-health specification::
      "events": [{"timestamp": "...", "type": "downtime", "component": "FEEDER",
                  "reason": "FEEDER UNIT TROUBLE MEKANIK", "duration_min": 15}]}
 
+Energy meter payload (topic ``<prefix>/<site>/machine/<machine_id>/energy``),
+the meter's cumulative counter in kWh::
+
+    {"ts": "2026-11-22T08:00:00Z", "kwh": 15230.75}
+
+or a JSON array of such objects for the same meter.
+
 Only types are checked for ticks for now: counters and metrics are finite
 numbers or ``null``; the health engine that reads them comes later.
 """
@@ -427,6 +434,60 @@ seq=None)]
                 raise DecodeError(f"{exc.reason} (element {i})", exc.kind) from None
         return out
     return [_reading(tag, doc)]
+
+
+class MeterReading(NamedTuple):
+    """One reading of a cumulative energy meter: ``ts`` epoch seconds (UTC),
+    ``kwh`` the meter's total counter."""
+
+    ts: float
+    kwh: float
+
+
+def _meter_reading(obj: Any) -> MeterReading:
+    if not isinstance(obj, dict):
+        raise DecodeError(f"not an object: {type(obj).__name__}", "not an object")
+    if "kwh" not in obj:
+        raise DecodeError("missing kwh")
+    kwh = _number(obj["kwh"], "kwh")
+    assert kwh is not None
+    if kwh < 0:
+        raise DecodeError(f"bad kwh: {kwh!r} is negative", "bad kwh")
+    return MeterReading(parse_ts(obj.get("ts")), kwh)
+
+
+def decode_energy(payload: bytes | str) -> list[MeterReading]:
+    """Decode an energy meter payload: one ``{"ts", "kwh"}`` object or an array.
+
+    ``kwh`` is the meter's cumulative counter (what a real meter gives), a
+    finite number >= 0; the time needs a zone, as for readings.
+
+    Raises
+    ------
+    DecodeError
+        With the reason; for an array the index of the bad element is named.
+
+    Examples
+    --------
+    >>> decode_energy(b'{"ts": "2026-11-22T08:00:00Z", "kwh": 1520.25}')
+    [MeterReading(ts=1795334400.0, kwh=1520.25)]
+    """
+    doc = parse_json(payload)
+    if not isinstance(doc, list):
+        return [_meter_reading(doc)]
+    if not doc:
+        raise DecodeError("empty array")
+    if len(doc) > MAX_READINGS_PER_MESSAGE:
+        raise DecodeError(
+            f"too many readings: {len(doc)} > {MAX_READINGS_PER_MESSAGE}", "too many readings"
+        )
+    out = []
+    for i, obj in enumerate(doc):
+        try:
+            out.append(_meter_reading(obj))
+        except DecodeError as exc:
+            raise DecodeError(f"{exc.reason} (element {i})", exc.kind) from None
+    return out
 
 
 def _number_map(obj: Any, name: str) -> dict[str, float | None]:

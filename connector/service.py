@@ -61,6 +61,7 @@ from types import FrameType
 from typing import Any, cast
 
 from .config import Settings
+from .energy import EnergyEngine
 from .flexo import FlexoEngine, Predictor, parse_tag_map
 from .history import History
 from .items import heartbeat_item
@@ -220,6 +221,11 @@ class Service:
             ),
             models_path=s.models_folder,
             anomaly_every=s.anomaly_every,
+            energy=EnergyEngine(
+                s.energy_period_s,
+                s.energy_close_delay_s,
+                parse_tag_map(s.flexo_machine_tags),
+            ),
         )
         cached = self.pipeline.load_cached_config()
         if cached:
@@ -515,6 +521,8 @@ class Service:
             snap.readings = pipeline.readings_total_
             snap.duplicates = pipeline.duplicates_total_
             snap.ticks = pipeline.ticks_total_
+            snap.meter_readings = pipeline.meter_readings_total_
+            snap.meter_resets = pipeline.meter_resets_total_
             snap.sensors = len(pipeline.monitors_)
             snap.silent_tags = len(pipeline.silent_tags())
             snap.open_alerts = len(pipeline.open_alerts())

@@ -129,6 +129,11 @@ def main() -> int:
                         str(broker.port),
                         "--labels",
                         str(base / "labels.jsonl"),
+                        # Wall-clock timestamps: the energy meters' hours then
+                        # follow the demo's year of energy readings instead of
+                        # overlapping one of its days.
+                        "--start",
+                        "now",
                     ],
                     cwd=ROOT,
                     stdout=out,

@@ -136,6 +136,27 @@ def _add_simulation_args(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="publish no FLEXO 104 ticks",
     )
+    energy = parser.add_mutually_exclusive_group()
+    energy.add_argument(
+        "--energy",
+        dest="energy",
+        action="store_true",
+        default=None,
+        help="publish the energy meters even if the scenario does not",
+    )
+    energy.add_argument(
+        "--no-energy",
+        dest="energy",
+        action="store_false",
+        help="publish no energy meter readings",
+    )
+    parser.add_argument(
+        "--energy-interval",
+        type=_positive_float,
+        default=60.0,
+        help="simulated seconds between two readings of a perfume machine's meter "
+        "(default 60; the FLEXO line's meter reads with each tick)",
+    )
     parser.add_argument(
         "--labels",
         type=Path,
@@ -195,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also write the FLEXO ticks as JSON lines here",
     )
+    dump_p.add_argument(
+        "--energy-out",
+        type=Path,
+        default=None,
+        help="also write the energy meter readings as JSON lines here",
+    )
 
     sub.add_parser("list", help="list the built-in scenarios")
 
@@ -235,6 +262,8 @@ def _simulation(args: argparse.Namespace) -> Simulation:
         flexo=args.flexo,
         tick_interval_s=args.tick_interval,
         instruments=instruments,
+        energy=args.energy,
+        energy_interval_s=args.energy_interval,
     )
 
 
@@ -276,10 +305,12 @@ def _cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
     sim = _simulation(args)
     with ExitStack() as stack:
         readings_out = stack.enter_context(args.out.open("w", encoding="utf-8"))
-        ticks_out = None
+        ticks_out = energy_out = None
         if args.ticks is not None:
             ticks_out = stack.enter_context(args.ticks.open("w", encoding="utf-8"))
-        n_readings, n_ticks = sim.dump(readings_out, ticks_out)
+        if args.energy_out is not None:
+            energy_out = stack.enter_context(args.energy_out.open("w", encoding="utf-8"))
+        n_readings, n_ticks = sim.dump(readings_out, ticks_out, energy_out)
     print(f"readings: {n_readings} -> {args.out}", file=out)
     if args.ticks is not None:
         print(f"ticks: {n_ticks} -> {args.ticks}", file=out)

@@ -12,7 +12,8 @@ publish that would exceed it fails loudly instead of vanishing.
 
 * readings go to ``<prefix>/<site>/<tag>/reading``, one object per message,
   or with ``batch > 1`` an array of up to ``batch`` readings of that tag;
-* FLEXO ticks go to ``<prefix>/<site>/machine/<machine_id>/tick``;
+* FLEXO ticks go to ``<prefix>/<site>/machine/<machine_id>/tick``, energy
+  meter readings to ``<prefix>/<site>/machine/<machine_id>/energy``;
 * ``rate`` is simulated seconds per wall second (``None``: as fast as the
   broker acknowledges); while ahead of schedule, partial batches are sent
   before sleeping, so a real-time run is not delayed by batching;
@@ -37,9 +38,11 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from .faults import write_labels
 from .simulation import (
+    EnergyReading,
     Reading,
     Simulation,
     encode,
+    energy_topic,
     reading_payload,
     reading_topic,
     tick_topic,
@@ -115,6 +118,7 @@ class PublishStats:
     readings: int = 0
     readings_acknowledged: int = 0
     ticks: int = 0
+    energy_readings: int = 0
     elapsed_s: float = 0.0
     simulated_s: float = 0.0
     max_outstanding_seen: int = 0
@@ -141,6 +145,7 @@ class PublishStats:
                 f"readings: {self.readings}",
                 f"readings acknowledged: {self.readings_acknowledged}",
                 f"ticks: {self.ticks}",
+                f"energy readings: {self.energy_readings}",
                 f"simulated: {self.simulated_s:.3f} s",
                 f"elapsed: {self.elapsed_s:.3f} s",
                 f"readings/s: {self.readings_per_s:.1f}",
@@ -372,6 +377,10 @@ def _publish_events(
         stats.simulated_s = event.t
         if isinstance(event, Reading):
             batcher.add(event)
+        elif isinstance(event, EnergyReading):
+            topic = energy_topic(config.prefix, config.site, event.machine_id)
+            if publisher.publish(topic, encode(event.payload)):
+                stats.energy_readings += 1
         else:
             topic = tick_topic(config.prefix, config.site, event.machine_id)
             if publisher.publish(topic, encode(event.payload)):

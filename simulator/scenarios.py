@@ -4,22 +4,25 @@ Built-in scenarios (``python -m simulator list`` prints them):
 
 ``normal``
     An hour of healthy plant: set-point changes, wander, daily cycle, FLEXO
-    ticks; no fault.
+    ticks, energy meters; no fault.
 ``pt101_out_of_range``
     Ten quiet minutes in which PT-101 reads about 20 bar (its signal range
     is 0-16 bar) from minute 4 to minute 5, then returns to normal.  A
     connector must raise exactly one instrument-fault / rule-violation alert
-    for PT-101.  No FLEXO ticks, no set-point changes, no wander: the only
-    anomaly is the labelled one.
+    for PT-101.  No FLEXO ticks, no energy meters, no set-point changes, no
+    wander: the only anomaly is the labelled one.
 ``mixed``
     An hour with random faults of every instrument kind, and one FLEXO
-    component degradation, drawn from the seed.
+    component degradation, drawn from the seed; energy meters.
 ``catalogue``
     Half an hour with one fault of every kind at fixed times on a quiet
     process (the label-accuracy tests use it).
 ``pt101_drift``, ``tt201_stuck``, ``ft301_spike``, ``lt401_data_gap``,
 ``ft301_oscillation``, ``tt201_noise``, ``flexo_printing_degradation``
     One fault each on a quiet process, for exercising one detector.
+
+Quiet scenarios publish no energy meters (their message counts stay those of
+their instruments and ticks); ``normal`` and ``mixed`` do.
 
 A scenario can also be a TOML or JSON file::
 
@@ -28,6 +31,7 @@ A scenario can also be a TOML or JSON file::
     process_changes = false     # optional, default true
     wander = false              # optional, default true
     flexo = false               # optional, default true
+    energy = false              # optional, default true (energy meters)
     random_faults = false       # optional, default false
     instruments = "plant.toml"  # optional, relative to this file
 
@@ -81,6 +85,9 @@ class Scenario:
         Slow process wander.
     flexo
         Whether the FLEXO 104 publishes ticks.
+    energy
+        Whether the energy meters publish (the perfume machines', and the
+        FLEXO line's when it runs).
     """
 
     name: str
@@ -92,6 +99,7 @@ class Scenario:
     process_changes: bool = True
     wander: bool = True
     flexo: bool = True
+    energy: bool = True
 
     def __post_init__(self) -> None:
         """Validate duration and the fault schedule."""
@@ -111,6 +119,7 @@ def _quiet(
         process_changes=False,
         wander=False,
         flexo=flexo,
+        energy=False,
     )
 
 
@@ -234,6 +243,7 @@ def load_scenario(path: str | Path) -> Scenario:
         "process_changes",
         "wander",
         "flexo",
+        "energy",
     }
     unknown = set(data) - known
     if unknown:
@@ -265,6 +275,7 @@ def load_scenario(path: str | Path) -> Scenario:
         process_changes=bool(data.get("process_changes", True)),
         wander=bool(data.get("wander", True)),
         flexo=bool(data.get("flexo", True)),
+        energy=bool(data.get("energy", True)),
     )
 
 

@@ -1,9 +1,11 @@
-"""The simulation engine: instruments, faults and FLEXO ticks in time order.
+"""The simulation engine: instruments, faults, FLEXO ticks and energy meters
+in time order.
 
 :class:`Simulation` turns a :class:`~simulator.scenarios.Scenario` and a seed
-into a deterministic stream of :class:`Reading` and :class:`Tick` events in
-simulated time.  It does no I/O; the publisher and the ``dump`` command are
-thin consumers of :meth:`Simulation.events`.
+into a deterministic stream of :class:`Reading`, :class:`Tick` and
+:class:`EnergyReading` events in simulated time.  It does no I/O; the
+publisher and the ``dump`` command are thin consumers of
+:meth:`Simulation.events`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import json
+import math
 import random
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -18,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .clock import IsoFormatter, parse_start
+from .clock import IsoFormatter, iso_utc, parse_start
+from .energy import DEFAULT_METERS, FlexoMeter, Meter, MeterBank
 from .faults import Fault, FaultInjector, fault_labels, random_faults, validate_faults
 from .flexo import COMPONENTS, DEFAULT_MACHINE_ID, FlexoSimulator, tick_times
 from .instruments import Instrument, ProcessModel, instruments_by_tag
@@ -26,10 +30,12 @@ from .scenarios import Scenario
 
 __all__ = [
     "QUALITY_GOOD",
+    "EnergyReading",
     "Reading",
     "Simulation",
     "Tick",
     "encode",
+    "energy_topic",
     "reading_payload",
     "reading_topic",
     "tick_topic",
@@ -58,6 +64,16 @@ class Reading:
 @dataclass(frozen=True, slots=True)
 class Tick:
     """One FLEXO tick: its simulated time, machine and payload."""
+
+    t: float
+    machine_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyReading:
+    """One energy meter reading: its simulated time, machine and payload
+    (``{"ts", "kwh"}``, the meter's cumulative counter)."""
 
     t: float
     machine_id: str
@@ -98,6 +114,11 @@ def tick_topic(prefix: str, site: str, machine_id: str) -> str:
     return f"{prefix}/{site}/machine/{machine_id}/tick"
 
 
+def energy_topic(prefix: str, site: str, machine_id: str) -> str:
+    """``<prefix>/<site>/machine/<machine_id>/energy``."""
+    return f"{prefix}/{site}/machine/{machine_id}/energy"
+
+
 class Simulation:
     """A scenario bound to a seed, a start instant and a duration.
 
@@ -121,6 +142,14 @@ class Simulation:
         Overrides the scenario's instruments.
     machine_id
         The FLEXO machine id.
+    energy
+        Overrides whether the energy meters publish (the perfume machines'
+        every ``energy_interval_s``, the FLEXO line's with each tick).
+    energy_interval_s
+        Simulated seconds between two readings of a perfume machine's meter.
+    meters
+        The perfume machines' meters (default
+        :data:`~simulator.energy.DEFAULT_METERS`).
 
     Examples
     --------
@@ -142,6 +171,9 @@ class Simulation:
         tick_interval_s: float = 60.0,
         instruments: Sequence[Instrument] | None = None,
         machine_id: str = DEFAULT_MACHINE_ID,
+        energy: bool | None = None,
+        energy_interval_s: float = 60.0,
+        meters: Sequence[Meter] | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = int(seed)
@@ -160,6 +192,11 @@ class Simulation:
             raise ValueError("tick interval must be positive")
         self.tick_interval_s = tick_interval_s
         self.machine_id = machine_id
+        self.energy = scenario.energy if energy is None else energy
+        if not energy_interval_s > 0:
+            raise ValueError("energy interval must be positive")
+        self.energy_interval_s = energy_interval_s
+        self.meters = tuple(DEFAULT_METERS if meters is None else meters)
         faults = list(scenario.faults)
         if scenario.random_faults:
             faults += random_faults(self.instruments, self.duration_s, self.seed)
@@ -191,7 +228,7 @@ class Simulation:
         end = self.duration_s if end_s is None else min(end_s, self.duration_s)
         return fault_labels(self.faults, self.start_epoch, end)
 
-    def events(self) -> Iterator[Reading | Tick]:
+    def events(self) -> Iterator[Reading | Tick | EnergyReading]:
         """Every reading and tick of the run, in simulated-time order."""
         instruments = self.instruments
         model = ProcessModel(
@@ -213,17 +250,47 @@ class Simulation:
                 degradations=[f for f in self.faults if f.kind == "degradation"],
             )
             ticks.extend(tick_times(self.duration_s, self.tick_interval_s))
-        fmt = IsoFormatter()
+        bank: MeterBank | None = None
+        flexo_meter: FlexoMeter | None = None
+        meter_times: deque[float] = deque()
+        if self.energy:
+            bank = MeterBank(self.meters, self.seed, self.start_epoch)
+            meter_times.extend(tick_times(self.duration_s, self.energy_interval_s))
+            if flexo is not None:
+                flexo_meter = FlexoMeter(self.machine_id, self.seed)
         start = self.start_epoch
+
+        def machine_events(until: float) -> Iterator[Tick | EnergyReading]:
+            """Ticks (each with the line's meter reading) and perfume meter
+            readings up to *until*, in time order."""
+            while (ticks and ticks[0] <= until) or (meter_times and meter_times[0] <= until):
+                if ticks and (not meter_times or ticks[0] <= meter_times[0]):
+                    at = ticks.popleft()
+                    assert flexo is not None
+                    payload = flexo.tick(at)
+                    yield Tick(at, self.machine_id, payload)
+                    if flexo_meter is not None:
+                        row = flexo_meter.read(payload)
+                        yield EnergyReading(
+                            at, self.machine_id, {"ts": iso_utc(start + at), "kwh": row["kwh"]}
+                        )
+                    continue
+                at = meter_times.popleft()
+                assert bank is not None
+                for row in bank.read(at):
+                    yield EnergyReading(
+                        at, row["machine_id"], {"ts": iso_utc(start + at), "kwh": row["kwh"]}
+                    )
+
+        fmt = IsoFormatter()
         duration = self.duration_s
         seqs = [0] * len(instruments)
         heap: list[tuple[float, int, int]] = [(0.0, i, 0) for i in range(len(instruments))]
         heapq.heapify(heap)
         while heap:
             t = heap[0][0]
-            while flexo is not None and ticks and ticks[0] <= t:
-                at = ticks.popleft()
-                yield Tick(at, self.machine_id, flexo.tick(at))
+            if (ticks and ticks[0] <= t) or (meter_times and meter_times[0] <= t):
+                yield from machine_events(t)
             model.advance(t)
             ts = fmt(start + t)
             while heap and heap[0][0] == t:
@@ -236,9 +303,7 @@ class Simulation:
                 nxt = (k + 1) * inst.interval_s
                 if nxt < duration:
                     heapq.heappush(heap, (nxt, index, k + 1))
-        while flexo is not None and ticks:
-            at = ticks.popleft()
-            yield Tick(at, self.machine_id, flexo.tick(at))
+        yield from machine_events(math.inf)
 
     def readings(self) -> Iterator[Reading]:
         """Only the readings of :meth:`events`."""
@@ -246,11 +311,18 @@ class Simulation:
             if isinstance(event, Reading):
                 yield event
 
-    def dump(self, readings_out: TextIO, ticks_out: TextIO | None = None) -> tuple[int, int]:
-        """Write readings (and ticks) as JSON lines; return their counts.
+    def dump(
+        self,
+        readings_out: TextIO,
+        ticks_out: TextIO | None = None,
+        energy_out: TextIO | None = None,
+    ) -> tuple[int, int]:
+        """Write readings (and ticks, and energy readings) as JSON lines;
+        return the counts of readings and ticks.
 
         A reading line is the contract payload plus its ``"tag"``; a tick line
-        is the tick payload.
+        is the tick payload; an energy line the meter payload plus its
+        ``"machine_id"``.
         """
         n_readings = n_ticks = 0
         for event in self.events():
@@ -258,9 +330,13 @@ class Simulation:
                 row = {"tag": event.tag, **reading_payload(event)}
                 readings_out.write(json.dumps(row, separators=(",", ":")) + "\n")
                 n_readings += 1
-            elif ticks_out is not None:
-                ticks_out.write(json.dumps(event.payload, separators=(",", ":")) + "\n")
-                n_ticks += 1
+            elif isinstance(event, Tick):
+                if ticks_out is not None:
+                    ticks_out.write(json.dumps(event.payload, separators=(",", ":")) + "\n")
+                    n_ticks += 1
+            elif energy_out is not None:
+                row = {"machine_id": event.machine_id, **event.payload}
+                energy_out.write(json.dumps(row, separators=(",", ":")) + "\n")
         return n_readings, n_ticks
 
 

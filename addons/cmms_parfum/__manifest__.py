@@ -4,7 +4,7 @@
     "name": "CMMS Parfum",
     "summary": "Maintenance management for process plants: roles, work orders, "
     "equipment and components",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.6.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -31,6 +31,8 @@
         "views/cmms_budget_views.xml",
         "views/product_template_views.xml",
         "views/cmms_downtime_event_views.xml",
+        "views/cmms_energy_reading_views.xml",
+        "report/cmms_energy_report_views.xml",
         "views/stock_quant_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
@@ -53,6 +55,7 @@
         "demo/cmms_budget_demo.xml",
         "demo/cmms_downtime_event_demo.xml",
         "demo/cmms_calibration_demo.xml",
+        "demo/cmms_energy_reading_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -11,6 +11,7 @@ MODULES = [
     "connector.util",
     "connector.items",
     "connector.schema",
+    "connector.energy",
     "connector.detectors",
     "connector.alerts",
     "connector.pipeline",

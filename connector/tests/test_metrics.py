@@ -28,6 +28,8 @@ EXPECTED = {
     "cmms_connector_readings_received",
     "cmms_connector_readings_duplicate",
     "cmms_connector_ticks_received",
+    "cmms_connector_meter_readings_received",
+    "cmms_connector_meter_resets",
     "cmms_connector_dead_letters",
     "cmms_connector_outbox_items",
     "cmms_connector_outbox_sent",

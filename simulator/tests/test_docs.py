@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "simulator.clock",
+    "simulator.energy",
     "simulator.flexo",
     "simulator.history",
     "simulator.instruments",

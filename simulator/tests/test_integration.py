@@ -14,7 +14,7 @@ from typing import Any
 
 from simulator.publisher import PublishConfig, run
 from simulator.scenarios import SCENARIOS
-from simulator.simulation import Reading, Simulation, Tick, reading_payload
+from simulator.simulation import EnergyReading, Reading, Simulation, Tick, reading_payload
 from simulator.testing import MosquittoBroker
 
 from .conftest import Collector, parse_summary
@@ -35,6 +35,8 @@ def _received(
         assert message.qos == 1
         parts = message.topic.split("/")
         body = message.json()
+        if parts[2] == "machine" and parts[4] == "energy":
+            continue  # energy meters: see _energy
         if parts[2] == "machine":
             assert parts == ["cmms", "plant1", "machine", "FLEXO_104", "tick"]
             ticks.append(body)
@@ -45,6 +47,16 @@ def _received(
         for row in rows:
             readings.append({"tag": parts[2], **row})
     return readings, ticks, sizes
+
+
+def _energy(collector: Collector) -> list[dict[str, Any]]:
+    """The energy meter readings received, with their machine id."""
+    out = []
+    for message in collector.messages:
+        parts = message.topic.split("/")
+        if len(parts) == 5 and parts[2] == "machine" and parts[4] == "energy":
+            out.append({"machine_id": parts[3], **message.json()})
+    return out
 
 
 def _expected(
@@ -106,6 +118,19 @@ def test_batched_run_delivers_every_reading(
         seqs = [r["seq"] for r in got_readings if r["tag"] == tag]
         assert seqs == sorted(seqs)
     assert got_ticks == want_ticks
+    # Every meter reading too: the seven perfume machines' every minute and
+    # the line's with each tick, counters never going back.
+    want_energy = [
+        {"machine_id": e.machine_id, **e.payload}
+        for e in sim.events()
+        if isinstance(e, EnergyReading)
+    ]
+    assert summary["energy readings"] == len(want_energy) == 15 * 8
+    got_energy = _energy(subscriber)
+    assert got_energy == want_energy
+    for machine in {row["machine_id"] for row in got_energy}:
+        counters = [row["kwh"] for row in got_energy if row["machine_id"] == machine]
+        assert counters == sorted(counters) and counters[-1] > counters[0]
     for row in got_readings:
         assert_valid_reading(row, str(row["tag"]), START, START.replace(hour=9))
     for tick in got_ticks:
@@ -140,7 +165,7 @@ def test_unbatched_run_sends_single_objects(
 
 
 def test_outstanding_messages_stay_bounded(broker: MosquittoBroker, subscriber: Collector) -> None:
-    sim = Simulation(SCENARIOS["normal"], seed=1, duration_s=1250, flexo=False)
+    sim = Simulation(SCENARIOS["normal"], seed=1, duration_s=1250, flexo=False, energy=False)
     config = PublishConfig(
         host=broker.host, port=broker.port, rate=None, batch=1, max_outstanding=8
     )

@@ -11,6 +11,7 @@ from . import (
     cmms_calibration,
     cmms_calibration_standard,
     cmms_downtime_event,
+    cmms_energy_reading,
     cmms_kpi,
     cmms_request_external_cost,
     cmms_request_part,

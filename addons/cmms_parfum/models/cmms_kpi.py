@@ -363,7 +363,7 @@ class CmmsKpi(models.AbstractModel):
             operating = max(machine_hours - down_h, 0.0)
             failures = int(row["failures"])
             budget = budgets.get(key)
-            kwh, units = energy.get(key, (0.0, 0.0))
+            kwh, kwh_units, units = energy.get(key, (0.0, 0.0, 0.0))
             backlog = int(row["backlog"])
             kpis.update(
                 work_orders_completed=completed,
@@ -383,7 +383,7 @@ class CmmsKpi(models.AbstractModel):
                 budget_consumed_pct=_pct(cost, budget) if budget else None,
                 sla_compliance_pct=_pct(row["sla_met"], row["sla_total"]),
                 energy_kwh=round(kwh, 2) if kwh else None,
-                energy_per_unit=_div(kwh, units, 4),
+                energy_per_unit=_div(kwh_units, units, 4),
             )
             result[key] = kpis
         return result
@@ -556,11 +556,29 @@ class CmmsKpi(models.AbstractModel):
 
     @api.model
     def _energy(self, start, end, groupby, scope):
-        """(kWh, units produced) per group, from the energy model when it exists."""
-        Energy = self.env.get("cmms.energy.reading")
-        if Energy is None or not hasattr(Energy, "_cmms_energy_totals"):
+        """(kWh, kWh of the readings with a production count, units) per
+        group: energy readings whose period starts in the period."""
+        if "cmms.energy.reading" not in self.env:
             return {}
-        return Energy.sudo()._cmms_energy_totals(start, end, groupby, scope)
+        self.env["cmms.energy.reading"].flush_model()
+        group_sql = GROUPINGS[groupby] if groupby else "NULL"
+        group_sql = group_sql.replace("r.equipment_id", "e.id").replace("r.company_id", "e.company_id")
+        where, params = scope
+        where = where.replace("r.company_id", "e.company_id")
+        self.env.cr.execute(
+            f"""
+            SELECT {group_sql} AS grp, SUM(x.kwh),
+                   COALESCE(SUM(x.kwh) FILTER (WHERE x.produced_units > 0), 0),
+                   COALESCE(SUM(x.produced_units) FILTER (WHERE x.produced_units > 0), 0)
+              FROM cmms_energy_reading x
+              JOIN maintenance_equipment e ON e.id = x.equipment_id
+             WHERE x.active AND x.period_start >= %(start)s AND x.period_start < %(end)s
+               AND {where}
+             GROUP BY grp
+            """,
+            {**params, "start": start, "end": end},
+        )
+        return {grp: (kwh, kwh_units, units) for grp, kwh, kwh_units, units in self.env.cr.fetchall()}
 
     @api.model
     def _backlog_by_priority(self, end, scope):

@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 from itertools import pairwise
 
 import pytz
+from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -207,6 +208,27 @@ class MaintenanceEquipment(models.Model):
         "Suggested interval (days)", readonly=True, copy=False, groups=CALIBRATION_GROUPS
     )
     interval_analysis = fields.Text(readonly=True, copy=False, groups=CALIBRATION_GROUPS)
+    energy_baseline_kwh_per_unit = fields.Float(
+        "Energy baseline (kWh per unit)",
+        digits=(16, 6),
+        tracking=True,
+        groups="cmms_parfum.cmms_parfum_group_supervisor,cmms_parfum.cmms_parfum_group_manager",
+        help="The machine's own energy per unit produced, against which each month's "
+        "energy efficiency is compared. Set it by hand or compute it from the previous "
+        "12 complete months.",
+    )
+    energy_kwh_12m = fields.Float(
+        "Energy, 12 months (kWh)",
+        digits=(16, 0),
+        compute="_compute_energy_kwh_12m",
+        groups="cmms_parfum.cmms_parfum_group_supervisor,cmms_parfum.cmms_parfum_group_manager",
+    )
+    energy_month_ids = fields.One2many(
+        "cmms.energy.report",
+        "equipment_id",
+        "Energy per month",
+        groups="cmms_parfum.cmms_parfum_group_supervisor,cmms_parfum.cmms_parfum_group_manager",
+    )
 
     _sql_constraints = [
         (
@@ -339,6 +361,17 @@ class MaintenanceEquipment(models.Model):
                         "%(name)s: an instrument under calibration needs a fail limit.", name=name
                     )
                 )
+    def _compute_energy_kwh_12m(self):
+        """Energy of the last 12 months and the current one (one grouped query)."""
+        since = fields.Date.context_today(self).replace(day=1) - relativedelta(months=12)
+        groups = self.env["cmms.energy.report"]._read_group(
+            [("equipment_id", "in", self.ids), ("month", ">=", since)],
+            ["equipment_id"],
+            ["kwh:sum"],
+        )
+        kwh = {equipment.id: total for equipment, total in groups}
+        for equipment in self:
+            equipment.energy_kwh_12m = kwh.get(equipment.id, 0.0)
 
     @api.depends("cmms_tag")
     def _compute_display_name(self):
@@ -727,3 +760,56 @@ class MaintenanceEquipment(models.Model):
                 )
             )
         return True
+    def _check_energy_planner(self):
+        user = self.env.user
+        if not (
+            self.env.su
+            or user.has_group("cmms_parfum.cmms_parfum_group_supervisor")
+            or user.has_group("cmms_parfum.cmms_parfum_group_manager")
+        ):
+            raise AccessError(
+                self.env._("Only supervisors and managers set the energy baseline of a machine.")
+            )
+
+    def action_compute_energy_baseline(self):
+        """Set the baseline to the kWh per unit of the previous 12 complete months.
+
+        One grouped query over the monthly figures; a machine without produced
+        units in those months is refused, and then nothing is written.
+        """
+        self._check_energy_planner()
+        end = fields.Date.context_today(self).replace(day=1)
+        start = end - relativedelta(months=12)
+        groups = self.env["cmms.energy.report"]._read_group(
+            [("equipment_id", "in", self.ids), ("month", ">=", start), ("month", "<", end)],
+            ["equipment_id"],
+            ["kwh_with_units:sum", "produced_units:sum"],
+        )
+        ratio = {
+            equipment.id: kwh / units for equipment, kwh, units in groups if units and units > 0
+        }
+        missing = self.filtered(lambda equipment: equipment.id not in ratio)
+        if missing:
+            raise UserError(
+                self.env._(
+                    "%(machines)s: no energy reading with produced units between %(start)s "
+                    "and %(end)s, so no baseline can be computed. Enter it by hand.",
+                    machines=", ".join(missing.mapped("display_name")),
+                    start=start,
+                    end=end - relativedelta(days=1),
+                )
+            )
+        for equipment in self:
+            equipment.energy_baseline_kwh_per_unit = round(ratio[equipment.id], 6)
+        return True
+
+    def action_open_energy(self):
+        """The machine's energy per month (graph, pivot, list)."""
+        self.ensure_one()
+        self._check_energy_planner()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cmms_parfum.cmms_energy_report_action"
+        )
+        action["domain"] = [("equipment_id", "=", self.id)]
+        action["display_name"] = self.env._("Energy: %(machine)s", machine=self.display_name)
+        return action

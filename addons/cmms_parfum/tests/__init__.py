@@ -3,6 +3,7 @@ from . import (
     test_calibration,
     test_costs_budget,
     test_downtime,
+    test_energy,
     test_kpi,
     test_lifecycle,
     test_roles,

@@ -94,6 +94,15 @@ class KpiCommon(BaseCommon):
         cls.wo8 = wo("8", cls.m2, "corrective", "requested", "07-02 00:00")
         cls.wo9 = wo("9", cls.m2, "preventive", "cancelled", "06-01 00:00",
                      schedule_date=dt("06-12 08:00"), approved_at=dt("06-01 09:00"))  # fmt: skip
+        # Energy of June: m1 1,000 kWh for 500 units, m2 200 kWh without counts.
+        cls.env["cmms.energy.reading"].create(
+            [
+                {"equipment_id": cls.m1.id, "period_start": dt("06-01 00:00"),
+                 "period_end": dt("06-30 00:00"), "kwh": 1000.0, "produced_units": 500},
+                {"equipment_id": cls.m2.id, "period_start": dt("06-01 00:00"),
+                 "period_end": dt("06-30 00:00"), "kwh": 200.0},
+            ]
+        )  # fmt: skip
         cls.env["cmms.budget"].create(
             {"name": "KPI 2031", "company_id": cls.plant.id, "date_from": date(2031, 1, 1),
              "date_to": date(2031, 12, 31), "amount": 3650.0}
@@ -138,6 +147,9 @@ class TestKpi(KpiCommon):
         # The 2031 budget prorated to June: 3650 x 30 / 365 = 300.
         self.assertEqual(k["budget_amount"], 300.0)
         self.assertEqual(k["budget_consumed_pct"], 93.33)
+        # Energy: 1,200 kWh in all; per unit only where units are counted.
+        self.assertEqual(k["energy_kwh"], 1200.0)
+        self.assertEqual(k["energy_per_unit"], 2.0)
         by_priority = {
             b["priority"]: (b["count"], b["age_days"]) for b in result["backlog_by_priority"]
         }

@@ -38,6 +38,7 @@ MAX_JSON_CHARS = 16000
 MAX_METRICS = 100
 MAX_RECOMMENDATIONS = 20
 MAX_DOWNTIME_MIN = 7 * 24 * 60.0
+MAX_ENERGY_PERIOD_S = 31 * 24 * 3600.0
 ALERT_ITEMS = ("alert_raised", "alert_active", "alert_cleared")
 DATA_ITEMS = (
     "reading_agg",
@@ -46,6 +47,7 @@ DATA_ITEMS = (
     "downtime_event",
     "prediction",
     "model_version",
+    "energy",
 )
 ITEM_TYPES = (*ALERT_ITEMS, "heartbeat", *DATA_ITEMS)
 # Items that change what the telemetry dashboard shows.
@@ -755,6 +757,42 @@ class CmmsTelemetryApi(models.AbstractModel):
         else:
             record = Oee.create(vals)
         return record, record._connector_reply()
+
+    @api.model
+    def _apply_energy(self, ts, data, cache):
+        machine = self._equipment(_text(data, "machine"), cache, "machine")
+        start, end = _time(data, "period_start"), _time(data, "period_end")
+        if end <= start:
+            raise ItemRejected("data.period_end must be after data.period_start")
+        if (end - start).total_seconds() > MAX_ENERGY_PERIOD_S:
+            raise ItemRejected("data.period_end is more than 31 days after data.period_start")
+        vals = {
+            "equipment_id": machine.id,
+            "period_start": start,
+            "period_end": end,
+            "kwh": _number(data, "kwh", minimum=0),
+            "produced_units": _number(
+                data, "produced", integer=True, minimum=0, maximum=2**31 - 1, required=False
+            )
+            or 0,
+            "source": "connector",
+        }
+        Reading = self.env["cmms.energy.reading"].sudo().with_context(active_test=False)
+        reading = Reading.search(
+            [
+                ("equipment_id", "=", machine.id),
+                ("period_start", "=", start),
+                ("period_end", "=", end),
+            ],
+            limit=1,
+        )
+        if reading:
+            # A period reported again under a new key: the newest report wins
+            # (a reading a supervisor archived stays archived).
+            reading.write(vals)
+        else:
+            reading = Reading.create(vals)
+        return reading, None
 
     @api.model
     def _apply_downtime_event(self, ts, data, cache):

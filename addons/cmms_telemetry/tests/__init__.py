@@ -10,6 +10,7 @@ from . import (
     test_external_api,
     test_health_threshold,
     test_ingest,
+    test_ingest_energy,
     test_ingest_items,
     test_ingest_malformed,
     test_instrument_register,
