@@ -15,6 +15,7 @@
     "depends": [
         "maintenance",
         "maintenance_equipment_hierarchy",
+        "maintenance_plan",
         "maintenance_stock",
         "stock",
     ],
@@ -30,6 +31,9 @@
         "views/stock_quant_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
+        "views/cmms_meter_views.xml",
+        "views/maintenance_plan_views.xml",
+        "views/maintenance_request_schedule_views.xml",
         "views/cmms_parfum_menus.xml",
     ],
     "demo": [
