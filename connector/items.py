@@ -5,7 +5,7 @@ Shapes follow ``docs/contracts.md``::
     {"key": "<idempotency key, <= 255 chars>",
      "type": "alert_raised" | "alert_active" | "alert_cleared" | "heartbeat"
              | "reading_agg" | "health_snapshot" | "oee_record" | "downtime_event"
-             | "prediction",
+             | "prediction" | "meter_reading",
      "ts": "2026-11-22T08:00:00Z",
      "data": {...}}
 
@@ -37,6 +37,9 @@ after a crash produces the same items):
     ``{"tag", "component", "inputs": {"component", "shift_produced",
     "shift_reject"}, "predicted_hours", "model_version", "recommendation"}``;
     ``prediction:<machine_id>:<component>:<tick ts>``.
+``meter_reading`` (:mod:`connector.flexo`, every ``meter_interval_s``)
+    ``{"machine", "meter": "run_hours" | "produced_units", "increment"}``;
+    ``meter:<machine_id>:<meter>:<tick ts>``.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ HEALTH_SNAPSHOT = "health_snapshot"
 OEE_RECORD = "oee_record"
 DOWNTIME_EVENT = "downtime_event"
 PREDICTION = "prediction"
+METER_READING = "meter_reading"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@
     "name": "CMMS Parfum",
     "summary": "Maintenance management for process plants: roles, work orders, "
     "equipment and components",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -42,6 +42,7 @@
         "demo/stock_demo.xml",
         "demo/maintenance_request_demo.xml",
         "demo/cmms_budget_demo.xml",
+        "demo/maintenance_plan_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

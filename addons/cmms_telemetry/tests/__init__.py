@@ -8,6 +8,7 @@ from . import (
     test_health_threshold,
     test_ingest,
     test_ingest_items,
+    test_meter_reading,
     test_oee_fmea,
     test_retention,
     test_security,
