@@ -7,7 +7,6 @@ from . import (
     cmms_request_part,
     cmms_request_photo,
     maintenance_equipment,
-    maintenance_equipment_plan,
     maintenance_plan,
     maintenance_request,
     maintenance_request_plan,

@@ -51,10 +51,15 @@ class CmmsMeterReading(models.Model):
         readings = self.browse()
         # One at a time: each reading is checked against the one before it.
         for vals in vals_list:
-            readings |= self._create_one(dict(vals))
+            vals, meter, offset = self._check_reading(dict(vals))
+            reading = super().create([vals])
+            reading._apply_to_meter(meter, offset)
+            readings |= reading
         return readings
 
-    def _create_one(self, vals):
+    @api.model
+    def _check_reading(self, vals):
+        """Refuse a bad reading before anything is written; complete ``vals``."""
         meter = self.env["cmms.meter"].browse(vals.get("meter_id")).exists()
         if not meter:
             raise ValidationError(self.env._("A reading needs a meter."))
@@ -109,14 +114,17 @@ class CmmsMeterReading(models.Model):
             offset = meter.offset
             vals.update(increment=value - meter.value, total_value=offset + value)
         vals["read_at"] = read_at
-        reading = super().create([vals])
+        return vals, meter, offset
+
+    def _apply_to_meter(self, meter, offset):
+        """The meter shows this reading; its plans make what it reached."""
+        self.ensure_one()
         meter.write(
             {
-                "value": value,
+                "value": self.value,
                 "offset": offset,
-                "last_read_at": max(read_at, meter.last_read_at or read_at),
+                "last_read_at": max(self.read_at, meter.last_read_at or self.read_at),
             }
         )
-        if not vals.get("is_reset"):
-            meter.plan_ids._cmms_fire_meter(reading)
-        return reading
+        if not self.is_reset:
+            meter.plan_ids._cmms_fire_meter(self)

@@ -46,6 +46,7 @@ class MaintenanceEquipment(models.Model):
         compute="_compute_cmms_spare_part_ids",
         help="Spare parts that fit this equipment or its category.",
     )
+    meter_ids = fields.One2many("cmms.meter", "equipment_id", "Meters")
 
     _sql_constraints = [
         (
@@ -83,3 +84,36 @@ class MaintenanceEquipment(models.Model):
         if operator in ("ilike", "=ilike", "=", "like") and value:
             return ["|", ("cmms_tag", operator, value), *domain]
         return domain
+
+    # ------------------------------------------------------------------
+    # Preventive plans (OCA maintenance_plan)
+    # ------------------------------------------------------------------
+    def _prepare_request_from_plan(self, maintenance_plan, next_maintenance_date):
+        """OCA's request of a plan, as a CMMS work order waiting for approval:
+        assigned to the plan's (or the equipment's) technician and scheduled,
+        so a supervisor only approves it."""
+        vals = super()._prepare_request_from_plan(maintenance_plan, next_maintenance_date)
+        user = (
+            maintenance_plan.technician_user_id
+            or self.technician_user_id
+            or self.category_id.technician_user_id
+        )
+        schedule = maintenance_plan._cmms_schedule_at(next_maintenance_date, user.id)
+        vals.update(
+            {
+                "user_id": user.id,
+                "schedule_date": schedule,
+                # The response time of planned work runs from its due time.
+                "requested_at": schedule,
+                "source": "plan",
+                "maintenance_type": "preventive",
+                "recurring_maintenance": False,
+            }
+        )
+        return vals
+
+    def _create_new_request(self, mtn_plan):
+        # Meter-based plans make their requests from meter readings.
+        if mtn_plan.trigger_type == "meter":
+            return self.env["maintenance.request"]
+        return super()._create_new_request(mtn_plan)

@@ -106,7 +106,9 @@ class MaintenancePlan(models.Model):
                 continue
             if not plan.meter_id:
                 raise ValidationError(
-                    self.env._("The meter-based plan %(plan)s needs a meter.", plan=plan.display_name)
+                    self.env._(
+                        "The meter-based plan %(plan)s needs a meter.", plan=plan.display_name
+                    )
                 )
             if plan.meter_interval <= 0:
                 raise ValidationError(
@@ -185,9 +187,7 @@ class MaintenancePlan(models.Model):
                 continue
             crossed = plan.meter_next_value
             day = fields.Date.context_today(plan, reading.read_at)
-            vals = plan.equipment_id._prepare_request_from_plan(
-                plan, fields.Date.add(day, days=1)
-            )
+            vals = plan.equipment_id._prepare_request_from_plan(plan, fields.Date.add(day, days=1))
             vals["request_date"] = day
             vals["requested_at"] = fields.Datetime.now()
             vals["description"] = self.env._(

@@ -22,9 +22,7 @@ class MaintenanceRequest(models.Model):
         search="_search_in_my_area",
         help="On a machine of the plant area of the current user.",
     )
-    equipment_process_area = fields.Char(
-        related="equipment_id.process_area", string="Plant area"
-    )
+    equipment_process_area = fields.Char(related="equipment_id.process_area", string="Plant area")
     area_notified = fields.Boolean(
         "Plant area notified",
         copy=False,
@@ -44,9 +42,7 @@ class MaintenanceRequest(models.Model):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Search 'In my plant area' with = or != and a boolean."))
         area = (self.env.user.cmms_process_area or "").strip()
-        mine = (
-            [("equipment_id.process_area", "=ilike", area)] if area else [("id", "=", False)]
-        )
+        mine = [("equipment_id.process_area", "=ilike", area)] if area else [("id", "=", False)]
         if (operator == "=") == value:
             return mine
         return ["!", *mine]

@@ -46,11 +46,15 @@ class TestSchedules(PlanCommon):
         done = self.planned()
         done.sudo()._set_state("closed")
         self.assertEqual(
-            self.action_records("cmms_parfum.maintenance_request_action_my_schedule", self.technician),
+            self.action_records(
+                "cmms_parfum.maintenance_request_action_my_schedule", self.technician
+            ),
             mine,
         )
         self.assertEqual(
-            self.action_records("cmms_parfum.maintenance_request_action_my_schedule", self.technician2),
+            self.action_records(
+                "cmms_parfum.maintenance_request_action_my_schedule", self.technician2
+            ),
             other,
         )
         # The schedule is the supervisor's: a technician cannot move it.
@@ -59,7 +63,9 @@ class TestSchedules(PlanCommon):
 
     def test_supervisor_reschedules_in_the_calendar(self):
         request = self.planned()
-        planning = self.action_records("cmms_parfum.maintenance_request_action_planning", self.supervisor)
+        planning = self.action_records(
+            "cmms_parfum.maintenance_request_action_planning", self.supervisor
+        )
         self.assertIn(request, planning)
         # Dragging an event writes its new start (and length).
         request.with_user(self.supervisor).write(

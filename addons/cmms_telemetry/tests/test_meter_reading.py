@@ -85,9 +85,7 @@ class TestMeterReadings(TelemetryCommon):
                 "meter_interval": 100.0,
             }
         )
-        items = [
-            self.meter_item(f"p:{n}", meter="run_hours", increment=30.0) for n in range(8)
-        ]
+        items = [self.meter_item(f"p:{n}", meter="run_hours", increment=30.0) for n in range(8)]
         self.api.ingest(items)
         requests = self.env["maintenance.request"].search([("maintenance_plan_id", "=", plan.id)])
         # 240 h: crossed 100 and 200, once each.
