@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_datetime
 
 # Operators hear of planned work on their machines this long before it starts.
 NOTICE_AHEAD = timedelta(hours=24)
@@ -99,7 +100,9 @@ class MaintenanceRequest(models.Model):
                         "Planned work on %(equipment)s (%(area)s) starts %(date)s: %(work)s.",
                         equipment=request.equipment_id.display_name,
                         area=request.equipment_id.process_area,
-                        date=fields.Datetime.to_string(request.schedule_date),
+                        date=format_datetime(
+                            self.env, request.schedule_date, tz=audience[0].tz, dt_format="short"
+                        ),
                         work=request.name,
                     ),
                     partner_ids=audience.partner_id.ids,
