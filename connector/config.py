@@ -214,6 +214,7 @@ class Settings:
     cusum_window_s: float = 60.0
     cusum_baseline_n: int = 30
     flexo_snapshot_interval_s: float = 900.0
+    flexo_meter_interval_s: float = 900.0
     flexo_machine_tags: str = ""
     flexo_component_tags: str = ""
     energy_period_s: float = 3600.0
@@ -271,6 +272,7 @@ class Settings:
             "cusum_window_s",
             "flexo_snapshot_interval_s",
             "energy_close_delay_s",
+            "flexo_meter_interval_s",
             "history_compact_s",
             "history_close_delay_s",
             "history_raw_days",

@@ -89,6 +89,12 @@ Items
   ``snapshot_interval_s`` (tick time), key
   ``health:<machine_id>:<component>:<tick ts>``;
 * ``oee_record`` per closed shift, key ``oee:<machine_id>:<shift>:<start>``;
+* ``meter_reading`` per machine meter every ``meter_interval_s`` (tick
+  time): the run hours (``run_hours``) and produced units
+  (``produced_units``) of the machine since the previous one, as an
+  ``increment`` Odoo adds to the meter, key
+  ``meter:<machine_id>:<meter>:<tick ts>`` (nothing when the machine did
+  not run);
 * ``downtime_event`` per stop, key
   ``downtime:<machine_id>:<start>:<component or reason>``;
 * ``prediction`` when a component's band drops to warning or critical and
@@ -112,7 +118,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .items import DOWNTIME_EVENT, HEALTH_SNAPSHOT, OEE_RECORD, PREDICTION, OutboxItem, make_key
+from .items import (
+    DOWNTIME_EVENT,
+    HEALTH_SNAPSHOT,
+    METER_READING,
+    OEE_RECORD,
+    PREDICTION,
+    OutboxItem,
+    make_key,
+)
 from .schema import Tick, TickEvent
 from .util import LogOnce, iso_utc
 
@@ -182,6 +196,7 @@ OEE_FAULT_BELOW = 60.0
 OEE_WARNING_UP_TO = 75.0
 
 DEFAULT_SNAPSHOT_INTERVAL_S = 900.0
+DEFAULT_METER_INTERVAL_S = 900.0
 UPTIME_WINDOW_S = 3600.0
 FALLBACK_WINDOW_S = 8 * 3600.0
 #: A shift with the same letter longer than this is closed anyway (a
@@ -711,6 +726,9 @@ class FlexoEngine:
     predictor : callable, optional
         Repair-duration predictor (:data:`Predictor`); without it no
         ``prediction`` item is made.
+    meter_interval_s : float
+        The machine's run hours and produced units are sent to its Odoo
+        meters this often (tick time); 0 sends none.
     """
 
     def __init__(
@@ -719,8 +737,10 @@ class FlexoEngine:
         machine_tags: Mapping[str, str] | None = None,
         component_tags: Mapping[str, str] | None = None,
         predictor: Predictor | None = None,
+        meter_interval_s: float = DEFAULT_METER_INTERVAL_S,
     ) -> None:
         self.snapshot_interval_s = snapshot_interval_s
+        self.meter_interval_s = meter_interval_s
         self.machine_tags = dict(machine_tags or {})
         self.component_tags = dict(component_tags or {})
         self.predictor = predictor
@@ -789,6 +809,8 @@ class FlexoEngine:
             shift = _new_shift(letter, float(round(ts - interval * 60.0)))
         self._accumulate(shift, tick, run, down, ts)
         st["shift"] = shift
+        if self.meter_interval_s > 0:
+            items.extend(self._meter_items(st, machine, tick, run, ts - interval * 60.0, ts))
 
         # Stops: one downtime_event each, and into the trailing window.
         stops: list[list[Any]] = []
@@ -971,6 +993,40 @@ class FlexoEngine:
         key = make_key("oee", machine, shift["letter"] or "-", start_iso)
         return OutboxItem(key, OEE_RECORD, iso_utc(end), data)
 
+    def _meter_items(
+        self,
+        st: dict[str, Any],
+        machine: str,
+        tick: Tick,
+        run: float | None,
+        start: float,
+        ts: float,
+    ) -> list[OutboxItem]:
+        """Count the tick into the machine's meters; their items when due."""
+        meters = st.get("meters") or {"since": float(round(start)), "run_min": 0.0, "units": 0.0}
+        st["meters"] = meters
+        meters["run_min"] += run or 0.0
+        meters["units"] += _overall(tick, "produced_units") or 0.0
+        if ts - meters["since"] < self.meter_interval_s:
+            return []
+        iso = iso_utc(ts)
+        tag = self.machine_tag(machine)
+        items = [
+            OutboxItem(
+                make_key("meter", machine, meter, iso),
+                METER_READING,
+                iso,
+                {"machine": tag, "meter": meter, "increment": round(amount, 6)},
+            )
+            for meter, amount in (
+                ("run_hours", meters["run_min"] / 60.0),
+                ("produced_units", meters["units"]),
+            )
+            if amount > 0
+        ]
+        st["meters"] = {"since": ts, "run_min": 0.0, "units": 0.0}
+        return items
+
     def _downtime_item(
         self, machine: str, event: TickEvent, component: str | None, minutes: float | None
     ) -> OutboxItem | None:
@@ -994,7 +1050,14 @@ _BAND_RANK = {"excellent": 0, "good": 1, "warning": 2, "critical": 3}
 
 
 def _new_state() -> dict[str, Any]:
-    return {"last_ts": None, "shift": None, "window": [], "emitted": {}, "status": None}
+    return {
+        "last_ts": None,
+        "shift": None,
+        "window": [],
+        "emitted": {},
+        "status": None,
+        "meters": None,
+    }
 
 
 def _new_shift(letter: str, start: float) -> dict[str, Any]:

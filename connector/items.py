@@ -5,7 +5,7 @@ Shapes follow ``docs/contracts.md``::
     {"key": "<idempotency key, <= 255 chars>",
      "type": "alert_raised" | "alert_active" | "alert_cleared" | "heartbeat"
              | "reading_agg" | "health_snapshot" | "oee_record" | "downtime_event"
-             | "prediction" | "energy",
+             | "prediction" | "energy" | "meter_reading",
      "ts": "2026-11-22T08:00:00Z",
      "data": {...}}
 
@@ -41,6 +41,9 @@ after a crash produces the same items):
     ``{"machine", "period_start", "period_end", "kwh", "produced"?}``;
     ``energy:<machine_id>:<period_start>`` (``:r<n>`` for the n-th revision
     of a period whose units arrived after it was reported).
+``meter_reading`` (:mod:`connector.flexo`, every ``meter_interval_s``)
+    ``{"machine", "meter": "run_hours" | "produced_units", "increment"}``;
+    ``meter:<machine_id>:<meter>:<tick ts>``.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ OEE_RECORD = "oee_record"
 DOWNTIME_EVENT = "downtime_event"
 PREDICTION = "prediction"
 ENERGY = "energy"
+METER_READING = "meter_reading"
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,6 +218,7 @@ class Service:
                 parse_tag_map(s.flexo_machine_tags),
                 parse_tag_map(s.flexo_component_tags),
                 predictor=repair_predictor(),
+                meter_interval_s=s.flexo_meter_interval_s,
             ),
             models_path=s.models_folder,
             anomaly_every=s.anomaly_every,

@@ -4,7 +4,7 @@
     "name": "CMMS Parfum",
     "summary": "Maintenance management for process plants: roles, work orders, "
     "equipment and components",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -15,6 +15,7 @@
     "depends": [
         "maintenance",
         "maintenance_equipment_hierarchy",
+        "maintenance_plan",
         "maintenance_stock",
         "stock",
         "auditlog",
@@ -45,6 +46,9 @@
         "report/cmms_calibration_reports.xml",
         "views/auditlog_log_views.xml",
         "report/auditlog_log_report.xml",
+        "views/cmms_meter_views.xml",
+        "views/maintenance_plan_views.xml",
+        "views/maintenance_request_schedule_views.xml",
         "views/cmms_parfum_menus.xml",
     ],
     "demo": [
@@ -56,6 +60,7 @@
         "demo/cmms_downtime_event_demo.xml",
         "demo/cmms_calibration_demo.xml",
         "demo/cmms_energy_reading_demo.xml",
+        "demo/maintenance_plan_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -229,6 +229,7 @@ class MaintenanceEquipment(models.Model):
         "Energy per month",
         groups="cmms_parfum.cmms_parfum_group_supervisor,cmms_parfum.cmms_parfum_group_manager",
     )
+    meter_ids = fields.One2many("cmms.meter", "equipment_id", "Meters")
 
     _sql_constraints = [
         (
@@ -813,3 +814,35 @@ class MaintenanceEquipment(models.Model):
         action["domain"] = [("equipment_id", "=", self.id)]
         action["display_name"] = self.env._("Energy: %(machine)s", machine=self.display_name)
         return action
+    # ------------------------------------------------------------------
+    # Preventive plans (OCA maintenance_plan)
+    # ------------------------------------------------------------------
+    def _prepare_request_from_plan(self, maintenance_plan, next_maintenance_date):
+        """OCA's request of a plan, as a CMMS work order waiting for approval:
+        assigned to the plan's (or the equipment's) technician and scheduled,
+        so a supervisor only approves it."""
+        vals = super()._prepare_request_from_plan(maintenance_plan, next_maintenance_date)
+        user = (
+            maintenance_plan.technician_user_id
+            or self.technician_user_id
+            or self.category_id.technician_user_id
+        )
+        schedule = maintenance_plan._cmms_schedule_at(next_maintenance_date, user.id)
+        vals.update(
+            {
+                "user_id": user.id,
+                "schedule_date": schedule,
+                # The response time of planned work runs from its due time.
+                "requested_at": schedule,
+                "source": "plan",
+                "maintenance_type": "preventive",
+                "recurring_maintenance": False,
+            }
+        )
+        return vals
+
+    def _create_new_request(self, mtn_plan):
+        # Meter-based plans make their requests from meter readings.
+        if mtn_plan.trigger_type == "meter":
+            return self.env["maintenance.request"]
+        return super()._create_new_request(mtn_plan)

@@ -30,6 +30,11 @@ class ResUsers(models.Model):
         groups="cmms_parfum.cmms_parfum_group_supervisor,cmms_parfum.cmms_parfum_group_manager",
         help="What an hour of this technician costs; empty: the company's default.",
     )
+    cmms_process_area = fields.Char(
+        "Plant area",
+        help="The plant area (as on the equipment) whose planned work this user sees "
+        "and hears of the day before.",
+    )
 
     @api.constrains("cmms_hourly_cost")
     def _check_cmms_hourly_cost(self):
@@ -54,10 +59,14 @@ class ResUsers(models.Model):
         raise UserError(self.env._("Search the CMMS role with = a role, or != False."))
 
     def write(self, vals):
+        if "cmms_process_area" in vals:
+            # Record rules read the plant area: their cached domains go.
+            self.env.registry.clear_cache()
         # Supervisors and managers keep CMMS users' hourly cost (for labour
-        # costs); they have no other right to write users.
+        # costs) and plant area; they have no other right to write users.
         if (
-            set(vals) == {"cmms_hourly_cost"}
+            vals
+            and set(vals) <= {"cmms_hourly_cost", "cmms_process_area"}
             and not self.env.su
             and self._cmms_is_planner()
             and all(user.cmms_role for user in self.sudo())

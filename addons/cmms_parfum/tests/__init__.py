@@ -6,7 +6,10 @@ from . import (
     test_energy,
     test_kpi,
     test_lifecycle,
+    test_meters,
+    test_plans,
     test_roles,
+    test_schedules,
     test_spare_parts,
     test_tour,
 )

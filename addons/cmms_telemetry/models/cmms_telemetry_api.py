@@ -48,6 +48,7 @@ DATA_ITEMS = (
     "prediction",
     "model_version",
     "energy",
+    "meter_reading",
 )
 ITEM_TYPES = (*ALERT_ITEMS, "heartbeat", *DATA_ITEMS)
 # Items that change what the telemetry dashboard shows.
@@ -866,3 +867,22 @@ class CmmsTelemetryApi(models.AbstractModel):
         if active is not None:
             model.is_active = active
         return model, None
+
+    @api.model
+    def _apply_meter_reading(self, ts, data, cache):
+        machine = self._equipment(_text(data, "machine"), cache, "machine")
+        code = _text(data, "meter", max_length=64)
+        meter = (
+            self.env["cmms.meter"]
+            .sudo()
+            .search([("equipment_id", "=", machine.id), ("code", "=", code)], limit=1)
+        )
+        if not meter:
+            raise ItemRejected(f"no meter {code!r} on data.machine {data['machine']!r}")
+        value = _number(data, "value", required=False, minimum=0)
+        increment = _number(data, "increment", required=False, minimum=0)
+        if (value is None) == (increment is None):
+            raise ItemRejected("give data.value or data.increment, not both")
+        # A meter going backwards is refused (ValidationError: rejected).
+        reading = meter._cmms_add_reading(ts, value=value, increment=increment, source="connector")
+        return reading, {"value": meter.value, "total": meter.total_value}

@@ -14,6 +14,7 @@ from . import (
     test_ingest_items,
     test_ingest_malformed,
     test_instrument_register,
+    test_meter_reading,
     test_oee_fmea,
     test_retention,
     test_security,
