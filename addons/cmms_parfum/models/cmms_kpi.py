@@ -562,7 +562,9 @@ class CmmsKpi(models.AbstractModel):
             return {}
         self.env["cmms.energy.reading"].flush_model()
         group_sql = GROUPINGS[groupby] if groupby else "NULL"
-        group_sql = group_sql.replace("r.equipment_id", "e.id").replace("r.company_id", "e.company_id")
+        group_sql = group_sql.replace("r.equipment_id", "e.id").replace(
+            "r.company_id", "e.company_id"
+        )
         where, params = scope
         where = where.replace("r.company_id", "e.company_id")
         self.env.cr.execute(
@@ -578,7 +580,9 @@ class CmmsKpi(models.AbstractModel):
             """,
             {**params, "start": start, "end": end},
         )
-        return {grp: (kwh, kwh_units, units) for grp, kwh, kwh_units, units in self.env.cr.fetchall()}
+        return {
+            grp: (kwh, kwh_units, units) for grp, kwh, kwh_units, units in self.env.cr.fetchall()
+        }
 
     @api.model
     def _backlog_by_priority(self, end, scope):

@@ -263,6 +263,7 @@ class MaintenanceEquipment(models.Model):
             ],
             order="completed_at desc, id desc",
         )
+
     @api.depends("calibration_ids.state", "calibration_ids.calibration_date")
     def _compute_last_calibration_id(self):
         for equipment in self:
@@ -362,6 +363,7 @@ class MaintenanceEquipment(models.Model):
                         "%(name)s: an instrument under calibration needs a fail limit.", name=name
                     )
                 )
+
     def _compute_energy_kwh_12m(self):
         """Energy of the last 12 months and the current one (one grouped query)."""
         since = fields.Date.context_today(self).replace(day=1) - relativedelta(months=12)
@@ -490,6 +492,7 @@ class MaintenanceEquipment(models.Model):
                 open_status._close(now)
             elif not by_work_order and not open_status:
                 Event._open_interval(machine, "status", start=now)
+
     def _span(self):
         self.ensure_one()
         return self.range_high - self.range_low
@@ -761,6 +764,7 @@ class MaintenanceEquipment(models.Model):
                 )
             )
         return True
+
     def _check_energy_planner(self):
         user = self.env.user
         if not (
@@ -814,6 +818,7 @@ class MaintenanceEquipment(models.Model):
         action["domain"] = [("equipment_id", "=", self.id)]
         action["display_name"] = self.env._("Energy: %(machine)s", machine=self.display_name)
         return action
+
     # ------------------------------------------------------------------
     # Preventive plans (OCA maintenance_plan)
     # ------------------------------------------------------------------

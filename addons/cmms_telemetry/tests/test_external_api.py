@@ -312,7 +312,9 @@ class TestPublicMethodReplies(ExternalApiCommon):
         )
         protocol = "xmlrpc"
         # Under calibration management, so that its recording dialog opens.
-        self.equipment.calibration_interval_days = 180
+        self.equipment.write(
+            {"calibration_interval_days": 180, "adjust_limit": 0.5, "fail_limit": 1.0}
+        )
         steps = [
             (self.supervisor, "maintenance.request", "action_approve", request.ids),
             (self.technician, "maintenance.request", "action_start", request.ids),
