@@ -4,6 +4,7 @@ from . import (
     test_costs_budget,
     test_downtime,
     test_energy,
+    test_i18n,
     test_kpi,
     test_lifecycle,
     test_meters,
