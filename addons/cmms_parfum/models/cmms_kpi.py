@@ -207,6 +207,11 @@ class CmmsKpi(models.AbstractModel):
         beside those of the period before, monthly costs of the last twelve
         months, backlog by priority and the worst machines."""
         self._check_kpi_reader()
+        user = self.env.user
+        if process_area is None:
+            # A supervisor opens the dashboard on the plant area of their own.
+            is_manager = user.has_group("cmms_parfum.cmms_parfum_group_manager")
+            process_area = (not is_manager and user.sudo().cmms_process_area) or False
         today = fields.Date.context_today(self)
         first, last = self._named_period(period, today)
         span = (last - first).days + 1

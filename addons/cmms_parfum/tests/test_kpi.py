@@ -190,6 +190,22 @@ class TestKpi(KpiCommon):
         )
         self.assertEqual(records, self.wo1 | self.wo2 | self.wo3)
 
+    def test_dashboard_opens_on_the_supervisors_area(self):
+        self.supervisor.sudo().cmms_process_area = "Line 1"
+
+        def dashboard(user, **kwargs):
+            return (
+                self.env["cmms.kpi"]
+                .with_user(user)
+                .with_context(allowed_company_ids=self.plant.ids)
+                .dashboard_data("last_12_months", **kwargs)
+            )
+
+        self.assertEqual(dashboard(self.supervisor)["process_area"], "Line 1")
+        self.assertEqual(dashboard(self.supervisor, process_area=False)["process_area"], False)
+        self.assertEqual(dashboard(self.manager)["process_area"], False)
+        self.assertIn("Compounding", dashboard(self.manager)["areas"])
+
     def test_rights_and_bad_input(self):
         with self.assertRaises(AccessError):
             self.kpis(user=self.technician)

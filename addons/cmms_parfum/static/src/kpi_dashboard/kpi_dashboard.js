@@ -47,7 +47,8 @@ export class KpiDashboard extends Component {
         this.state = useState({
             loaded: false,
             period: this.props.action.context?.cmms_period || "this_month",
-            area: this.props.action.context?.cmms_area || "",
+            // null: the server picks the area (a supervisor's own plant area).
+            area: this.props.action.context?.cmms_area ?? null,
             data: null,
         });
         onWillStart(() => this.load());
@@ -57,10 +58,11 @@ export class KpiDashboard extends Component {
         const data = await this.keepLast.add(
             this.orm.call("cmms.kpi", "dashboard_data", [], {
                 period: this.state.period,
-                process_area: this.state.area || false,
+                process_area: this.state.area === null ? null : this.state.area || false,
             })
         );
         this.state.data = data;
+        this.state.area = data.process_area || "";
         this.state.loaded = true;
     }
 
