@@ -470,14 +470,19 @@ class CmmsKpi(models.AbstractModel):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _machine_counts(self, groupby, scope):
-        """Machines (not components) of each group, for availability and MTBF."""
+    def _on_equipment(self, groupby, scope):
+        """The group expression and scope of a query on equipment ``e`` alone."""
         group_sql = GROUPINGS[groupby] if groupby else "NULL"
         group_sql = group_sql.replace("r.equipment_id", "e.id").replace(
             "r.company_id", "e.company_id"
         )
         where, params = scope
-        where = where.replace("r.company_id", "e.company_id")
+        return group_sql, where.replace("r.company_id", "e.company_id"), params
+
+    @api.model
+    def _machine_counts(self, groupby, scope):
+        """Machines (not components) of each group, for availability and MTBF."""
+        group_sql, where, params = self._on_equipment(groupby, scope)
         self.env.cr.execute(
             f"""
             SELECT {group_sql} AS grp, COUNT(*) AS machines
@@ -499,12 +504,7 @@ class CmmsKpi(models.AbstractModel):
         per_machine = Downtime.sudo()._net_downtime_minutes(start, end)
         if not per_machine:
             return {}
-        group_sql = GROUPINGS[groupby] if groupby else "NULL"
-        group_sql = group_sql.replace("r.equipment_id", "e.id").replace(
-            "r.company_id", "e.company_id"
-        )
-        where, params = scope
-        where = where.replace("r.company_id", "e.company_id")
+        group_sql, where, params = self._on_equipment(groupby, scope)
         self.env.cr.execute(
             f"""
             SELECT e.id, {group_sql} FROM maintenance_equipment e
@@ -566,12 +566,7 @@ class CmmsKpi(models.AbstractModel):
         if "cmms.energy.reading" not in self.env:
             return {}
         self.env["cmms.energy.reading"].flush_model()
-        group_sql = GROUPINGS[groupby] if groupby else "NULL"
-        group_sql = group_sql.replace("r.equipment_id", "e.id").replace(
-            "r.company_id", "e.company_id"
-        )
-        where, params = scope
-        where = where.replace("r.company_id", "e.company_id")
+        group_sql, where, params = self._on_equipment(groupby, scope)
         self.env.cr.execute(
             f"""
             SELECT {group_sql} AS grp, SUM(x.kwh),
