@@ -39,8 +39,10 @@ areas = ["Compounding", "Filling line 1", "Filling line 2", "Utilities", "Conver
 cats = env["maintenance.equipment.category"].create([{{"name": f"Bench category {{i}}"}} for i in range(10)])
 cr.execute('''
     INSERT INTO maintenance_equipment (name, company_id, effective_date, cmms_kind, criticality,
+                                       machine_status, tolerance_mode,
                                        active, category_id, process_area, cmms_tag)
-    SELECT jsonb_build_object('en_US', 'Bench machine ' || g), %s, '2024-01-01', 'machine', 'medium', true,
+    SELECT jsonb_build_object('en_US', 'Bench machine ' || g), %s, '2024-01-01', 'machine', 'medium',
+           'running', 'span', true,
            (%s::int[])[1 + g %% 10], (%s::text[])[1 + g %% 5], 'BM-' || g
       FROM generate_series(1, %s) g
 ''', [company.id, cats.ids, areas, machines])
