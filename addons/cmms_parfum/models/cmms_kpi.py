@@ -112,8 +112,11 @@ class CmmsKpi(models.AbstractModel):
             )
         first, last, start, end = self._period_bounds(date_from, date_to)
         scope = self._scope(process_area, category_id)
+        # The work-order sums and the net downtime per equipment are read
+        # once, then folded into every grouping asked for.
         raw = self._raw_per_equipment(start, end, scope)
-        overall = self._compute(start, end, None, scope, raw)
+        down = self.env["cmms.downtime.event"].sudo()._net_downtime_minutes(start, end)
+        overall = self._compute(start, end, None, scope, raw, down)
         result = {
             "period": {
                 "date_from": fields.Date.to_string(first),
@@ -124,12 +127,12 @@ class CmmsKpi(models.AbstractModel):
             "groups": [],
             "backlog_by_priority": self._backlog_by_priority(end, scope),
         }
-        per_machine = self._compute(start, end, "machine", scope, raw)
+        per_machine = self._compute(start, end, "machine", scope, raw, down)
         if groupby:
             grouped = (
                 per_machine
                 if groupby == "machine"
-                else self._compute(start, end, groupby, scope, raw)
+                else self._compute(start, end, groupby, scope, raw, down)
             )
             names = self._group_names(groupby, list(grouped))
             result["groups"] = [
@@ -333,7 +336,7 @@ class CmmsKpi(models.AbstractModel):
     )
 
     @api.model
-    def _compute(self, start, end, groupby, scope, raw=None):
+    def _compute(self, start, end, groupby, scope, raw=None, down=None):
         """{group key (None without groupby): {kpi: value}}.
 
         One grouped pass over the work orders, per equipment; the sums of
@@ -353,7 +356,9 @@ class CmmsKpi(models.AbstractModel):
             for name in self.RAW_KEYS:
                 into[name] += float(row[name] or 0.0)
         machines = self._machine_counts(groupby, scope)
-        downtime = self._downtime_minutes(start, end, groupby, scope)
+        if down is None:
+            down = self.env["cmms.downtime.event"].sudo()._net_downtime_minutes(start, end)
+        downtime = self._downtime_minutes(down, groupby, scope)
         budgets = self._budget_amounts(start, end, groupby, scope)
         energy = self._energy(start, end, groupby, scope)
         period_hours = (end - start).total_seconds() / 3600.0
@@ -495,13 +500,9 @@ class CmmsKpi(models.AbstractModel):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _downtime_minutes(self, start, end, groupby, scope):
-        """Net downtime minutes per group: the downtime model's single home
-        (overlapping intervals merged), summed per group."""
-        Downtime = self.env.get("cmms.downtime.event")
-        if Downtime is None or not hasattr(Downtime, "_net_downtime_minutes"):
-            return {}
-        per_machine = Downtime.sudo()._net_downtime_minutes(start, end)
+    def _downtime_minutes(self, per_machine, groupby, scope):
+        """Net downtime minutes per group, from the downtime model's net
+        minutes per machine (its single home: overlapping intervals merged)."""
         if not per_machine:
             return {}
         group_sql, where, params = self._on_equipment(groupby, scope)
@@ -563,8 +564,6 @@ class CmmsKpi(models.AbstractModel):
     def _energy(self, start, end, groupby, scope):
         """(kWh, kWh of the readings with a production count, units) per
         group: energy readings whose period starts in the period."""
-        if "cmms.energy.reading" not in self.env:
-            return {}
         self.env["cmms.energy.reading"].flush_model()
         group_sql, where, params = self._on_equipment(groupby, scope)
         self.env.cr.execute(

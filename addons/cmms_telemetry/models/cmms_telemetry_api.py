@@ -743,21 +743,25 @@ class CmmsTelemetryApi(models.AbstractModel):
             vals["planned_min"] = planned
         if vals["run_min"] > (planned or (end - start).total_seconds() / 60.0) + 1e-6:
             raise ItemRejected("data.run_min exceeds the planned time")
-        Oee = self.env["cmms.oee.record"].sudo()
-        record = Oee.search(
+        record = self._replace_period(self.env["cmms.oee.record"].sudo(), vals)
+        return record, record._connector_reply()
+
+    @api.model
+    def _replace_period(self, Model, vals):
+        """The record of ``vals``' machine and period, written or created: a
+        period reported again under a new key replaces it (the newest wins)."""
+        record = Model.search(
             [
-                ("equipment_id", "=", machine.id),
-                ("period_start", "=", start),
-                ("period_end", "=", end),
+                ("equipment_id", "=", vals["equipment_id"]),
+                ("period_start", "=", vals["period_start"]),
+                ("period_end", "=", vals["period_end"]),
             ],
             limit=1,
         )
         if record:
-            # A period reported again under a new key: the newest report wins.
             record.write(vals)
-        else:
-            record = Oee.create(vals)
-        return record, record._connector_reply()
+            return record
+        return Model.create(vals)
 
     @api.model
     def _apply_energy(self, ts, data, cache):
@@ -778,22 +782,9 @@ class CmmsTelemetryApi(models.AbstractModel):
             or 0,
             "source": "connector",
         }
+        # A reading a supervisor archived stays archived.
         Reading = self.env["cmms.energy.reading"].sudo().with_context(active_test=False)
-        reading = Reading.search(
-            [
-                ("equipment_id", "=", machine.id),
-                ("period_start", "=", start),
-                ("period_end", "=", end),
-            ],
-            limit=1,
-        )
-        if reading:
-            # A period reported again under a new key: the newest report wins
-            # (a reading a supervisor archived stays archived).
-            reading.write(vals)
-        else:
-            reading = Reading.create(vals)
-        return reading, None
+        return self._replace_period(Reading, vals), None
 
     @api.model
     def _apply_downtime_event(self, ts, data, cache):
