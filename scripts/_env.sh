@@ -10,10 +10,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 log() { printf '\033[1m[cmms]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[cmms] %s\033[0m\n' "$*" >&2; exit 1; }
 
-# Odoo 18 is a prerequisite installed in the machine's Python (or in the
-# Python named by CMMS_PYTHON). Print its source root, or nothing.
+# Print the source root of the Odoo 18 importable in the Python $1, or nothing.
 odoo_root() {
-  "$BASE_PYTHON" - 2>/dev/null <<'PY' || true
+  "$1" - 2>/dev/null <<'PY' || true
 import os
 import odoo.release as r
 if r.version_info[:2] == (18, 0):
@@ -21,13 +20,48 @@ if r.version_info[:2] == (18, 0):
 PY
 }
 
+# Where Odoo 18 comes from: the machine's Python when it imports Odoo 18
+# ("system": the venv sees the machine's site-packages), else an install into
+# the venv ("venv": from CMMS_ODOO_SOURCE, or Odoo's official 18.0 source
+# archive; see scripts/odoo_install.py). CMMS_ODOO_SOURCE always means "venv".
+odoo_mode() {
+  if [[ -n ${CMMS_ODOO_SOURCE:-} ]]; then
+    echo venv
+  elif [[ -n $(odoo_root "$BASE_PYTHON") ]]; then
+    echo system
+  else
+    echo venv
+  fi
+}
+
 ensure_venv() {
   command -v "$BASE_PYTHON" >/dev/null || die "no $BASE_PYTHON on PATH"
-  if [[ ! -x $VENV/bin/python ]]; then
-    log "creating $VENV (inherits the machine's site-packages, where Odoo 18 lives)"
-    "$BASE_PYTHON" -m venv --system-site-packages "$VENV"
+  local mode system_site
+  mode=$(odoo_mode)
+  system_site=false
+  [[ $mode == system ]] && system_site=true
+  if [[ -f $VENV/pyvenv.cfg ]] \
+    && ! grep -qx "include-system-site-packages = $system_site" "$VENV/pyvenv.cfg"; then
+    log "recreating $VENV: Odoo now comes from the $mode Python"
+    rm -rf "$VENV"
   fi
-  ODOO_ROOT=$(odoo_root)
+  if [[ ! -x $VENV/bin/python ]]; then
+    if [[ $mode == system ]]; then
+      log "creating $VENV (inherits the machine's site-packages, where Odoo 18 lives)"
+      "$BASE_PYTHON" -m venv --system-site-packages "$VENV"
+    else
+      log "creating $VENV (Odoo 18 is installed into it)"
+      "$BASE_PYTHON" -m venv "$VENV"
+    fi
+  fi
+  if [[ $mode == venv ]]; then
+    # psycopg2 and python-ldap build from source for Odoo's pins.
+    ensure_debian_pkgs gcc libpq-dev libldap2-dev libsasl2-dev
+    "$VENV/bin/python" "$ROOT/scripts/odoo_install.py" --venv "$VENV" >/dev/null \
+      || die "Odoo 18 could not be installed into $VENV (see above)"
+  fi
+  ODOO_ROOT=$(odoo_root "$VENV/bin/python")
+  [[ -n $ODOO_ROOT || $mode == system ]] || die "Odoo 18 is not importable in $VENV after its install"
   local site
   site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   if [[ -n $ODOO_ROOT ]]; then
@@ -42,6 +76,7 @@ ensure_venv() {
   want=$(cat "$ROOT"/requirements*.txt "$ROOT"/connector/requirements.txt \
     "$ROOT"/simulator/requirements.txt 2>/dev/null | sha1sum | cut -c1-12)
   want="$want-${ODOO_ROOT:+odoo}"
+  [[ $mode == system ]] || want="$want-$mode"
   if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
     log "installing Python packages into $VENV"
     "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements-dev.txt" \
@@ -74,6 +109,21 @@ ensure_debian() {
       missing+=("$pkg")
     fi
   done
+  apt_install "${missing[@]}"
+}
+
+# Install Debian packages (by package name) that dpkg does not list.
+ensure_debian_pkgs() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  command -v dpkg >/dev/null || return 0
+  apt_install "${missing[@]}"
+}
+
+apt_install() {
+  local missing=("$@")
   ((${#missing[@]})) || return 0
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     log "installing Debian packages: ${missing[*]}"

@@ -9,7 +9,13 @@
    headless Chromium), both logs judged like OCA's checklog-odoo (any
    WARNING or ERROR fails);
 3. pytest of ``tests/`` (end to end: real Mosquitto, real Odoo over HTTP,
-   connector and simulator), on a copy of the demo database.
+   connector and simulator), on a copy of the demo database;
+4. with ``CMMS_TEST_ODOO_SOURCE`` set (an Odoo 18.0 source: tree, archive or
+   git directory, ``CMMS_TEST_ODOO_REF`` its commit): the set-up of a machine
+   without Odoo, for real: a new venv in a temporary folder gets Odoo 18.0
+   from that source (``scripts/_env.sh`` with ``CMMS_ODOO_SOURCE``), then
+   that venv's Odoo installs the three addons on a new database. Also
+   ``--only install``.
 
 Prints how long each part took. Exit status 0 only when every part ran
 and passed; without Odoo the run says so loudly and cannot pass as a full
@@ -89,16 +95,84 @@ def judge_log(logfile: Path, expect_tests: bool) -> bool:
     return not bad and not summary["skipped"] and summary["failed"] == 0 and summary["errors"] == 0
 
 
+def install_from_source(source: str, keep: bool = False) -> bool:
+    """A machine without Odoo, for real: ``_env.sh`` builds a new venv with
+    Odoo from *source*; its Odoo then installs our addons without demo data."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="cmms-install-"))
+    os.chmod(base, 0o755)
+    venv = base / "venv"
+    env = {
+        **os.environ,
+        "CMMS_VENV": str(venv),
+        "CMMS_ODOO_SOURCE": source,
+        "CMMS_ODOO_REF": os.environ.get("CMMS_TEST_ODOO_REF", ""),
+        # Not the Odoo of this run: the new venv's own.
+        "ODOO_ROOT": "",
+    }
+    try:
+        start = time.monotonic()
+        setup = subprocess.run(
+            ["bash", "-c", 'source scripts/_env.sh && ensure_venv && echo "ODOO_ROOT=$ODOO_ROOT"'],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        print(setup.stderr[-3000:])
+        print(f"venv set-up took {time.monotonic() - start:.0f}s")
+        if setup.returncode != 0:
+            return False
+        root = setup.stdout.strip().rsplit("ODOO_ROOT=", 1)[-1]
+        if not root.startswith(str(venv)):
+            print(f"Odoo is not the venv's own: {root!r}")
+            return False
+        check = (
+            "import odoo, odoo.release as r, sys; "
+            "assert r.version_info[:2] == (18, 0), r.version; "
+            f"assert odoo.__file__.startswith({str(venv)!r}), odoo.__file__; "
+            "import odoo.addons.auditlog; print('Odoo', r.version, 'from', odoo.__file__)"
+        )
+        out = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", check],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        print(out.stdout + out.stderr[-2000:])
+        if out.returncode != 0:
+            return False
+        # The venv's Odoo installs our addons (run by the venv's Python).
+        script = (
+            "import sys; sys.path.insert(0, 'scripts'); import stack; from pathlib import Path\n"
+            "base = Path(sys.argv[1])\n"
+            "with stack.services(mqtt=False) as (tmp, pg, _):\n"
+            "    odoo = stack.Odoo(pg, tmp / 'odoo')\n"
+            "    log = base / 'install.log'\n"
+            "    rc = odoo.run(['-d', 'cmms_setup', '-i', ','.join(stack.OUR_ADDONS),\n"
+            "                   '--without-demo=all', '--stop-after-init'], log)\n"
+            "    bad, summary = stack.check_log(log)\n"
+            "    print('root', odoo.root, 'rc', rc, 'records', summary['records'])\n"
+            "    print('\\n'.join(bad[:40]))\n"
+            "    sys.exit(0 if rc == 0 and not bad and summary['records'] else 1)\n"
+        )
+        out = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", script, str(base)],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        print(out.stdout + out.stderr[-3000:])
+        return out.returncode == 0
+    finally:
+        if not keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("-k", dest="pytest_k", help="pytest -k expression")
     parser.add_argument(
-        "--only", choices=["lint", "python", "odoo", "e2e"], action="append",
+        "--only", choices=["lint", "python", "odoo", "e2e", "install"], action="append",
         help="run only these parts (repeatable)",
     )  # fmt: skip
     args = parser.parse_args()
-    only = set(args.only or ["lint", "python", "odoo", "e2e"])
+    only = set(args.only or ["lint", "python", "odoo", "e2e", "install"])
     extra = ["-k", args.pytest_k] if args.pytest_k else []
     total = time.monotonic()
 
@@ -195,6 +269,18 @@ def main() -> int:
                 e2e()
     elif odoo_root is None and only & {"odoo", "e2e"}:
         RESULTS.append(("Odoo module tests + end-to-end tests", "SKIPPED (no Odoo 18)", 0.0))
+
+    @part("Odoo set up from CMMS_TEST_ODOO_SOURCE into a new venv, addons installed")
+    def odoo_setup(source: str) -> bool:
+        return install_from_source(source, keep=args.keep)
+
+    source = os.environ.get("CMMS_TEST_ODOO_SOURCE")
+    if "install" in only and source:
+        odoo_setup(source)
+    elif "install" in only:
+        print("\n(Odoo set-up from source: not run; set CMMS_TEST_ODOO_SOURCE to run it)")
+        if args.only:
+            RESULTS.append(("Odoo set-up from source", "FAILED (no CMMS_TEST_ODOO_SOURCE)", 0.0))
 
     banner("Summary")
     for name, status, seconds in RESULTS:

@@ -67,6 +67,133 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = 20.0) -> None:
         proc.wait(5)
 
 
+def child_pids(parent: int | None = None) -> list[int]:
+    """The live direct children of *parent* (default: this process), from /proc."""
+    parent = os.getpid() if parent is None else parent
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+            # fields[0] is the state, fields[1] the parent pid.
+            if int(fields[1]) == parent and fields[0] != "Z":
+                found.append(int(stat.split("/")[2]))
+    return found
+
+
+def stop_children(timeout: float = 20.0) -> None:
+    """SIGTERM the process group of every child still running, then SIGKILL.
+
+    The safety net of ``scripts/up``: every service runs in its own session
+    (its pid is its group), so this reaches a child whose ``Popen`` was
+    interrupted before the caller got hold of it, and its own children.
+    """
+    pids = child_pids()
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while pids and time.monotonic() < deadline:
+        for pid in list(pids):
+            try:
+                done = os.waitpid(pid, os.WNOHANG)[0]
+            except ChildProcessError:  # reaped by its Popen already
+                done = True
+            if done:
+                pids.remove(pid)
+        time.sleep(0.1)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+class WebsocketRouter:
+    """A small TCP proxy in front of a multi-process Odoo.
+
+    With ``--workers N`` Odoo serves HTTP from its prefork workers and
+    ``/websocket`` (the bus: live dashboards, chatter) only on its evented
+    gevent port. In production a reverse proxy (nginx, see Odoo's deployment
+    documentation) routes by path; for the local run this routes each
+    connection by the path of its first request. Browsers open a connection
+    of its own for a WebSocket, so no keep-alive connection carries both.
+    """
+
+    def __init__(self, port: int, http_port: int, gevent_port: int):
+        self.port = port
+        self.http_port = http_port
+        self.gevent_port = gevent_port
+        self._loop = None
+        self._thread = None
+
+    def start(self) -> WebsocketRouter:
+        import asyncio
+        import threading
+
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        async def pipe(reader, writer):
+            with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            with contextlib.suppress(OSError):
+                writer.close()
+
+        async def handle(client_r, client_w):
+            try:
+                head = await client_r.readuntil(b"\r\n")
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                client_w.close()
+                return
+            parts = head.split(b" ")
+            path = parts[1] if len(parts) > 1 else b"/"
+            port = self.gevent_port if path.startswith(b"/websocket") else self.http_port
+            try:
+                up_r, up_w = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                client_w.close()
+                return
+            up_w.write(head)
+            await asyncio.gather(pipe(client_r, up_w), pipe(up_r, client_w))
+
+        async def serve():
+            try:
+                server = await asyncio.start_server(handle, "127.0.0.1", self.port)
+            except OSError as exc:
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            async with server:
+                await server.serve_forever()
+
+        def run():
+            self._loop = asyncio.new_event_loop()
+            with contextlib.suppress(RuntimeError, asyncio.CancelledError):
+                self._loop.run_until_complete(serve())
+
+        self._thread = threading.Thread(target=run, name="websocket-router", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        import asyncio
+
+        def cancel_all():
+            for task in asyncio.all_tasks():
+                task.cancel()
+
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(cancel_all)
+            self._thread.join(5)
+            self._loop = None
+
+
 def _pg_bindir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if found:
@@ -222,6 +349,9 @@ class Odoo:
             raise RuntimeError("no Odoo 18 is importable")
         self.data_dir = base / "odoo-data"
         self.http_port = free_port()
+        #: Odoo's evented port (``/websocket``, the bus); with workers > 0
+        #: only this port serves it, so a proxy routes it there.
+        self.gevent_port = free_port()
         self.proc: subprocess.Popen | None = None
 
     def command(self, *args: str, subcommand: str | None = None) -> list[str]:
@@ -250,6 +380,10 @@ class Odoo:
             except subprocess.TimeoutExpired:
                 stop_process(proc)
                 return -1
+            except BaseException:
+                # Interrupted (Ctrl-C, SIGTERM in scripts/up): take it down too.
+                stop_process(proc)
+                raise
 
     def serve(self, db: str, logfile: Path, *extra: str) -> subprocess.Popen:
         self._served = (db, logfile, extra)
@@ -258,7 +392,7 @@ class Odoo:
             self.command(
                 "-d", db, "--db-filter", f"^{re.escape(db)}$",
                 "--http-interface", "127.0.0.1", "--http-port", str(self.http_port),
-                "--gevent-port", str(free_port()), *extra,
+                "--gevent-port", str(self.gevent_port), *extra,
             ),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip

@@ -2,7 +2,9 @@
 
 PostgreSQL, Mosquitto, Odoo 18 with the three addons and demo data, the
 telemetry connector and the simulator, all on loopback, in a temporary
-folder. Ctrl-C (or SIGTERM) stops everything that was started.
+folder. Ctrl-C (or SIGTERM) stops everything that was started, also when
+the output is piped (``./scripts/up | tee up.log``: Ctrl-C ends ``tee`` too,
+and writes to the closed pipe must not cut the clean-up short).
 """
 
 from __future__ import annotations
@@ -30,6 +32,26 @@ DEMO_LOGINS = [
 ]
 
 
+class Stopping(BaseException):
+    """Ctrl-C or SIGTERM: leave whatever is running and clean up."""
+
+
+def say(text: str = "") -> None:
+    """Print to stdout; once stdout is a closed pipe, print nowhere.
+
+    ``./scripts/up | tee up.log`` and Ctrl-C: the terminal sends SIGINT to
+    the whole pipeline, ``tee`` is gone, and every later write fails with
+    EPIPE (Python ignores SIGPIPE). Output then goes to /dev/null so that
+    the clean-up runs to its end.
+    """
+    try:
+        print(text, flush=True)
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def port_or_free(preferred: int) -> int:
     with socket.socket() as sock:
         try:
@@ -46,18 +68,24 @@ def main() -> int:
     parser.add_argument("--mqtt-port", type=int, default=1883)
     parser.add_argument("--scenario", default="mixed", help="simulator scenario")
     parser.add_argument("--rate", default="1", help="simulated seconds per second")
+    parser.add_argument(
+        "--workers", type=int, default=0,
+        help="Odoo worker processes (0: one threaded process); with workers, "
+        "/websocket goes to Odoo's gevent port through a small proxy on the HTTP port",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    if args.workers < 0:
+        parser.error("--workers must be 0 or more")
 
     root = stack.odoo_root()
     if root is None:
-        print("No Odoo 18 is importable: install it first (see README, Prerequisites).")
+        say("No Odoo 18 is importable: run ./scripts/up, which installs it (see README).")
         return 2
 
-    stop = {"now": False}
-
     def on_signal(signum, frame):
-        stop["now"] = True
+        # Once: the clean-up ignores both signals (see finally).
+        raise Stopping(signum)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -66,31 +94,47 @@ def main() -> int:
     os.chmod(base, 0o755)
     logs = base / "logs"
     logs.mkdir()
-    pg = stack.Postgres(base / "pg")
+    # A real run: PostgreSQL with its durable defaults (fsync, synchronous
+    # commit, full page writes); only the tests' throw-away clusters skip them.
+    pg = stack.Postgres(base / "pg", durable=True)
     broker = stack.Mosquitto(base / "mqtt", port_or_free(args.mqtt_port))
     odoo = stack.Odoo(pg, base / "odoo", root)
-    odoo.http_port = port_or_free(args.http_port)
+    public_port = port_or_free(args.http_port)
+    router = None
+    if args.workers:
+        # Odoo's prefork server behind a proxy that routes /websocket to
+        # its gevent port: the public port is the proxy's.
+        odoo.http_port = stack.free_port()
+    else:
+        odoo.http_port = public_port
     procs: list[subprocess.Popen] = []
     try:
-        print(f"[cmms] state and logs in {base}", flush=True)
+        say(f"[cmms] state and logs in {base}")
         pg.start()
         broker.start()
-        print(f"[cmms] PostgreSQL on {pg.host}:{pg.port}, Mosquitto on 127.0.0.1:{broker.port}")
-        print("[cmms] installing the addons with demo data (about a minute)...", flush=True)
+        say(f"[cmms] PostgreSQL on {pg.host}:{pg.port}, Mosquitto on 127.0.0.1:{broker.port}")
+        say("[cmms] installing the addons with demo data (about a minute)...")
         rc = odoo.run(
             ["-d", args.db, "-i", ",".join(stack.OUR_ADDONS), "--stop-after-init"],
             logs / "odoo-install.log",
         )
-        if rc != 0 or stop["now"]:
-            print(f"[cmms] install failed, see {logs / 'odoo-install.log'}")
+        if rc != 0:
+            say(f"[cmms] install failed, see {logs / 'odoo-install.log'}")
             return 1
         key = stack.make_api_key(odoo, args.db, "cmms_telemetry.res_users_cmms_connector")
-        odoo.serve(args.db, logs / "odoo.log", "--max-cron-threads", "1")
+        workers = ["--workers", str(args.workers)] if args.workers else []
+        odoo.serve(args.db, logs / "odoo.log", "--max-cron-threads", "1", *workers)
+        # The connector talks to Odoo directly, not through the proxy.
+        odoo_url = odoo.url
+        if args.workers:
+            router = stack.WebsocketRouter(public_port, odoo.http_port, odoo.gevent_port)
+            router.start()
+            odoo.http_port = public_port  # odoo.url: what the browser opens
         env = {
             **os.environ,
             "CMMS_MQTT_HOST": "127.0.0.1",
             "CMMS_MQTT_PORT": str(broker.port),
-            "CMMS_ODOO_URL": odoo.url,
+            "CMMS_ODOO_URL": odoo_url,
             "CMMS_ODOO_DB": args.db,
             "CMMS_ODOO_LOGIN": "cmms_connector",
             "CMMS_ODOO_API_KEY": key,
@@ -141,7 +185,7 @@ def main() -> int:
                     start_new_session=True,
                 )  # fmt: skip
             )
-        print(
+        say(
             "\n  CMMS is up.\n"
             f"  URL:       {odoo.url}/odoo\n"
             f"  Database:  {args.db}\n"
@@ -150,30 +194,43 @@ def main() -> int:
             + "    Admin       admin / admin\n"
             f"  MQTT:      127.0.0.1:{broker.port} (topics cmms/<site>/<tag>/reading)\n"
             f"  Logs:      {logs}\n"
-            "  Ctrl-C stops everything.\n",
-            flush=True,
+            + (
+                f"  Odoo:      {args.workers} workers, bus on gevent port {odoo.gevent_port}\n"
+                if args.workers
+                else ""
+            )
+            + "  Ctrl-C stops everything.\n"
         )
-        while not stop["now"]:
+        while True:
             for proc, name in zip(procs, ("connector", "simulator"), strict=True):
                 if proc.poll() is not None and proc.returncode not in (0, None):
-                    print(f"[cmms] the {name} exited with {proc.returncode}; see {logs}/{name}.log")
+                    say(f"[cmms] the {name} exited with {proc.returncode}; see {logs}/{name}.log")
                     procs.remove(proc)
                     break
             if odoo.proc is not None and odoo.proc.poll() is not None:
-                print(f"[cmms] Odoo exited; see {logs / 'odoo.log'}")
+                say(f"[cmms] Odoo exited; see {logs / 'odoo.log'}")
                 break
             time.sleep(0.5)
         return 0
+    except Stopping:
+        return 0
     finally:
-        print("\n[cmms] stopping...", flush=True)
+        # A second Ctrl-C or SIGTERM must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        say("\n[cmms] stopping...")
         for proc in reversed(procs):
             stack.stop_process(proc)
+        if router is not None:
+            router.stop()
         odoo.stop()
         broker.stop()
         pg.stop()
+        # Whatever was started but not yet handed over (an interrupted start).
+        stack.stop_children()
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
-        print("[cmms] stopped.", flush=True)
+        say("[cmms] stopped.")
 
 
 if __name__ == "__main__":
