@@ -38,7 +38,9 @@ OFFICIAL = (
     "https://github.com/odoo/odoo/archive/refs/heads/18.0.tar.gz",
     "https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz",
 )
-BUILD_CONSTRAINTS = "setuptools<70\n"
+# setuptools for the builds; zope.* for gevent's plugin loading at run time
+# (see requirements-odoo.txt).
+CONSTRAINTS = "setuptools<70\nzope.interface==6.4.post2\nzope.event==5.0\n"
 ODOO_BIN = """#!/usr/bin/env python3
 # Written by scripts/odoo_install.py: the source archive had no odoo-bin.
 import odoo
@@ -187,7 +189,7 @@ def install(venv: Path, source: str | None, ref: str | None) -> Path:
         (root / "odoo-bin").chmod(0o755)
 
     constraints = src / "build-constraints.txt"
-    constraints.write_text(BUILD_CONSTRAINTS)
+    constraints.write_text(CONSTRAINTS)
     # PIP_CONSTRAINT reaches the pip that fills each isolated build environment
     # too (pip < 25.3); newer pips read PIP_BUILD_CONSTRAINT for that.
     env = {

@@ -397,6 +397,10 @@ class Odoo:
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         self.wait_http(120)
+        if "--workers" in extra and extra[list(extra).index("--workers") + 1] != "0":
+            # The prefork master starts the gevent server (the bus) on its
+            # own, after the HTTP workers: ready means both.
+            wait_port(self.gevent_port, 120, self.proc)
         return self.proc
 
     @property

@@ -126,8 +126,13 @@ def check_stopped(proc: subprocess.Popen, processes: dict[int, str], folder: str
     assert not Path(folder).exists(), "the clean-up ran to its end (the run's folder is gone)"
 
 
-def kill_all(processes: dict[int, str]) -> None:
-    """After a failure: leave nothing running on the test machine."""
+def stop_after_failure(proc: subprocess.Popen, processes: dict[int, str]) -> None:
+    """After a failure: let scripts/up clean up, then leave nothing running."""
+    if proc.poll() is None:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(STOP_S)
     for pid, start in processes.items():
         stat = _stat(pid)
         if stat and stat[2] == start:
@@ -167,16 +172,14 @@ def test_up_piped_through_tee_stops_everything_on_ctrl_c(tmp_path):
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole job, tee included
         check_stopped(proc, processes, info["folder"])
     finally:
-        if proc.poll() is None:
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        kill_all(processes)
+        stop_after_failure(proc, processes)
 
 
 def _login(url: str, login: str, password: str) -> str:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    body = json.dumps({"jsonrpc": "2.0", "params": {"login": login, "password": password}})
+    params = {"db": "cmms_demo", "login": login, "password": password}
+    body = json.dumps({"jsonrpc": "2.0", "params": params})
     request = urllib.request.Request(
         f"{url}/web/session/authenticate", body.encode(), {"Content-Type": "application/json"}
     )
@@ -246,7 +249,4 @@ def test_up_with_workers_serves_the_bus_and_stops_everything_on_sigterm(tmp_path
         check_stopped(proc, processes, info["folder"])
         assert "[cmms] stopped." in log.read_text()
     finally:
-        if proc.poll() is None:
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        kill_all(processes)
+        stop_after_failure(proc, processes)
