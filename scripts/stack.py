@@ -214,7 +214,7 @@ class Postgres:
 
     def __init__(self, base: Path, durable: bool = False):
         self.base = base
-        #: Keep fsync and synchronous commit on (benchmarks); tests run without.
+        #: Keep fsync and synchronous commit on (scripts/up, benchmarks); tests run without.
         self.durable = durable
         self.port = free_port()
         self.host = str(base / "pg-socket")

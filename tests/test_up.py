@@ -1,6 +1,6 @@
 """``./scripts/up`` as a user runs it, stopped as a user stops it.
 
-Twice the whole system (PostgreSQL, Mosquitto, Odoo with demo data, the
+Twice the whole system, both started at once (PostgreSQL, Mosquitto, Odoo with demo data, the
 connector and the simulator):
 
 - piped through ``tee`` and stopped with Ctrl-C, that is SIGINT to the whole
@@ -140,15 +140,40 @@ def stop_after_failure(proc: subprocess.Popen, processes: dict[int, str]) -> Non
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_up_piped_through_tee_stops_everything_on_ctrl_c(tmp_path):
-    log = tmp_path / "up.log"
-    proc = subprocess.Popen(
-        ["bash", "-c", 'set -o pipefail; "$0" "$@" | tee "$UP_LOG"', str(UP),
-         "--http-port", str(stack.free_port()), "--mqtt-port", str(stack.free_port())],
-        env={**up_env(), "UP_LOG": str(log)},
-        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "stderr.log", "w"),  # noqa: SIM115
-        start_new_session=True,  # a process group of its own, like a terminal's job
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Both runs of this module, started at once: their Odoo installs (the
+    bulk of the time) share the machine's cores instead of queueing."""
+    base = tmp_path_factory.mktemp("up")
+    started = {}
+    tee_log = base / "tee-up.log"
+    started["tee"] = (
+        subprocess.Popen(
+            ["bash", "-c", 'set -o pipefail; "$0" "$@" | tee "$UP_LOG"', str(UP),
+             "--http-port", str(stack.free_port()), "--mqtt-port", str(stack.free_port())],
+            env={**up_env(), "UP_LOG": str(tee_log)},
+            stdout=subprocess.DEVNULL, stderr=open(base / "tee-stderr.log", "w"),  # noqa: SIM115
+            start_new_session=True,  # a process group of its own, like a terminal's job
+        ),
+        tee_log,
     )  # fmt: skip
+    workers_log = base / "workers-up.log"
+    with open(workers_log, "w") as out:
+        started["workers"] = (
+            subprocess.Popen(
+                [str(UP), "--workers", "2",
+                 "--http-port", str(stack.free_port()), "--mqtt-port", str(stack.free_port())],
+                env=up_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            ),
+            workers_log,
+        )  # fmt: skip
+    yield started
+    for proc, _log in started.values():
+        stop_after_failure(proc, {})
+
+
+def test_up_piped_through_tee_stops_everything_on_ctrl_c(runs, tmp_path):
+    proc, log = runs["tee"]
     processes: dict[int, str] = {}
     try:
         info = wait_up(log, proc)
@@ -189,17 +214,10 @@ def _login(url: str, login: str, password: str) -> str:
     return next(c.value for c in jar if c.name == "session_id")
 
 
-def test_up_with_workers_serves_the_bus_and_stops_everything_on_sigterm(tmp_path):
+def test_up_with_workers_serves_the_bus_and_stops_everything_on_sigterm(runs):
     import websocket
 
-    log = tmp_path / "up.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [str(UP), "--workers", "2",
-             "--http-port", str(stack.free_port()), "--mqtt-port", str(stack.free_port())],
-            env=up_env(), stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+    proc, log = runs["workers"]
     processes: dict[int, str] = {}
     try:
         info = wait_up(log, proc)
