@@ -258,7 +258,7 @@ def test_up_with_workers_serves_the_bus_and_stops_everything_on_sigterm(runs):
 
             # The simulator's readings, pushed by the connector, reach the
             # dashboard channel through the gevent server and the proxy.
-            payload = wait_for(dashboard_update, 180, "a dashboard update over the bus", step=0)
+            payload = wait_for(dashboard_update, 300, "a dashboard update over the bus", step=0)
             assert payload["sensor_ids"] or payload["equipment_ids"], payload
         finally:
             ws.close()
