@@ -52,6 +52,7 @@ from .detectors import (
     build_detectors,
 )
 from .energy import EnergyEngine
+from .event_clock import EventClock
 from .flexo import FlexoEngine
 from .items import OutboxItem
 from .schema import (
@@ -231,6 +232,10 @@ class Pipeline:
         self.clock = clock
         self.log_once = LogOnce(log)
         self.monitors_: dict[str, TagDetectors] = {}
+        # The readings' clock of each site, and the site of each tag, for
+        # the data-gap timers (event time, not the wall clock).
+        self.event_clocks_: dict[str, EventClock] = {}
+        self.tag_sites_: dict[str, str] = {}
         self.state_saved_at_ = 0.0
         self.state_restored_ = False
         self.sensors_: dict[str, dict[str, Any]] = {}
@@ -577,7 +582,13 @@ class Pipeline:
         dirty: list[AlertStateRow] = []
         # Every reading of a message arrived at *now*: one arrival for the gap.
         items.extend(self._feed(DATA_GAP, tag, now, OK, new[0].value, dirty))
-        monitor.gap.update(now)
+        newest = max(r.ts for r in new)
+        monitor.gap.update(now, event_ts=newest)
+        clock = self.event_clocks_.get(route.site)
+        if clock is None:
+            clock = self.event_clocks_[route.site] = EventClock()
+        clock.observe(newest, now)
+        self.tag_sites_[tag] = route.site
         stale = tag in self.stale_anomaly_ if self.stale_anomaly_ else False
         if len(new) > 2 and not stale and getattr(monitor, "last_ts_", None) is None:
             # A tag's first readings: the first alone, so that the rest may be
@@ -775,7 +786,8 @@ class Pipeline:
         items: list[OutboxItem] = []
         dirty: list[AlertStateRow] = []
         for tag, monitor in self.monitors_.items():
-            verdict = monitor.gap.check(t)
+            clock = self.event_clocks_.get(self.tag_sites_.get(tag, ""))
+            verdict = monitor.gap.check(t, clock.now(t) if clock is not None else None)
             items.extend(self._feed(DATA_GAP, tag, t, verdict, None, dirty))
         if not items and not dirty:
             return 0
