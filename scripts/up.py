@@ -44,7 +44,12 @@ def main() -> int:
     parser.add_argument("--db", default="cmms_demo")
     parser.add_argument("--http-port", type=int, default=8069)
     parser.add_argument("--mqtt-port", type=int, default=1883)
-    parser.add_argument("--scenario", default="mixed", help="simulator scenario")
+    parser.add_argument(
+        "--scenario",
+        default="demo",
+        help="simulator scenario (default demo: the FLEXO line's last two shifts, a PT-101 "
+        "fault within a minute, then occasional faults)",
+    )
     parser.add_argument("--rate", default="1", help="simulated seconds per second")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
