@@ -151,9 +151,7 @@ def test_demo_scenario_opens_a_work_order_for_tech_budi_within_two_minutes(
         stack.stop()
 
 
-def test_a_high_rate_raises_no_false_data_gap_but_a_real_stop_does(
-    odoo_server, broker, tmp_path
-):
+def test_a_high_rate_raises_no_false_data_gap_but_a_real_stop_does(odoo_server, broker, tmp_path):
     server = odoo_server
     stack = Stack(server, broker, tmp_path, "rate")
     try:
