@@ -84,6 +84,9 @@ FLEXO_KEY = "flexo:"
 ENERGY_KEY = "energy:"
 #: Topics whose route the pipeline remembers (one per tag and machine).
 ROUTES_KEPT = 100_000
+#: Seconds after its first data-gap check before a connector that has seen no
+#: reading at all calls its sensors silent (their publisher may start later).
+UNSEEN_GRACE_S = 30.0
 #: Last levels of the per-machine topics (``<prefix>/<site>/machine/<id>/<level>``).
 MACHINE_TOPICS = ("tick", "energy")
 #: Alert types whose verdicts :meth:`TagDetectors.update` returns.
@@ -236,6 +239,7 @@ class Pipeline:
         # the data-gap timers (event time, not the wall clock).
         self.event_clocks_: dict[str, EventClock] = {}
         self.tag_sites_: dict[str, str] = {}
+        self.gaps_since_: float | None = None  # first data-gap check
         self.state_saved_at_ = 0.0
         self.state_restored_ = False
         self.sensors_: dict[str, dict[str, Any]] = {}
@@ -785,8 +789,19 @@ class Pipeline:
         t = self.clock() if now is None else now
         items: list[OutboxItem] = []
         dirty: list[AlertStateRow] = []
+        if self.gaps_since_ is None:
+            self.gaps_since_ = t
+        # A tag that never reported is judged on the clock of the site that
+        # reported last; before any reading at all (a publisher that starts
+        # after the connector), only after a grace.
+        newest = max(self.event_clocks_.values(), key=lambda c: c.newest_ or 0.0, default=None)
+        waiting = newest is None and t - self.gaps_since_ < UNSEEN_GRACE_S
         for tag, monitor in self.monitors_.items():
             clock = self.event_clocks_.get(self.tag_sites_.get(tag, ""))
+            if clock is None:
+                if waiting:
+                    continue
+                clock = newest
             verdict = monitor.gap.check(t, clock.now(t) if clock is not None else None)
             items.extend(self._feed(DATA_GAP, tag, t, verdict, None, dirty))
         if not items and not dirty:

@@ -92,3 +92,24 @@ def test_event_clock_runs_on_at_the_pace_of_the_readings() -> None:
     assert clock.now(6.0) == pytest.approx(103.0)
     clock.observe(90.0, wall=7.0)  # an old reading does not move it back
     assert clock.now(6.0) == pytest.approx(103.0)
+
+
+def test_a_publisher_that_starts_after_the_connector_is_no_gap(pipe: Pipeline) -> None:
+    for k in range(10):  # the connector checks every second, nothing arrives yet
+        pipe.check_gaps(WALL0 - 10.0 + k)
+    replay(pipe, 20.0, 100)
+    assert gaps(pipe) == []
+
+
+def test_a_sensor_that_never_reports_is_a_gap(pipe: Pipeline) -> None:
+    # Only PT-101 publishes: TT-201 is judged on the site's clock.
+    for t in range(10):
+        pipe.check_gaps(WALL0 + t - 0.5)
+        pipe.process([reading("PT-101", T0 + t)], received_at=WALL0 + t)
+    assert gaps(pipe) == ["TT-201"]
+
+
+def test_a_plant_silent_from_the_start_is_a_gap_after_a_grace(pipe: Pipeline) -> None:
+    for k in range(40):
+        pipe.check_gaps(WALL0 + k)
+    assert sorted(gaps(pipe)) == sorted(TAGS)
