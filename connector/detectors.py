@@ -780,10 +780,14 @@ class DataGap(Detector):
         last = getattr(self, "last_seen_", None)
         self.last_seen_ = ts if last is None else max(last, ts)
         if event_ts is not None:
-            newest = getattr(self, "last_event_", None)
-            self.last_event_ = event_ts if newest is None else max(newest, event_ts)
+            self.note_event(event_ts)
         self.active_ = False
         return OK
+
+    def note_event(self, event_ts: float) -> None:
+        """Note a reading stamped *event_ts* (also when replaying stored ones)."""
+        newest = getattr(self, "last_event_", None)
+        self.last_event_ = event_ts if newest is None else max(newest, event_ts)
 
     def rearm(self, now: float) -> None:
         """Restart the timer at *now* unless a gap is already active.

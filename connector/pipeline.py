@@ -527,6 +527,7 @@ class Pipeline:
             monitor = self.monitors_.get(reading.tag)
             if monitor is not None:
                 monitor.update(reading.ts, reading.value)
+                monitor.gap.note_event(reading.ts)
         log.info(
             "detector state restored (%d sensors), %d readings replayed",
             len(self.monitors_),
