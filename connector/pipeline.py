@@ -52,6 +52,7 @@ from .detectors import (
     build_detectors,
 )
 from .energy import EnergyEngine
+from .event_clock import EventClock
 from .flexo import FlexoEngine
 from .items import OutboxItem
 from .schema import (
@@ -83,6 +84,9 @@ FLEXO_KEY = "flexo:"
 ENERGY_KEY = "energy:"
 #: Topics whose route the pipeline remembers (one per tag and machine).
 ROUTES_KEPT = 100_000
+#: Seconds after its first data-gap check before a connector that has seen no
+#: reading at all calls its sensors silent (their publisher may start later).
+UNSEEN_GRACE_S = 30.0
 #: Last levels of the per-machine topics (``<prefix>/<site>/machine/<id>/<level>``).
 MACHINE_TOPICS = ("tick", "energy")
 #: Alert types whose verdicts :meth:`TagDetectors.update` returns.
@@ -231,6 +235,11 @@ class Pipeline:
         self.clock = clock
         self.log_once = LogOnce(log)
         self.monitors_: dict[str, TagDetectors] = {}
+        # The readings' clock of each site, and the site of each tag, for
+        # the data-gap timers (event time, not the wall clock).
+        self.event_clocks_: dict[str, EventClock] = {}
+        self.tag_sites_: dict[str, str] = {}
+        self.gaps_since_: float | None = None  # first data-gap check
         self.state_saved_at_ = 0.0
         self.state_restored_ = False
         self.sensors_: dict[str, dict[str, Any]] = {}
@@ -518,6 +527,7 @@ class Pipeline:
             monitor = self.monitors_.get(reading.tag)
             if monitor is not None:
                 monitor.update(reading.ts, reading.value)
+                monitor.gap.note_event(reading.ts)
         log.info(
             "detector state restored (%d sensors), %d readings replayed",
             len(self.monitors_),
@@ -577,7 +587,13 @@ class Pipeline:
         dirty: list[AlertStateRow] = []
         # Every reading of a message arrived at *now*: one arrival for the gap.
         items.extend(self._feed(DATA_GAP, tag, now, OK, new[0].value, dirty))
-        monitor.gap.update(now)
+        newest = max(r.ts for r in new)
+        monitor.gap.update(now, event_ts=newest)
+        clock = self.event_clocks_.get(route.site)
+        if clock is None:
+            clock = self.event_clocks_[route.site] = EventClock()
+        clock.observe(newest, now)
+        self.tag_sites_[tag] = route.site
         stale = tag in self.stale_anomaly_ if self.stale_anomaly_ else False
         if len(new) > 2 and not stale and getattr(monitor, "last_ts_", None) is None:
             # A tag's first readings: the first alone, so that the rest may be
@@ -774,8 +790,20 @@ class Pipeline:
         t = self.clock() if now is None else now
         items: list[OutboxItem] = []
         dirty: list[AlertStateRow] = []
+        if self.gaps_since_ is None:
+            self.gaps_since_ = t
+        # A tag that never reported is judged on the clock of the site that
+        # reported last; before any reading at all (a publisher that starts
+        # after the connector), only after a grace.
+        newest = max(self.event_clocks_.values(), key=lambda c: c.newest_ or 0.0, default=None)
+        waiting = newest is None and t - self.gaps_since_ < UNSEEN_GRACE_S
         for tag, monitor in self.monitors_.items():
-            verdict = monitor.gap.check(t)
+            clock = self.event_clocks_.get(self.tag_sites_.get(tag, ""))
+            if clock is None:
+                if waiting:
+                    continue
+                clock = newest
+            verdict = monitor.gap.check(t, clock.now(t) if clock is not None else None)
             items.extend(self._feed(DATA_GAP, tag, t, verdict, None, dirty))
         if not items and not dirty:
             return 0

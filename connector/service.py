@@ -391,7 +391,9 @@ class Service:
                 self.pipeline.rearm_gaps(now)
             if now >= next_gap:
                 next_gap = now + GAP_CHECK_S
-                if self.mqtt.connected.is_set() and self.pipeline.check_gaps(now):
+                # Behind on a backlog, silence cannot be judged: readings wait.
+                backlog = not self._queue.empty()
+                if self.mqtt.connected.is_set() and not backlog and self.pipeline.check_gaps(now):
                     self._wake_pusher()
             if s.heartbeat_s and now >= next_beat:
                 total = self.pipeline.readings_total_

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,12 +62,44 @@ def port_or_free(preferred: int) -> int:
             return stack.free_port()
 
 
+def wait_online(port: int, topic: str, timeout: float, stop: dict) -> bool:
+    """Wait until the connector's retained status on *topic* says online
+    (it publishes it right after subscribing)."""
+    import paho.mqtt.client as mqtt
+
+    online = threading.Event()
+
+    def on_message(client, userdata, message):
+        if b'"online"' in message.payload:
+            online.set()
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"cmms-up-{os.getpid()}")
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, 1)
+    client.on_message = on_message
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not online.wait(0.2):
+            if stop["now"] or time.monotonic() > deadline:
+                return False
+        return True
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", default="cmms_demo")
     parser.add_argument("--http-port", type=int, default=8069)
     parser.add_argument("--mqtt-port", type=int, default=1883)
-    parser.add_argument("--scenario", default="mixed", help="simulator scenario")
+    parser.add_argument(
+        "--scenario",
+        default="demo",
+        help="simulator scenario (default demo: the FLEXO line's last two shifts, a PT-101 "
+        "fault within a minute, then occasional faults)",
+    )
     parser.add_argument("--rate", default="1", help="simulated seconds per second")
     parser.add_argument(
         "--workers", type=int, default=0,
@@ -155,6 +188,10 @@ def main() -> int:
                     start_new_session=True,
                 )  # fmt: skip
             )
+        # The demo backfills the FLEXO line's history at once: the connector
+        # must be subscribed before the simulator starts publishing.
+        if not wait_online(broker.port, "cmms/all/connector/local/status", 90, stop):
+            print(f"[cmms] the connector did not come online; see {logs / 'connector.log'}")
         with open(logs / "simulator.log", "w") as out:
             procs.append(
                 subprocess.Popen(

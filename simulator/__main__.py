@@ -102,7 +102,8 @@ def _add_simulation_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start",
         default=None,
-        help="simulated start, ISO 8601 or 'now' (default 2026-11-22T08:00:00Z)",
+        help="simulated start, ISO 8601 or 'now' (default: 'now' for run, so that "
+        "readings are stamped with the current time; 2026-11-22T08:00:00Z for dump)",
     )
     parser.add_argument(
         "--instruments",
@@ -248,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _simulation(args: argparse.Namespace) -> Simulation:
     scenario = get_scenario(args.scenario)
+    start = args.start
+    if start is None and args.command == "run":
+        start = "now"  # live: readings stamped with the current time
     instruments = load_instruments(args.instruments) if args.instruments else None
     if getattr(args, "instruments_from_odoo", False):
         from .odoo_register import fetch_instruments
@@ -256,7 +260,7 @@ def _simulation(args: argparse.Namespace) -> Simulation:
     return Simulation(
         scenario,
         seed=args.seed,
-        start=args.start,
+        start=start,
         duration_s=args.duration,
         interval_s=args.interval,
         flexo=args.flexo,

@@ -15,7 +15,8 @@ publish that would exceed it fails loudly instead of vanishing.
 * FLEXO ticks go to ``<prefix>/<site>/machine/<machine_id>/tick``, energy
   meter readings to ``<prefix>/<site>/machine/<machine_id>/energy``;
 * ``rate`` is simulated seconds per wall second (``None``: as fast as the
-  broker acknowledges); while ahead of schedule, partial batches are sent
+  broker acknowledges) from the end of the simulation's backfill on (the
+  backfill itself is sent at once); while ahead of schedule, partial batches are sent
   before sleeping, so a real-time run is not delayed by batching;
 * a stop request (SIGINT/SIGTERM in the CLI) ends generation, sends what is
   batched, waits for the outstanding acknowledgements and disconnects.
@@ -364,9 +365,10 @@ def _publish_events(
     stats = publisher.stats
     batcher = _Batcher(publisher, config)
     rate = config.rate
+    live = sim.backfill_s  # the backfill goes out at once, unpaced
     for event in sim.events():
-        if rate is not None:
-            delay = wall0 + event.t / rate - time.monotonic()
+        if rate is not None and event.t > live:
+            delay = wall0 + (event.t - live) / rate - time.monotonic()
             if delay > 0:
                 batcher.flush()  # do not hold readings back while waiting
                 stop.wait(delay)

@@ -11,6 +11,13 @@ Built-in scenarios (``python -m simulator list`` prints them):
     connector must raise exactly one instrument-fault / rule-violation alert
     for PT-101.  No FLEXO ticks, no energy meters, no set-point changes, no
     wander: the only anomaly is the labelled one.
+``demo``
+    What ``scripts/up`` runs: sixteen hours of FLEXO 104 history published at
+    once (so that closed shifts give OEE records and the components a health
+    history), then a week of live plant: PT-101 reads about 20 bar (out of
+    its signal range, a critical instrument fault) from 45 s to 105 s after
+    the live start, and from ten minutes on, occasional random faults (about
+    one per instrument and hour).  Meant to run with ``--start now``.
 ``mixed``
     An hour with random faults of every instrument kind, and one FLEXO
     component degradation, drawn from the seed; energy meters.
@@ -59,7 +66,11 @@ from .instruments import (
     load_instruments,
 )
 
-__all__ = ["SCENARIOS", "Scenario", "get_scenario", "load_scenario"]
+#: FLEXO history the ``demo`` scenario publishes before its live part: two
+#: shifts, so that at least one whole shift closes.
+DEMO_BACKFILL_S = 16 * 3600.0
+
+__all__ = ["DEMO_BACKFILL_S", "SCENARIOS", "Scenario", "get_scenario", "load_scenario"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,14 @@ class Scenario:
     energy
         Whether the energy meters publish (the perfume machines', and the
         FLEXO line's when it runs).
+    backfill_s
+        Simulated seconds of FLEXO history published at once before the live
+        part (see :class:`~simulator.simulation.Simulation`); fault times count
+        from the start of the backfill.
+    fault_gap_s, fault_warmup_s
+        Mean healthy time between two random faults of one instrument, and
+        the time before the first (from the end of the backfill); ``None``
+        for the defaults of :func:`~simulator.faults.random_faults`.
     """
 
     name: str
@@ -100,11 +119,16 @@ class Scenario:
     wander: bool = True
     flexo: bool = True
     energy: bool = True
+    backfill_s: float = 0.0
+    fault_gap_s: float | None = None
+    fault_warmup_s: float | None = None
 
     def __post_init__(self) -> None:
         """Validate duration and the fault schedule."""
         if not self.duration_s > 0:
             raise ValueError(f"scenario {self.name}: duration_s must be positive")
+        if not 0 <= self.backfill_s < self.duration_s:
+            raise ValueError(f"scenario {self.name}: need 0 <= backfill_s < duration_s")
         validate_faults(self.faults, instruments_by_tag(self.instruments), (DEFAULT_MACHINE_ID,))
 
 
@@ -134,6 +158,25 @@ _BUILTIN: tuple[Scenario, ...] = (
         "PT-101 reads ~20 bar (range 0-16) from 240 s to 300 s, quiet otherwise.",
         600.0,
         Fault("PT-101", "out_of_range", 240.0, 300.0, {"level": 20.0}),
+    ),
+    Scenario(
+        name="demo",
+        description="FLEXO history up to now, PT-101 out of range within a minute, "
+        "then occasional random faults for a week.",
+        duration_s=DEMO_BACKFILL_S + 7 * 86400.0,
+        faults=(
+            Fault(
+                "PT-101",
+                "out_of_range",
+                DEMO_BACKFILL_S + 45.0,
+                DEMO_BACKFILL_S + 105.0,
+                {"level": 20.0},
+            ),
+        ),
+        random_faults=True,
+        backfill_s=DEMO_BACKFILL_S,
+        fault_gap_s=3600.0,
+        fault_warmup_s=600.0,
     ),
     Scenario(
         name="mixed",
@@ -244,6 +287,9 @@ def load_scenario(path: str | Path) -> Scenario:
         "wander",
         "flexo",
         "energy",
+        "backfill_s",
+        "fault_gap_s",
+        "fault_warmup_s",
     }
     unknown = set(data) - known
     if unknown:
@@ -276,7 +322,14 @@ def load_scenario(path: str | Path) -> Scenario:
         wander=bool(data.get("wander", True)),
         flexo=bool(data.get("flexo", True)),
         energy=bool(data.get("energy", True)),
+        backfill_s=float(data.get("backfill_s", 0.0)),
+        fault_gap_s=_opt_float(data.get("fault_gap_s")),
+        fault_warmup_s=_opt_float(data.get("fault_warmup_s")),
     )
+
+
+def _opt_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def get_scenario(name_or_path: str) -> Scenario:

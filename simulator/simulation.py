@@ -129,7 +129,12 @@ class Simulation:
     seed
         Seed of every random stream; the same seed gives the same events.
     start
-        Start instant (see :func:`simulator.clock.parse_start`).
+        Start instant (see :func:`simulator.clock.parse_start`) of the live
+        part: with a scenario's ``backfill_s``, the run begins that much
+        earlier, and only the FLEXO ticks are generated before ``start``
+        (the instruments and energy meters begin at ``start``), so that
+        ``start="now"`` gives a machine history ending now and live readings
+        stamped with the current time.
     duration_s
         Simulated seconds; the scenario's default when ``None``.
     interval_s
@@ -177,7 +182,8 @@ class Simulation:
     ) -> None:
         self.scenario = scenario
         self.seed = int(seed)
-        self.start_epoch = parse_start(start)
+        self.backfill_s = float(scenario.backfill_s)
+        self.start_epoch = parse_start(start) - self.backfill_s
         self.duration_s = float(scenario.duration_s if duration_s is None else duration_s)
         if not self.duration_s > 0:
             raise ValueError("duration must be positive")
@@ -198,8 +204,19 @@ class Simulation:
         self.energy_interval_s = energy_interval_s
         self.meters = tuple(DEFAULT_METERS if meters is None else meters)
         faults = list(scenario.faults)
+        if not 0 <= self.backfill_s < self.duration_s:
+            raise ValueError("the backfill must be shorter than the duration")
         if scenario.random_faults:
-            faults += random_faults(self.instruments, self.duration_s, self.seed)
+            warmup = scenario.fault_warmup_s
+            if warmup is not None or self.backfill_s:
+                warmup = self.backfill_s + (120.0 if warmup is None else warmup)
+            faults += random_faults(
+                self.instruments,
+                self.duration_s,
+                self.seed,
+                mean_gap_s=scenario.fault_gap_s,
+                warmup_s=warmup,
+            )
             if self.flexo:
                 faults.append(self._random_degradation())
         if not self.flexo:
@@ -255,10 +272,15 @@ class Simulation:
         meter_times: deque[float] = deque()
         if self.energy:
             bank = MeterBank(self.meters, self.seed, self.start_epoch)
-            meter_times.extend(tick_times(self.duration_s, self.energy_interval_s))
+            meter_times.extend(
+                at
+                for at in tick_times(self.duration_s, self.energy_interval_s)
+                if at >= self.backfill_s
+            )
             if flexo is not None:
                 flexo_meter = FlexoMeter(self.machine_id, self.seed)
         start = self.start_epoch
+        live = self.backfill_s
 
         def machine_events(until: float) -> Iterator[Tick | EnergyReading]:
             """Ticks (each with the line's meter reading) and perfume meter
@@ -269,7 +291,7 @@ class Simulation:
                     assert flexo is not None
                     payload = flexo.tick(at)
                     yield Tick(at, self.machine_id, payload)
-                    if flexo_meter is not None:
+                    if flexo_meter is not None and at >= live:
                         row = flexo_meter.read(payload)
                         yield EnergyReading(
                             at, self.machine_id, {"ts": iso_utc(start + at), "kwh": row["kwh"]}
@@ -285,7 +307,7 @@ class Simulation:
         fmt = IsoFormatter()
         duration = self.duration_s
         seqs = [0] * len(instruments)
-        heap: list[tuple[float, int, int]] = [(0.0, i, 0) for i in range(len(instruments))]
+        heap: list[tuple[float, int, int]] = [(live, i, 0) for i in range(len(instruments))]
         heapq.heapify(heap)
         while heap:
             t = heap[0][0]
@@ -300,7 +322,7 @@ class Simulation:
                 if value is not None:
                     seqs[index] += 1
                     yield Reading(inst.tag, t, ts, value, inst.unit, seqs[index])
-                nxt = (k + 1) * inst.interval_s
+                nxt = live + (k + 1) * inst.interval_s
                 if nxt < duration:
                     heapq.heappush(heap, (nxt, index, k + 1))
         yield from machine_events(math.inf)

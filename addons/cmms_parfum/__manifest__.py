@@ -52,6 +52,7 @@
         "views/cmms_parfum_menus.xml",
     ],
     "demo": [
+        "demo/res_company_demo.xml",
         "demo/res_users_demo.xml",
         "demo/maintenance_equipment_demo.xml",
         "demo/stock_demo.xml",

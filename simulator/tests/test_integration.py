@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from simulator.clock import DEFAULT_START
 from simulator.publisher import PublishConfig, run
 from simulator.scenarios import SCENARIOS
 from simulator.simulation import EnergyReading, Reading, Simulation, Tick, reading_payload
@@ -85,6 +86,8 @@ def test_batched_run_delivers_every_reading(
         "3",
         "--duration",
         "900",
+        "--start",
+        DEFAULT_START,  # the dump's start: the same readings
         "--rate",
         "max",
         "--batch",
@@ -196,6 +199,8 @@ def test_sigterm_stops_cleanly(
         "run",
         "--scenario",
         "catalogue",
+        "--start",
+        DEFAULT_START,
         "--rate",
         "50",
         "--labels",

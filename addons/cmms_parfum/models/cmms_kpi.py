@@ -282,7 +282,7 @@ class CmmsKpi(models.AbstractModel):
                             FILTER (WHERE r.maintenance_type = 'corrective'), 0)
               FROM maintenance_request r
               JOIN maintenance_equipment e ON e.id = r.equipment_id
-             WHERE r.cmms_state IN ('done', 'closed')
+             WHERE r.cmms_state IN ('done', 'closed') AND NOT COALESCE(r.archive, FALSE)
                AND r.completed_at >= %(start)s AND r.completed_at < %(end)s AND {where}
              GROUP BY month ORDER BY month
             """,
@@ -445,6 +445,7 @@ class CmmsKpi(models.AbstractModel):
                        r.cmms_state IN ('requested', 'approved', 'in_progress') AS backlog
                   FROM maintenance_request r
                  WHERE r.requested_at < %(end)s
+                   AND NOT COALESCE(r.archive, FALSE)
                    AND (r.completed_at IS NULL OR r.completed_at >= %(start)s
                         OR r.schedule_date >= %(start)s)
               ) r
@@ -594,7 +595,7 @@ class CmmsKpi(models.AbstractModel):
               JOIN maintenance_equipment e ON e.id = r.equipment_id
              WHERE r.requested_at < %(end)s
                AND r.cmms_state IN ('requested', 'approved', 'in_progress')
-               AND {where}
+               AND NOT COALESCE(r.archive, FALSE) AND {where}
              GROUP BY r.cmms_priority
             """,
             {**params, "end": end},
