@@ -28,7 +28,7 @@ registry.category("web_tour.tours").add("cmms_telemetry_line_view", {
         },
         {
             content: "The five components in the order of the machine",
-            trigger: ".o_cmms_line_components .o_cmms_line_component:nth-child(5)[data-code='DOWN_STACKER']",
+            trigger: ".o_cmms_line_components > div:nth-child(5) .o_cmms_line_component[data-code='DOWN_STACKER']",
         },
         {
             content: "The printing unit is critical, with the metric behind it",
