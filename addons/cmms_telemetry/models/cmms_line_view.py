@@ -220,7 +220,7 @@ class CmmsLineView(models.AbstractModel):
                 bone = bones[key] = {
                     "kind": kind,
                     "component_code": component,
-                    "label": self._bone_label(machine, kind, component),
+                    "label": self._bone_label(kind, component),
                     "minutes": 0.0,
                     "ribs": [],
                 }
@@ -318,13 +318,12 @@ class CmmsLineView(models.AbstractModel):
         )
 
     @api.model
-    def _bone_label(self, machine, kind, component):
+    def _bone_label(self, kind, component):
         if kind == REJECT_KIND:
             return self.env._("Rejects")
         if not component:
             return self.env._("Whole machine")
-        equipment = machine._find_component(component)
-        return f"{component} · {equipment.name}" if equipment else component
+        return component
 
     @api.model
     def _period_bounds(self, machine, period):

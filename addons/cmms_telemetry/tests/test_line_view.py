@@ -1,5 +1,7 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
@@ -110,8 +112,10 @@ class TestLossFishbone(TelemetryCommon):
             ],
         )
         self.assertEqual(fishbone["total_min"], 91.0)
-        labels = {bone["component_code"]: bone["label"] for bone in fishbone["bones"]}
-        self.assertEqual(labels["PRINTING"], "PRINTING · Test FLEXO printing")
+        self.assertEqual(
+            [bone["label"] for bone in fishbone["bones"]],
+            ["Whole machine", "PRINTING", "FEEDER", "Rejects"],
+        )
 
     def test_one_query(self):
         LineView = self.env["cmms.line.view"]
@@ -194,3 +198,35 @@ class TestLossFishbone(TelemetryCommon):
         # (200 + 180) / (250 + 200); quality 17700 / 19000.
         expected = 800 / 880 * (380 / 450) * (17700 / 19000) * 100
         self.assertAlmostEqual(day["oee"], round(expected, 1))
+
+
+class TestLineViewLive(TelemetryCommon):
+    def test_stops_and_shifts_notify_the_open_views(self):
+        """The line view listens on the dashboard's channel: the ingested stops,
+        OEE records and health snapshots of its machine wake it up."""
+        stop = {"machine": "FLX-T1", "reason": "FEEDER UNIT TROUBLE MEKANIK", "duration_min": 12}
+        shift = {
+            "machine": "FLX-T1",
+            "shift": "A",
+            "period_start": "2026-11-22T00:00:00Z",
+            "period_end": "2026-11-22T08:00:00Z",
+            "run_min": 420,
+            "downtime_min": 12,
+            "produced": 1000,
+            "good": 950,
+            "design_speed": 250,
+            "actual_speed": 210,
+        }
+        items = [
+            self.item("line-stop-1", "downtime_event", stop),
+            self.item("line-oee-1", "oee_record", shift),
+        ]
+        with patch.object(type(self.env["bus.bus"]), "_sendone", autospec=True) as sendone:
+            reply = self.api.ingest(items)
+        self.assertEqual(self.statuses(reply), ["accepted", "accepted"])
+        payloads = [
+            call.args[3] for call in sendone.call_args_list if call.args[2] == "cmms_telemetry/update"
+        ]
+        self.assertEqual(len(payloads), 1)
+        self.assertEqual(payloads[0]["kinds"], ["downtime_event", "oee_record"])
+        self.assertEqual(payloads[0]["equipment_ids"], [self.machine.id])

@@ -8,9 +8,9 @@ const BONE_RISE = 150;
 const BONE_SLANT = 80;
 const HEAD_WIDTH = 150;
 const MARGIN = 16;
-const RIB_LENGTH = 120;
+const RIB_LENGTH = 135;
 const MAX_RIBS = 4;
-const LABEL_CHARS = 24;
+const LABEL_CHARS = 27;
 
 function shorten(text, chars) {
     return text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
