@@ -314,11 +314,16 @@ class CmmsHealthAdvisor(models.AbstractModel):
             return {}
         domain = expression.OR(
             [
-                [("equipment_id", "=", equipment.id), ("measured_at", "=", equipment.health_updated_at)]
+                [
+                    ("equipment_id", "=", equipment.id),
+                    ("measured_at", "=", equipment.health_updated_at),
+                ]
                 for equipment in equipments
             ]
         )
         newest = {}
-        for snapshot in self.env["cmms.health.snapshot"].search(domain, order="measured_at desc, id desc"):
+        for snapshot in self.env["cmms.health.snapshot"].search(
+            domain, order="measured_at desc, id desc"
+        ):
             newest.setdefault(snapshot.equipment_id.id, snapshot)
         return newest

@@ -337,7 +337,9 @@ class CmmsLineView(models.AbstractModel):
             return now - timedelta(hours=8), now
         if period == "day":
             tz = pytz.timezone(self._tz())
-            midnight = tz.localize(datetime.combine(now.replace(tzinfo=pytz.utc).astimezone(tz).date(), time()))
+            midnight = tz.localize(
+                datetime.combine(now.replace(tzinfo=pytz.utc).astimezone(tz).date(), time())
+            )
             start = midnight.astimezone(pytz.utc).replace(tzinfo=None)
             return start, start + timedelta(days=1)
         return now - timedelta(days=7 if period == "week" else 30), now
@@ -415,9 +417,9 @@ class CmmsLineView(models.AbstractModel):
         Advisor = self.env["cmms.health.advisor"]
         snapshots = Advisor._newest_snapshots(components)
         bands = dict(
-            self.env["maintenance.equipment"]._fields["health_band"]._description_selection(
-                self.env
-            )
+            self.env["maintenance.equipment"]
+            ._fields["health_band"]
+            ._description_selection(self.env)
         )
         cards = []
         for component in components:
@@ -480,7 +482,9 @@ class CmmsLineView(models.AbstractModel):
         days = {}
         for record in records:
             day = record.period_start.replace(tzinfo=pytz.utc).astimezone(tz).date()
-            sums = days.setdefault(day, dict.fromkeys((*OEE_INPUTS, "design_run", "actual_run"), 0.0))
+            sums = days.setdefault(
+                day, dict.fromkeys((*OEE_INPUTS, "design_run", "actual_run"), 0.0)
+            )
             for name in OEE_INPUTS:
                 sums[name] += record[name]
             sums["design_run"] += record.design_speed * record.run_min

@@ -125,7 +125,9 @@ class MaintenanceEquipment(models.Model):
             equipment.health_recommendations = (
                 "\n".join(f"[{labels[r['level']]}] {r['text']}" for r in recommendations) or False
             )
-            equipment.health_action_level = recommendations[0]["level"] if recommendations else False
+            equipment.health_action_level = (
+                recommendations[0]["level"] if recommendations else False
+            )
 
     def _recent_oee_groups(self, aggregates):
         """``_read_group`` of the recent OEE records (``health_oee_days``) of these

@@ -18,8 +18,7 @@ class TestHealthAdvisor(TelemetryCommon):
 
     def levels(self, band, scores):
         return [
-            (r["level"], r["metric"])
-            for r in self.advisor._component_recommendations(band, scores)
+            (r["level"], r["metric"]) for r in self.advisor._component_recommendations(band, scores)
         ]
 
     def test_healthy_bands_carry_nothing(self):

@@ -225,7 +225,9 @@ class TestLineViewLive(TelemetryCommon):
             reply = self.api.ingest(items)
         self.assertEqual(self.statuses(reply), ["accepted", "accepted"])
         payloads = [
-            call.args[3] for call in sendone.call_args_list if call.args[2] == "cmms_telemetry/update"
+            call.args[3]
+            for call in sendone.call_args_list
+            if call.args[2] == "cmms_telemetry/update"
         ]
         self.assertEqual(len(payloads), 1)
         self.assertEqual(payloads[0]["kinds"], ["downtime_event", "oee_record"])
