@@ -54,8 +54,11 @@ export class OeeTrend extends Component {
     }
 
     get dots() {
-        const every = Math.max(1, Math.ceil(this.props.points.length / 12));
+        const count = this.props.points.length;
+        const every = Math.max(1, Math.ceil(count / 12));
         return this.props.points.map((point, index) => ({
+            anchor:
+                count > 1 && index === 0 ? "start" : index === count - 1 && count > 1 ? "end" : "middle",
             key: point.t,
             x: this.x(index),
             y: this.y(point.oee),
