@@ -4,7 +4,7 @@
     "name": "CMMS Telemetry",
     "summary": "Sensors, alerts, health, OEE, FMEA, models and the ingestion API of the "
     "telemetry connector",
-    "version": "18.0.2.2.0",
+    "version": "18.0.2.2.1",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -38,6 +38,7 @@
         "views/res_config_settings_views.xml",
         "views/cmms_telemetry_dashboard_views.xml",
         "views/cmms_telemetry_menus.xml",
+        "views/cmms_line_view_views.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
@@ -45,10 +46,12 @@
         "demo/maintenance_equipment_demo.xml",
         "demo/cmms_fmea_demo.xml",
         "demo/cmms_downtime_event_demo.xml",
+        "demo/cmms_line_view_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "cmms_telemetry/static/src/dashboard/*",
+            "cmms_telemetry/static/src/line_view/*",
         ],
         "web.assets_tests": [
             "cmms_telemetry/static/tests/tours/*.js",

@@ -51,8 +51,8 @@ DATA_ITEMS = (
     "meter_reading",
 )
 ITEM_TYPES = (*ALERT_ITEMS, "heartbeat", *DATA_ITEMS)
-# Items that change what the telemetry dashboard shows.
-DASHBOARD_ITEMS = (*ALERT_ITEMS, "reading_agg", "health_snapshot")
+# Items that change what the telemetry dashboard and the line view show.
+DASHBOARD_ITEMS = (*ALERT_ITEMS, "reading_agg", "health_snapshot", "oee_record", "downtime_event")
 # A period of each resolution starts on a whole minute, hour or day.
 ALIGNMENT = {
     "minute": {"second": 0, "microsecond": 0},

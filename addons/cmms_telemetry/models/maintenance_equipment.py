@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from .telemetry_tools import (
     COMPONENT_CODE_RE,
@@ -62,6 +62,18 @@ class MaintenanceEquipment(models.Model):
     )
     health_index_band = fields.Selection(HEALTH_INDEX_BANDS, compute="_compute_health_index")
     oee_record_ids = fields.One2many("cmms.oee.record", "equipment_id")
+    # What to do about a weak component or machine (rules in cmms.health.advisor).
+    health_recommendations = fields.Text(
+        "Recommendations",
+        compute="_compute_health_recommendations",
+        help="Actions suggested by the health band of the component and by the health index, "
+        "most urgent first: ACT, SCHEDULE, MONITOR.",
+    )
+    health_action_level = fields.Selection(
+        [("monitor", "Monitor"), ("schedule", "Schedule"), ("act", "Act")],
+        "Most urgent recommendation",
+        compute="_compute_health_recommendations",
+    )
 
     @api.depends("alert_ids.state")
     def _compute_open_alert_count(self):
@@ -82,18 +94,7 @@ class MaintenanceEquipment(models.Model):
     @api.depends("rpn_max", "parent_id")
     def _compute_health_index(self):
         rpn_weight = min(1.0, max(0.0, get_param(self.env, "health_rpn_weight")))
-        since = fields.Datetime.now() - timedelta(days=get_param(self.env, "health_oee_days"))
-        ids = set(self.ids) | set(self.parent_id.ids)
-        groups = (
-            self.env["cmms.oee.record"]
-            .sudo()
-            ._read_group(
-                [("equipment_id", "in", list(ids)), ("period_start", ">=", since)],
-                ["equipment_id"],
-                ["oee:avg"],
-            )
-        )
-        oee = {equipment.id: value for equipment, value in groups}
+        oee = {equipment.id: value for equipment, value in self._recent_oee_groups(["oee:avg"])}
         for equipment in self:
             score_rpn = rpn_score(equipment.rpn_max) if equipment.rpn_max else None
             score_oee = oee.get(equipment.id)
@@ -115,6 +116,48 @@ class MaintenanceEquipment(models.Model):
                 index = score_rpn * rpn_weight + score_oee * (1.0 - rpn_weight)
             equipment.health_index = index
             equipment.health_index_band = health_index_band(index)
+
+    def _compute_health_recommendations(self):
+        advice = self.env["cmms.health.advisor"]._for_equipment(self)
+        labels = self.env["cmms.health.advisor"]._level_labels()
+        for equipment in self:
+            recommendations = advice.get(equipment.id) or []
+            equipment.health_recommendations = (
+                "\n".join(f"[{labels[r['level']]}] {r['text']}" for r in recommendations) or False
+            )
+            equipment.health_action_level = (
+                recommendations[0]["level"] if recommendations else False
+            )
+
+    def _recent_oee_groups(self, aggregates):
+        """``_read_group`` of the recent OEE records (``health_oee_days``) of these
+        equipments and their parents, by equipment: the records behind the OEE score."""
+        since = fields.Datetime.now() - timedelta(days=get_param(self.env, "health_oee_days"))
+        ids = set(self.ids) | set(self.parent_id.ids)
+        return (
+            self.env["cmms.oee.record"]
+            .sudo()
+            ._read_group(
+                [("equipment_id", "in", list(ids)), ("period_start", ">=", since)],
+                ["equipment_id"],
+                aggregates,
+            )
+        )
+
+    def _recent_oee_factors(self):
+        """Mean availability, performance and quality (%) behind this equipment's OEE
+        score (its own records, else its parent's), or None without records."""
+        self.ensure_one()
+        groups = {
+            equipment.id: values
+            for equipment, *values in self._recent_oee_groups(
+                ["availability:avg", "performance:avg", "quality:avg"]
+            )
+        }
+        values = groups.get(self.id) or groups.get(self.parent_id.id)
+        if not values:
+            return None
+        return dict(zip(("availability", "performance", "quality"), values, strict=True))
 
     @api.constrains("cmms_component_code")
     def _check_cmms_component_code(self):
@@ -143,6 +186,66 @@ class MaintenanceEquipment(models.Model):
         action["domain"] = [("equipment_id", "=", self.id)]
         action["context"] = {}
         return action
+
+    def action_propose_work_order(self):
+        """A corrective work order for the equipment's ACT recommendations, to review and save.
+
+        Nothing is written here: the form opens prefilled (equipment, high
+        priority, the recommendations, the repair duration the newest
+        prediction gives), and saving it goes through the usual rights.
+        """
+        self.ensure_one()
+        advice = self.env["cmms.health.advisor"]._for_equipment(self)[self.id]
+        acts = [r for r in advice if r["level"] == "act"]
+        if not acts:
+            raise UserError(
+                self.env._(
+                    "%(equipment)s has no recommendation to act on: a work order is proposed "
+                    "for a component in the critical band or a health index under 50.",
+                    equipment=self.display_name,
+                )
+            )
+        prediction = self._latest_prediction()
+        lines = [r["text"] for r in acts]
+        if prediction:
+            lines.append(
+                self.env._(
+                    "Predicted repair duration: %(hours)s h (model %(model)s, %(date)s).",
+                    hours=round(prediction.predicted_hours, 2),
+                    model=prediction.model_version,
+                    date=fields.Datetime.to_string(prediction.predicted_at)[:16],
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Proposed work order"),
+            "res_model": "maintenance.request",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_equipment_id": self.id,
+                "default_name": self.env._(
+                    "%(equipment)s: %(action)s", equipment=self.display_name, action=acts[0]["text"]
+                )[:200],
+                "default_description": "\n".join(lines),
+                "default_maintenance_type": "corrective",
+                "default_priority": "3",
+                "default_duration": prediction.predicted_hours if prediction else 0.0,
+            },
+        }
+
+    def _latest_prediction(self):
+        """The newest repair-duration prediction of this equipment, else of its
+        components (a machine), else of its parent (a component)."""
+        self.ensure_one()
+        Prediction = self.env["cmms.prediction"]
+        for ids in (self.ids, self.child_ids.ids, self.parent_id.ids):
+            if ids:
+                prediction = Prediction.search([("equipment_id", "in", ids)], limit=1)
+                if prediction:
+                    return prediction
+        return Prediction
 
     def _find_component(self, code):
         """The child of this machine that carries component ``code``, if any."""
