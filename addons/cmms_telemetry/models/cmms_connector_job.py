@@ -80,7 +80,8 @@ class CmmsConnectorJob(models.Model):
         "Produced units", help="Units produced in the shift (prefilled from the latest OEE record)."
     )
     rejected = fields.Integer(
-        "Rejected units", help="Units rejected in that shift (prefilled from the latest OEE record)."
+        "Rejected units",
+        help="Units rejected in that shift (prefilled from the latest OEE record).",
     )
     # Anomaly model training
     sensor_id = fields.Many2one("cmms.sensor", "Sensor", index=True)
@@ -191,14 +192,10 @@ class CmmsConnectorJob(models.Model):
         if not self.sensor_id:
             raise ValidationError(self.env._("Choose the sensor whose model is trained."))
         if not (self.period_start and self.period_end) or self.period_end <= self.period_start:
-            raise ValidationError(
-                self.env._("The clean period needs a start before its end.")
-            )
+            raise ValidationError(self.env._("The clean period needs a start before its end."))
         if self.period_end - self.period_start > timedelta(days=MAX_TRAINING_DAYS):
             raise ValidationError(
-                self.env._(
-                    "A clean period is at most %(days)s days long.", days=MAX_TRAINING_DAYS
-                )
+                self.env._("A clean period is at most %(days)s days long.", days=MAX_TRAINING_DAYS)
             )
         if self.window < 2:
             raise ValidationError(self.env._("A window holds at least 2 readings."))
@@ -270,7 +267,11 @@ class CmmsConnectorJob(models.Model):
         now = fields.Datetime.now()
         lease = now + timedelta(seconds=LEASE_S)
         mine = self.search(
-            [("id", "in", running_ids), ("state", "=", "running"), ("claimed_by", "=", connector_id)]
+            [
+                ("id", "in", running_ids),
+                ("state", "=", "running"),
+                ("claimed_by", "=", connector_id),
+            ]
         )
         if mine:
             mine.write({"lease_until": lease})

@@ -237,9 +237,7 @@ class CmmsSensor(models.Model):
         """The training request dialog (CMMS managers): a clean period to learn from."""
         self.ensure_one()
         self.check_access("read")
-        return self.env["cmms.connector.job"]._request_action(
-            "train_isolation", sensor_id=self.id
-        )
+        return self.env["cmms.connector.job"]._request_action("train_isolation", sensor_id=self.id)
 
     def _connector_settings(self):
         """The settings of one sensor as the connector reads them (false when unset).
