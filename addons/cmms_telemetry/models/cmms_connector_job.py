@@ -360,7 +360,9 @@ class CmmsConnectorJob(models.Model):
         if state == "running":
             if attempt != self.attempt:
                 return {"job_state": self.state, "ignored": "an older attempt"}
-            self.write({"progress": progress, "progress_note": note or False})
+            # A connector that reports progress still holds the job.
+            lease = fields.Datetime.now() + timedelta(seconds=LEASE_S)
+            self.write({"progress": progress, "progress_note": note or False, "lease_until": lease})
             return {"job_state": self.state}
         vals = {
             "state": state,
