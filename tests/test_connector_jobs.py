@@ -182,7 +182,7 @@ def test_jobs_from_odoo_are_done_once_across_a_connector_crash(odoo_server, brok
 
         # Every job item, sent again: duplicates; nothing changes.
         wait_for(lambda: not outbox(store, "status = 'pending'"), 60, "an empty outbox")
-        sent = [i for i in outbox(store, "type = 'job_update'")]
+        sent = outbox(store, "type = 'job_update'")
         assert {i["status"] for i in sent} == {"sent"}
         assert len([i for i in sent if i["key"].endswith(":result")]) == 2
         batch = [
