@@ -16,9 +16,11 @@ at a time, and reports through the outbox, like everything else it sends:
 
 Done once
 ---------
-Odoo hands a claimed job out again when its connector no longer runs it (a
-restart: the new process claims without listing it) or when its lease ran
-out (a connector that died). Running it twice must not make two results:
+Each claim lists the jobs whose outcome still waits in the outbox (the
+connector holds them until Odoo has the outcome). Odoo hands a claimed job
+out again when its connector no longer lists it (a restart in the middle
+of the job) or when its lease ran out (a connector that died). Running it
+twice must not make two results:
 
 * the outcome item's key is the job's, so a second outcome is a duplicate
   in Odoo, and Odoo ignores anything that arrives after a job ended;
@@ -36,6 +38,7 @@ requester reads in Odoo; the daemon goes on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -163,7 +166,7 @@ class JobRunner:
     def poll_once(self) -> int:
         """Claim jobs once and run them; return how many were claimed."""
         try:
-            specs = self.odoo.claim_jobs(self.connector_id)
+            specs = self.odoo.claim_jobs(self.connector_id, self.held())
         except OdooUnreachableError as exc:
             self.log_once("jobs:unreachable", "cannot ask Odoo for jobs: %s", exc)
             return 0
@@ -178,6 +181,23 @@ class JobRunner:
             if isinstance(spec, dict):
                 self.run_job(spec)
         return len(specs)
+
+    def held(self) -> list[int]:
+        """Jobs this connector still holds: their outcome waits in the outbox.
+
+        Odoo renews their leases and does not hand them out again; read from
+        the store, so a restarted connector holds them too.
+        """
+        rows = self.store.execute(
+            "SELECT key FROM outbox WHERE type = ? AND status = ?", (JOB_UPDATE, "pending")
+        )
+        held = []
+        for (key,) in rows:
+            parts = str(key).split(":")
+            if len(parts) == 3 and parts[0] == "job" and parts[2] == "result":
+                with contextlib.suppress(ValueError):
+                    held.append(int(parts[1]))
+        return sorted(held)
 
     # -- one job -----------------------------------------------------------------
 

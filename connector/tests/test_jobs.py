@@ -26,10 +26,12 @@ class FakeOdoo:
     def __init__(self, *specs: dict[str, Any]) -> None:
         self.queue = list(specs)
         self.calls: list[str] = []
+        self.running: list[list[int]] = []
         self.down = False
 
     def claim_jobs(self, connector_id: str, running=(), limit: int = 1) -> list[dict[str, Any]]:
         self.calls.append(connector_id)
+        self.running.append(list(running))
         if self.down:
             raise OdooUnreachableError("down")
         out, self.queue = self.queue[:limit], self.queue[limit:]
@@ -103,10 +105,16 @@ def test_prediction(tmp_path: Path, models: Path) -> None:
     assert prediction["inputs"] == {"component": "PRINTING", "shift_produced": 70000.0,
                                     "shift_reject": 2000.0}  # fmt: skip
     assert done["data"]["result"]["predicted_hours"] == prediction["predicted_hours"] > 0
-    # Handed out again (a restart): not run again, nothing new queued.
+    # Until the outcome is delivered, the job is held: Odoo is told so.
+    assert runner.poll_once() == 0
+    assert odoo.running == [[], [5]]
+    # Handed out again all the same (a restart): not run again, nothing new queued.
     odoo.queue.append(predict_spec(attempt=2))
     assert runner.poll_once() == 1
     assert len(outbox(store)) == 3
+    store.mark_sent([row[0] for row in store.execute("SELECT id FROM outbox")])
+    runner.poll_once()
+    assert odoo.running[-1] == []
 
 
 @pytest.mark.parametrize(
