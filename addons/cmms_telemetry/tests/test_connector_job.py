@@ -275,3 +275,11 @@ class TestConnectorJob(TelemetryCommon):
                 self.assertEqual(self.statuses(reply), ["rejected"])
         self.assertEqual(job.state, "queued")
         self.assertFalse(self.env["cmms.prediction"].search([]))
+
+    def test_views_open_for_who_may_ask(self):
+        self.prediction_job()
+        for user in (self.supervisor, self.manager):
+            Job = self.Job.with_user(user)
+            views = Job.get_views([(False, "list"), (False, "form"), (False, "search")])
+            self.assertEqual(set(views["views"]), {"list", "form", "search"})
+            self.assertEqual(Job.web_search_read([], {"name": {}, "state": {}})["length"], 1)
