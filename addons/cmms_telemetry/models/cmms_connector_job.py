@@ -242,6 +242,18 @@ class CmmsConnectorJob(models.Model):
         self.sudo().write({"state": "cancelled", "finished_at": fields.Datetime.now()})
         return True
 
+    def action_submit(self):
+        """Send the request (saved by the dialog) and follow it on its own form."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
     def action_open_result(self):
         self.ensure_one()
         record = self.prediction_id or self.model_version_id

@@ -76,6 +76,8 @@ class TestConnectorJob(TelemetryCommon):
         self.assertEqual((form.produced, form.rejected), (70000, 2000))
         form.rejected = 2500  # editable
         job = form.save()
+        follow = job.with_user(self.supervisor).action_submit()
+        self.assertEqual((follow["res_id"], follow["target"]), (job.id, "current"))
         self.assertEqual((job.state, job.rejected), ("queued", 2500))
         self.assertEqual(job.requested_by_id, self.supervisor)
 
