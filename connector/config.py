@@ -69,6 +69,8 @@ optional field to ``None``):
 ``CMMS_CONFIG_POLL_S``             how often Odoo's config version is polled
                                    (30)
 ``CMMS_HEARTBEAT_S``               heartbeat item interval (60)
+``CMMS_JOBS_POLL_S``               how often Odoo is asked for jobs
+                                   (predictions, trainings; 10; 0 = never)
 ``CMMS_ALERT_ACTIVE_INTERVAL_S``   at most one ``alert_active`` per alert in
                                    this many seconds (60)
 ``CMMS_ALERT_CLEAR_DELAY_S``       a condition must be gone this long before
@@ -209,6 +211,7 @@ class Settings:
 
     config_poll_s: float = 30.0
     heartbeat_s: float = 60.0
+    jobs_poll_s: float = 10.0
     alert_active_interval_s: float = 60.0
     alert_clear_delay_s: float = 5.0
     cusum_window_s: float = 60.0
@@ -265,6 +268,7 @@ class Settings:
             "push_retry_max_s",
             "config_poll_s",
             "heartbeat_s",
+            "jobs_poll_s",
             "alert_active_interval_s",
             "alert_clear_delay_s",
             "shutdown_flush_s",

@@ -5,7 +5,7 @@ Shapes follow ``docs/contracts.md``::
     {"key": "<idempotency key, <= 255 chars>",
      "type": "alert_raised" | "alert_active" | "alert_cleared" | "heartbeat"
              | "reading_agg" | "health_snapshot" | "oee_record" | "downtime_event"
-             | "prediction" | "energy" | "meter_reading",
+             | "prediction" | "energy" | "meter_reading" | "job_update",
      "ts": "2026-11-22T08:00:00Z",
      "data": {...}}
 
@@ -44,6 +44,11 @@ after a crash produces the same items):
 ``meter_reading`` (:mod:`connector.flexo`, every ``meter_interval_s``)
     ``{"machine", "meter": "run_hours" | "produced_units", "increment"}``;
     ``meter:<machine_id>:<meter>:<tick ts>``.
+``job_update`` (:mod:`connector.jobs`, a job Odoo asked for)
+    ``{"job_id", "attempt", "state": "running" | "done" | "failed",
+    "progress", "message"?, "error"?, "result"?, "prediction"? |
+    "model_version"?}``; ``job:<id>:<attempt>:<step>`` while running,
+    ``job:<id>:result`` for the one outcome.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ DOWNTIME_EVENT = "downtime_event"
 PREDICTION = "prediction"
 ENERGY = "energy"
 METER_READING = "meter_reading"
+JOB_UPDATE = "job_update"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 
 The connector authenticates with ``common.authenticate(db, login, api_key,
 {})`` and calls ``object.execute_kw(db, uid, api_key,
-"cmms.telemetry.api", method, args, kwargs)``: ``get_connector_config`` and
-``ingest`` (see ``docs/contracts.md``).
+"cmms.telemetry.api", method, args, kwargs)``: ``get_connector_config``,
+``ingest`` and ``claim_jobs`` (see ``docs/contracts.md``).
 
 Two kinds of failure are kept apart, because the pusher reacts differently:
 
@@ -189,6 +189,17 @@ class OdooClient:
         if not isinstance(result, dict):
             raise OdooError(f"get_connector_config returned {type(result).__name__}, not a dict")
         return result
+
+    def claim_jobs(
+        self, connector_id: str, running: Sequence[int] = (), limit: int = 1
+    ) -> list[dict[str, Any]]:
+        """Return ``cmms.telemetry.api.claim_jobs(...)``: the jobs Odoo hands over."""
+        result = self.execute_kw(
+            API_MODEL, "claim_jobs", [connector_id], {"running": list(running), "limit": limit}
+        )
+        if not isinstance(result, list):
+            raise OdooError(f"claim_jobs returned {type(result).__name__}, not a list")
+        return [spec for spec in result if isinstance(spec, dict)]
 
     def ingest(self, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Send items to ``cmms.telemetry.api.ingest``; return the per-item results.

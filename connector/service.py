@@ -16,6 +16,8 @@ Threads
 * the **pusher** drains the outbox into Odoo;
 * the **config poller** pulls ``get_connector_config`` every
   ``config_poll_s`` and hands a new version to the worker;
+* the **job runner** claims the predictions and trainings requested in
+  Odoo every ``jobs_poll_s`` and runs them (:mod:`connector.jobs`);
 * the **checkpoint** thread copies SQLite's write-ahead log into the
   database every second on its own connection, so that the ingest
   transaction's commit is a single append and ``fsync`` of the log;
@@ -65,6 +67,7 @@ from .energy import EnergyEngine
 from .flexo import FlexoEngine, Predictor, parse_tag_map
 from .history import History
 from .items import heartbeat_item
+from .jobs import JobRunner
 from .metrics import ConnectorMetrics, Snapshot, TimedOdoo, machines_of
 from .mqtt_ingest import Message, MqttIngest, Receiver
 from .mqtt_proc import MqttProcess
@@ -161,6 +164,7 @@ class Service:
         self.mqtt: Receiver | None = None
         self.history: History | None = None
         self.status_store: Store | None = None
+        self.jobs: JobRunner | None = None
         self.stats: dict[str, Any] = {"readings_per_s": 0.0, "backlog": 0, "dead_letters": 0}
         self.metrics = ConnectorMetrics(self.metrics_snapshot)
 
@@ -256,6 +260,17 @@ class Service:
         self._spawn("checkpoint", self._checkpoint_loop, Store(s.store_path))
         self._spawn("pusher", self.pusher.run, self.stop_event)
         self._spawn("config", self._config_loop)
+        if s.jobs_poll_s:
+            self.jobs = JobRunner(
+                Store(s.store_path),
+                self.odoo,
+                s.connector_id,
+                s.models_folder,
+                s.jobs_poll_s,
+                wake=self._wake_pusher,
+                clock=self.clock,
+            )
+            self._spawn("jobs", self.jobs.run, self.stop_event)
         if s.history_compact_s:
             pipeline = self.pipeline
             self.history = History(

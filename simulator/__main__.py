@@ -244,6 +244,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=300.0,
         help="simulated seconds per model step, a divisor of 8 h (default 300)",
     )
+    hist_p.add_argument(
+        "--format", choices=("csv", "xlsx"), default="csv", help="file format (default csv)"
+    )
+    hist_p.add_argument(
+        "--mapping",
+        type=Path,
+        default=None,
+        help="the plant's column and file names (e.g. simulator/config/laporan_flexo.toml)",
+    )
+
+    rep_p = sub.add_parser(
+        "reports",
+        help="read a plant's production reports and LOSSTIME sheet (CSV/XLSX): "
+        "statistics, bad rows, FLEXO ticks",
+    )
+    rep_p.add_argument("source", type=Path, help="a report file or a folder of them")
+    rep_p.add_argument("--mapping", type=Path, default=None, help="the plant's column names")
+    rep_p.add_argument(
+        "--ticks", type=Path, default=None, help="write one FLEXO tick per shift (JSON lines)"
+    )
+    rep_p.add_argument("--machine-id", default="FLEXO_104", help="machine id of the ticks")
     return parser
 
 
@@ -335,11 +356,31 @@ def _cmd_history(args: argparse.Namespace, out: TextIO) -> int:
         degradations=args.degradations,
         tick_interval_s=args.tick_interval,
     )
-    written = write_history(history, args.out)
+    written = write_history(history, args.out, fmt=args.format, mapping=args.mapping)
     months = written["months"]
     print(f"shifts: {len(history.shifts)} -> {months[0]} .. {months[-1]}", file=out)
     print(f"losstime: {len(history.losstime)} -> {written['losstime']}", file=out)
     print(f"labels: {len(history.faults)} -> {written['labels']}", file=out)
+    return 0
+
+
+def _cmd_reports(args: argparse.Namespace, out: TextIO) -> int:
+    from connector.reports import read_reports
+
+    from .reports import replay_ticks, summarize
+
+    found = read_reports(args.source, args.mapping)
+    for kind in ("shifts", "losstime"):
+        for bad in found[kind].bad:
+            print(f"skipped: {bad}", file=sys.stderr)
+    for line in summarize(found["shifts"].rows, found["losstime"].rows):
+        print(line, file=out)
+    bad = len(found["shifts"].bad) + len(found["losstime"].bad)
+    print(f"rows skipped: {bad}", file=out)
+    if args.ticks:
+        count = replay_ticks(found["shifts"].rows, found["losstime"].rows, args.ticks,
+                             machine_id=args.machine_id)  # fmt: skip
+        print(f"ticks: {count} -> {args.ticks}", file=out)
     return 0
 
 
@@ -368,6 +409,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _cmd_dump(args, out)
         if args.command == "history":
             return _cmd_history(args, out)
+        if args.command == "reports":
+            return _cmd_reports(args, out)
         return _cmd_list(out)
     except (KeyError, ValueError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

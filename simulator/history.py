@@ -423,21 +423,53 @@ def _shift_row(history: History, index: int, shift: _Shift, design_speed: float)
     return row
 
 
-def write_history(history: History, out_dir: str | Path) -> dict[str, Any]:
+def write_history(
+    history: History,
+    out_dir: str | Path,
+    *,
+    fmt: str = "csv",
+    mapping: str | Path | None = None,
+) -> dict[str, Any]:
     """Write the monthly reports, the LOSSTIME file and the labels to ``out_dir``.
+
+    Parameters
+    ----------
+    fmt : ``"csv"`` or ``"xlsx"``
+        File format of the reports (the labels are JSON lines either way).
+    mapping : path, optional
+        A column mapping (:mod:`connector.reports`): the plant's headers and
+        file names, e.g. ``simulator/config/laporan_flexo.toml`` for
+        ``Laporan Flexo Januari 2026.xlsx``. Without one, the files are
+        ``flexo104_<YYYY-MM>.csv`` and ``flexo104_<YYYY>_losstime.csv``
+        with the columns of the module docstring.
 
     Returns the paths written: ``{"months": [...], "losstime": path,
     "labels": path}``.
     """
+    if fmt not in ("csv", "xlsx"):
+        raise ValueError("fmt must be csv or xlsx")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     months = []
-    for month, rows in history.months().items():
-        path = out / f"{history.prefix}_{month}.csv"
-        _write_csv(path, SHIFT_COLUMNS, rows)
-        months.append(path)
-    losstime = out / f"{history.prefix}_{history.year}_losstime.csv"
-    _write_csv(losstime, LOSSTIME_COLUMNS, history.losstime)
+    if mapping is None and fmt == "csv":
+        for month, rows in history.months().items():
+            path = out / f"{history.prefix}_{month}.csv"
+            _write_csv(path, SHIFT_COLUMNS, rows)
+            months.append(path)
+        losstime = out / f"{history.prefix}_{history.year}_losstime.csv"
+        _write_csv(losstime, LOSSTIME_COLUMNS, history.losstime)
+    else:
+        from connector.reports import file_name, load_mapping, write_table
+
+        columns = load_mapping(mapping)
+        for month, rows in history.months().items():
+            name = file_name(
+                columns, "shifts", prefix=history.prefix, year=int(month[:4]),
+                month=int(month[5:7]),
+            )  # fmt: skip
+            months.append(write_table(out / f"{name}.{fmt}", "shifts", rows, columns))
+        name = file_name(columns, "losstime", prefix=history.prefix, year=history.year)
+        losstime = write_table(out / f"{name}.{fmt}", "losstime", history.losstime, columns)
     labels = out / f"{history.prefix}_{history.year}_labels.jsonl"
     with labels.open("w", encoding="utf-8", newline="\n") as handle:
         for row in history.labels():

@@ -24,6 +24,7 @@
         "views/cmms_alert_views.xml",
         "views/cmms_alert_policy_views.xml",
         "views/cmms_connector_views.xml",
+        "views/cmms_connector_job_views.xml",
         "views/cmms_health_threshold_views.xml",
         "views/cmms_health_snapshot_views.xml",
         "views/cmms_reading_views.xml",

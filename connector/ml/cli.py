@@ -132,7 +132,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--history",
         required=True,
         metavar="DIR",
-        help="folder of `python -m simulator history` (or a *_losstime.csv)",
+        help="the plant's reports: a folder of CSV/XLSX files or one LOSSTIME file "
+        "(`python -m simulator history` writes them)",
+    )
+    dur.add_argument(
+        "--mapping",
+        metavar="TOML",
+        help="the plant's column names (e.g. simulator/config/laporan_flexo.toml)",
     )
     dur.add_argument("--models", metavar="DIR", help=models_help)
     dur.add_argument("--holdout", type=float, default=0.2, help="share held out (default 0.2)")
@@ -302,9 +308,12 @@ def _replay(args: argparse.Namespace) -> int:
 def _train_duration(args: argparse.Namespace) -> int:
     from .duration import train_duration
 
+    bad: list[Any] = []
     meta = train_duration(
         args.history,
         args.models,
+        mapping=args.mapping,
+        bad=bad,
         holdout=args.holdout,
         trained_by=args.trained_by if args.trained_by is not None else _user(),
     )
@@ -314,6 +323,10 @@ def _train_duration(args: argparse.Namespace) -> int:
         f"hold-out ({m['split']}, {m['test_rows']} stops): R2 {m['r2']:.3f}, "
         f"MAE {m['mae_h']:.3f} h (predicting the mean: MAE {m['mean_baseline_mae_h']:.3f} h)"
     )
+    for row in bad:
+        print(f"skipped: {row}", file=sys.stderr)
+    if bad:
+        print(f"{len(bad)} row(s) skipped", file=sys.stderr)
     if args.json:
         print(json.dumps({**meta.to_json(), "active": meta.active}, indent=2))
     return 0

@@ -33,7 +33,6 @@ connector.ml.io.InputError: unknown component 'ANILOX' (known: FEEDER, PRINTING)
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import math
@@ -232,51 +231,44 @@ class DurationModel:
         return notes
 
 
-def _losstime_files(history: str | Path) -> list[Path]:
-    path = Path(history)
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise InputError(f"no such file or folder: {path}")
-    files = sorted(path.glob("*_losstime.csv"))
-    if not files:
-        raise InputError(
-            f"no *_losstime.csv in {path} (write one with `python -m simulator history`)"
-        )
-    return files
+def load_losstime(
+    history: str | Path,
+    mapping: str | Path | None = None,
+    bad: list[Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The stops with a known repair duration, from a plant's reports.
 
-
-def load_losstime(history: str | Path) -> list[dict[str, Any]]:
-    """The stops with a known repair duration, from a LOSSTIME file or a folder of them.
-
-    Rows are returned in time order (by ``start``) with ``shift_produced``,
-    ``shift_reject`` and ``maintenance_hours`` as floats; rows whose
-    ``maintenance_hours`` is empty (second parts of stops) are dropped.
+    *history* is a LOSSTIME file (CSV or XLSX) or a folder of reports, as
+    :mod:`connector.reports` reads them (*mapping*: the plant's column
+    names). Rows are returned in time order (by ``start``) with
+    ``shift_produced``, ``shift_reject`` and ``maintenance_hours`` as
+    floats; rows whose ``maintenance_hours`` is empty (second parts of
+    stops) are dropped. A row that cannot be used is skipped and appended
+    to *bad* (a :class:`~connector.reports.BadRow`: file, line, reason).
 
     Raises
     ------
     InputError
-        When a file lacks a column or holds a bad number.
+        When there is no LOSSTIME table, a column is missing, or no row is usable.
     """
-    need = ("start", CATEGORICAL, *NUMERIC, TARGET)
+    from ..reports import ReportError, read_reports
+
+    try:
+        report = read_reports(history, mapping, {"losstime": NUMERIC})["losstime"]
+    except ReportError as exc:
+        raise InputError(str(exc)) from None
+    if not report.files:
+        raise InputError(
+            f"no LOSSTIME table in {history} (write one with `python -m simulator history`, "
+            "or give the column --mapping of the plant's reports)"
+        )
     rows: list[dict[str, Any]] = []
-    for path in _losstime_files(history):
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in need if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
-            for lineno, raw in enumerate(reader, start=2):
-                if not (raw.get(TARGET) or "").strip():
-                    continue
-                row: dict[str, Any] = dict(raw)
-                try:
-                    for name in (*NUMERIC, TARGET):
-                        row[name] = _count(raw[name], name)
-                    row[CATEGORICAL] = normalize_component(raw[CATEGORICAL])
-                except InputError as exc:
-                    raise InputError(f"{path}:{lineno}: {exc}") from None
-                rows.append(row)
+    for row in report.rows:
+        if row.get(TARGET) is None:
+            continue
+        rows.append({**row, **{name: float(row[name]) for name in (*NUMERIC, TARGET)}})
+    if bad is not None:
+        bad.extend(report.bad)
     if not rows:
         raise InputError(f"no stops with {TARGET} in {history}")
     rows.sort(key=lambda r: r["start"])
@@ -319,6 +311,8 @@ def train_duration(
     history: str | Path,
     models: str | Path | None = None,
     *,
+    mapping: str | Path | None = None,
+    bad: list[Any] | None = None,
     holdout: float = 0.2,
     trained_by: str = "",
     activate: bool = True,
@@ -326,8 +320,10 @@ def train_duration(
     **params: Any,
 ) -> ModelVersion:
     """Measure on a hold-out, refit on all stops, register; return the version."""
-    rows = load_losstime(history)
+    skipped: list[Any] = [] if bad is None else bad
+    rows = load_losstime(history, mapping, skipped)
     metrics = evaluate_holdout(rows, holdout, **params)
+    metrics["skipped_rows"] = len(skipped)
     model = DurationModel(**params).fit(rows)
     metrics["refit_rows"] = len(rows)
     metrics["components"] = ", ".join(model.components_)

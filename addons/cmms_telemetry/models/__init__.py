@@ -2,6 +2,7 @@ from . import (
     cmms_alert,
     cmms_alert_policy,
     cmms_connector,
+    cmms_connector_job,
     cmms_downtime_event,
     cmms_downtime_reason,
     cmms_fmea,

@@ -233,6 +233,12 @@ class CmmsSensor(models.Model):
         self.check_access("read")
         return self.equipment_id.action_record_calibration()
 
+    def action_train_anomaly_model(self):
+        """The training request dialog (CMMS managers): a clean period to learn from."""
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["cmms.connector.job"]._request_action("train_isolation", sensor_id=self.id)
+
     def _connector_settings(self):
         """The settings of one sensor as the connector reads them (false when unset).
 

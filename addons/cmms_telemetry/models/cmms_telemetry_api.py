@@ -17,6 +17,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .cmms_alert import ALERT_TYPES
 from .cmms_alert_policy import SEVERITIES
+from .cmms_connector_job import JOB_STATES
 from .cmms_downtime_reason import normalize_code
 from .cmms_reading import RESOLUTIONS
 from .telemetry_tools import COMPONENT_CODE_RE
@@ -49,6 +50,7 @@ DATA_ITEMS = (
     "model_version",
     "energy",
     "meter_reading",
+    "job_update",
 )
 ITEM_TYPES = (*ALERT_ITEMS, "heartbeat", *DATA_ITEMS)
 # Items that change what the telemetry dashboard and the line view show.
@@ -303,6 +305,39 @@ class CmmsTelemetryApi(models.AbstractModel):
             "sensors": [sensor._connector_settings() for sensor in sensors],
             "health_thresholds": self.env["cmms.health.threshold"].sudo()._connector_thresholds(),
         }
+
+    @api.model
+    def claim_jobs(self, connector_id, running=None, limit=1):
+        """Hand queued connector jobs to the calling connector.
+
+        Parameters
+        ----------
+        connector_id : str
+            The connector's id (its heartbeats' ``connector_id``).
+        running : list of int
+            Ids of the jobs the connector is running now: their leases are
+            renewed. A job it claimed before and does not list is one it lost
+            by restarting: it is handed over again (a new attempt).
+        limit : int
+            At most this many new jobs (1 to 10).
+
+        Returns
+        -------
+        list of dict
+            One spec per claimed job (docs/contracts.md): ``job_id``,
+            ``key``, ``type``, ``attempt`` and the job's inputs.
+        """
+        self._check_connector()
+        if not isinstance(connector_id, str) or not 0 < len(connector_id.strip()) <= 64:
+            raise UserError(self.env._("claim_jobs() needs the connector id (1-64 characters)."))
+        running = running or []
+        if not isinstance(running, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_INT for i in running
+        ):
+            raise UserError(self.env._("claim_jobs(): running is a list of job ids."))
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10:
+            raise UserError(self.env._("claim_jobs(): limit lies between 1 and 10."))
+        return self.env["cmms.connector.job"].sudo()._claim(connector_id.strip(), running, limit)
 
     @api.model
     def ingest(self, items):
@@ -858,6 +893,37 @@ class CmmsTelemetryApi(models.AbstractModel):
         if active is not None:
             model.is_active = active
         return model, None
+
+    @api.model
+    def _apply_job_update(self, ts, data, cache):
+        job_id = _number(data, "job_id", integer=True, minimum=1)
+        job = self.env["cmms.connector.job"].sudo().browse(job_id).exists()
+        if not job:
+            raise ItemRejected(f"no connector job {job_id}")
+        state = _choice(data.get("state"), dict(JOB_STATES), "data.state")
+        if state not in ("running", "done", "failed"):
+            raise ItemRejected("data.state must be running, done or failed")
+        attempt = _number(data, "attempt", integer=True, minimum=1)
+        progress = _number(data, "progress", required=False, default=0.0, minimum=0, maximum=100)
+        note = _text(data, "message", required=False, max_length=255)
+        error = _text(data, "error", required=False, max_length=2000)
+        result = _object(data, "result")
+        if state == "failed" and not error:
+            raise ItemRejected("data.error is missing: a failed job says why")
+        if job.state in ("done", "failed", "cancelled") or state == "running":
+            return job, job._report(attempt, state, progress, note, result, error, ts)
+        if state == "done":
+            if job.job_type == "predict_duration":
+                prediction = _object(data, "prediction", required=True)
+                record, _computed = self._apply_prediction(ts, prediction, cache)
+                job.prediction_id = record
+            else:
+                version = _object(data, "model_version", required=True)
+                if version.get("tag") != job.sensor_id.tag:
+                    raise ItemRejected("data.model_version.tag is not the job's sensor")
+                record, _computed = self._apply_model_version(ts, version, cache)
+                job.model_version_id = record
+        return job, job._report(attempt, state, progress, note, result, error, ts)
 
     @api.model
     def _apply_meter_reading(self, ts, data, cache):

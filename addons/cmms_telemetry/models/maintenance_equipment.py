@@ -178,6 +178,14 @@ class MaintenanceEquipment(models.Model):
         action["context"] = {"search_default_open": 1}
         return action
 
+    def action_request_repair_prediction(self):
+        """Ask the connector how long a repair of this machine (or component) takes."""
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["cmms.connector.job"]._request_action(
+            "predict_duration", equipment_id=self.id
+        )
+
     def action_view_health_history(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -55,3 +55,11 @@ class MaintenanceRequest(models.Model):
             done_at = request._cmms_completion()
             if done_at != request.cmms_done_at:
                 request.cmms_done_at = done_at
+
+    def action_request_repair_prediction(self):
+        """Ask the connector how long the repair of this work order's component takes."""
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["cmms.connector.job"]._request_action(
+            "predict_duration", request_id=self.id, equipment_id=self.equipment_id.id
+        )

@@ -3,6 +3,7 @@ from . import (
     test_alert_additions,
     test_audit,
     test_calibration,
+    test_connector_job,
     test_connector_user,
     test_dashboard,
     test_dashboard_bus,
