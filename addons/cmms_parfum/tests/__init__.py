@@ -14,3 +14,4 @@ from . import (
     test_spare_parts,
     test_tour,
 )
+from . import test_steps
