@@ -107,6 +107,7 @@ class TestSteps(CmmsCommon):
         self.assertEqual(request.cmms_state, "done")
 
     def test_technician_reschedules_own_open_work_order_only(self):
+        self.machine.category_id = False
         request = self.approved()
         when = fields.Datetime.now() + timedelta(days=2)
         request.with_user(self.technician).write({"schedule_date": when})
