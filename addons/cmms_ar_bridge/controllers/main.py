@@ -12,3 +12,22 @@ class CmmsArController(http.Controller):
         return request.render(
             "cmms_ar_bridge.ar_tasks_page", {"tasks": tasks, "user": request.env.user}
         )
+
+    @http.route("/cmms/ar/hmd", type="http", auth="user", website=False)
+    def ar_hmd(self, **kwargs):
+        """The head-mounted display: the task list, then one task card at a
+        time (the page's script calls cmms.ar.api with the session)."""
+        tasks = request.env["cmms.ar.api"].my_tasks()
+        return request.render(
+            "cmms_ar_bridge.ar_hmd_page",
+            {"tasks": tasks, "user": request.env.user, "title": "CMMS AR"},
+        )
+
+    @http.route("/cmms/ar/hmd/task/<int:task_id>", type="http", auth="user", website=False)
+    def ar_hmd_task(self, task_id, **kwargs):
+        # The task's detail is read by the page itself, as the user: a task
+        # that is not theirs is refused there, with the API's message.
+        return request.render(
+            "cmms_ar_bridge.ar_hmd_task_page",
+            {"task_id": task_id, "user": request.env.user, "title": "CMMS AR"},
+        )
