@@ -63,6 +63,12 @@ class HmdTourMixin:
             wait("document.documentElement.scrollWidth <= window.innerWidth")
 
         try:
+            width, height = (int(n) for n in self.size.split("x"))
+            # The glasses' display is the viewport, not a window around it.
+            browser._websocket_request(
+                "Emulation.setDeviceMetricsOverride",
+                params={"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            )
             self.authenticate("ar_tech", "ar_tech", browser=browser)
             self.cr.flush()
             self.cr.clear()
