@@ -226,9 +226,7 @@ class CmmsArApi(models.AbstractModel):
         step = task.step_ids.filtered(lambda s: s.id == step_id)
         if not step:
             raise UserError(
-                self.env._(
-                    "Task %(task)s has no step %(step)s.", task=task.name, step=step_id
-                )
+                self.env._("Task %(task)s has no step %(step)s.", task=task.name, step=step_id)
             )
         if photo is not None and photo is not False and not isinstance(photo, str):
             raise ValidationError(self.env._("A photo is a base64 string."))

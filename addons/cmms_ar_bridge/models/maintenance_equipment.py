@@ -16,6 +16,4 @@ class MaintenanceEquipment(models.Model):
     def _compute_cmms_qr_payload(self):
         api_model = self.env["cmms.ar.api"]
         for equipment in self:
-            equipment.cmms_qr_payload = (
-                api_model._qr_payload(equipment) if equipment.id else False
-            )
+            equipment.cmms_qr_payload = api_model._qr_payload(equipment) if equipment.id else False

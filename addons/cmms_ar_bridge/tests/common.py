@@ -12,9 +12,7 @@ def setup_ar_data(cls):
         env, "ar_tech", groups="cmms_parfum.cmms_parfum_group_technician"
     )
     cls.other = new_test_user(env, "ar_tech2", groups="cmms_parfum.cmms_parfum_group_technician")
-    cls.supervisor = new_test_user(
-        env, "ar_sup", groups="cmms_parfum.cmms_parfum_group_supervisor"
-    )
+    cls.supervisor = new_test_user(env, "ar_sup", groups="cmms_parfum.cmms_parfum_group_supervisor")
     cls.category = env["maintenance.equipment.category"].create({"name": "AR pumps"})
     cls.pump = env["maintenance.equipment"].create(
         {
@@ -26,9 +24,7 @@ def setup_ar_data(cls):
         }
     )
     Template = env["cmms.step.template"]
-    Template.create(
-        {"name": "Lock out the pump", "category_id": cls.category.id, "sequence": 1}
-    )
+    Template.create({"name": "Lock out the pump", "category_id": cls.category.id, "sequence": 1})
     Template.create(
         {
             "name": "Read the pressure",

@@ -32,14 +32,14 @@ class TestArRpc(HttpCase):
         cls.mine = approved(cls, "Seal leaking", cls.technician, "urgent")
         cls.foreign = approved(cls, "Not yours", cls.other)
         cls.user_admin = new_test_user(
-            cls.env, "ar_useradmin", groups="base.group_user,base.group_erp_manager,base.group_partner_manager"
+            cls.env,
+            "ar_useradmin",
+            groups="base.group_user,base.group_erp_manager,base.group_partner_manager",
         )
         cls.db = get_db_name()
 
     def key_of(self, user, name="glasses"):
-        return (
-            self.env["res.users.apikeys"].with_user(user).sudo()._generate(None, name, None)
-        )
+        return self.env["res.users.apikeys"].with_user(user).sudo()._generate(None, name, None)
 
     def execute(self, uid, key, model, method, *args, **kwargs):
         return self.xmlrpc_object.execute_kw(self.db, uid, key, model, method, list(args), kwargs)
@@ -57,17 +57,16 @@ class TestArRpc(HttpCase):
         self.assertIn("ar_tech2", [u["login"] for u in users])
         requests = self.execute(uid, key, "maintenance.request", "search_read", [], fields=[])
         self.assertEqual([r["id"] for r in requests], [self.mine.id])
+        when = {"schedule_date": "2030-01-02 09:00:00"}
         self.assertTrue(
-            self.execute(uid, key, "maintenance.request", "write", [self.mine.id],
-                         {"schedule_date": "2030-01-02 09:00:00"})
-        )  # fmt: skip
+            self.execute(uid, key, "maintenance.request", "write", [self.mine.id], when)
+        )
         self.assertEqual(str(self.mine.schedule_date), "2030-01-02 09:00:00")
-        self.assertFault("name", uid, key, "maintenance.request", "write",
-                         [self.mine.id], {"schedule_date": "2030-01-03 09:00:00", "name": "x"})  # fmt: skip
-        self.assertFault("", uid, key, "maintenance.request", "write",
-                         [self.foreign.id], {"schedule_date": "2030-01-02 09:00:00"})  # fmt: skip
-        self.assertFault("", uid, key, "res.users", "create",
-                         {"name": "New", "login": "new_glasses", "password": "x" * 12})  # fmt: skip
+        more = {"schedule_date": "2030-01-03 09:00:00", "name": "x"}
+        self.assertFault("name", uid, key, "maintenance.request", "write", [self.mine.id], more)
+        self.assertFault("", uid, key, "maintenance.request", "write", [self.foreign.id], when)
+        new_user = {"name": "New", "login": "new_glasses", "password": "x" * 12}
+        self.assertFault("", uid, key, "res.users", "create", new_user)
         self.assertFault("", uid, key, "res.users", "unlink", [self.other.id])
         self.env.invalidate_all()
         self.assertEqual(str(self.mine.schedule_date), "2030-01-02 09:00:00")
@@ -75,13 +74,18 @@ class TestArRpc(HttpCase):
         self.assertTrue(self.other.exists())
 
     def test_seed_calls_as_user_admin_and_admin(self):
-        for user, login in ((self.user_admin, "ar_useradmin"), (self.env.ref("base.user_admin"), "admin")):
+        for user, login in (
+            (self.user_admin, "ar_useradmin"),
+            (self.env.ref("base.user_admin"), "admin"),
+        ):
             key = self.key_of(user)
             uid = self.xmlrpc_common.authenticate(self.db, login, key, {})
             self.assertEqual(uid, user.id)
-            self.assertTrue(self.execute(uid, key, "res.users", "search_read", [], fields=["login"]))
-            new_id = self.execute(uid, key, "res.users", "create",
-                                  {"name": "Signup", "login": f"signup_{login}", "password": "x" * 12})  # fmt: skip
+            self.assertTrue(
+                self.execute(uid, key, "res.users", "search_read", [], fields=["login"])
+            )
+            signup = {"name": "Signup", "login": f"signup_{login}", "password": "x" * 12}
+            new_id = self.execute(uid, key, "res.users", "create", signup)
             self.assertTrue(self.execute(uid, key, "res.users", "unlink", [new_id]))
         # The administrator, as in the seed, reads and reschedules any request.
         self.assertTrue(

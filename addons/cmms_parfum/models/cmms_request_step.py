@@ -62,8 +62,7 @@ class CmmsRequestStep(models.Model):
     def _is_out_of_tolerance(self, value):
         self.ensure_one()
         return (
-            float_compare(abs(value - self.expected_value), self.tolerance, precision_digits=6)
-            > 0
+            float_compare(abs(value - self.expected_value), self.tolerance, precision_digits=6) > 0
         )
 
     def action_record(self, ok=None, value=None, note=None, photo=None):

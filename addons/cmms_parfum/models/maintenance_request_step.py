@@ -32,9 +32,7 @@ class MaintenanceRequestStep(models.Model):
             request.step_count = len(steps)
             request.step_done_count = len(done)
             request.step_progress = 100.0 * len(done) / len(steps) if steps else 0.0
-            request.step_flagged = any(
-                s.result in ("failed", "out_of_tolerance") for s in steps
-            )
+            request.step_flagged = any(s.result in ("failed", "out_of_tolerance") for s in steps)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -86,7 +84,5 @@ class MaintenanceRequestStep(models.Model):
         return (
             user.has_group(GROUP_TECHNICIAN)
             and bool(self)
-            and all(
-                r.user_id == user and r.cmms_state in RESCHEDULABLE_STATES for r in self
-            )
+            and all(r.user_id == user and r.cmms_state in RESCHEDULABLE_STATES for r in self)
         )
