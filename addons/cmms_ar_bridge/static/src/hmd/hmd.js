@@ -96,6 +96,9 @@
     // ------------------------------------------------------------------
     function setupTask(view) {
         const taskId = Number(view.dataset.taskId);
+        const labels = JSON.parse(view.dataset.labels || "{}");
+        const say = (key, values) =>
+            (labels[key] || key).replace(/%\((\w+)\)s/g, (match, name) => values[name]);
         const card = view.querySelector(".cmms-hmd-card");
         const progress = view.querySelector(".cmms-hmd-progress-text");
         let task = null;
@@ -117,7 +120,7 @@
             root.dataset.state = task.state;
             progress.textContent =
                 task.name + " · " + (index + 1) + "/" + cards.length +
-                " · " + task.steps_done + "/" + task.steps_total + " steps";
+                " · " + task.steps_done + "/" + task.steps_total + " " + say("steps");
             if (current.kind === "overview") {
                 renderOverview();
             } else if (current.kind === "step") {
@@ -144,12 +147,12 @@
             }
             task.parts.forEach((part) =>
                 card.append(el("p", "cmms-hmd-meta", "▸ " + part.quantity + " " + part.unit + " " + part.name +
-                    (part.on_hand === false ? "" : " (" + part.on_hand + " in stock)")))
+                    (part.on_hand === false ? "" : " (" + say("in_stock", {quantity: part.on_hand}) + ")")))
             );
             if (task.state === "approved") {
-                card.append(el("h2", "cmms-hmd-action", "Enter: start the work"));
+                card.append(el("h2", "cmms-hmd-action", say("start")));
             } else if (task.state === "in_progress") {
-                card.append(el("h2", "cmms-hmd-action", "In progress · → steps"));
+                card.append(el("h2", "cmms-hmd-action", say("in_progress")));
             } else {
                 card.append(el("h2", "cmms-hmd-action", task.stage));
             }
@@ -169,7 +172,7 @@
             }
             if (step.expects_value) {
                 card.append(el("p", "cmms-hmd-target",
-                    "Expected " + step.expected_value + " ± " + step.tolerance + " " + step.unit));
+                    say("expected") + " " + step.expected_value + " ± " + step.tolerance + " " + step.unit));
                 const line = el("p", "cmms-hmd-value-line");
                 line.append(el("span", "cmms-hmd-value", buffer || (step.result !== "todo" ? step.measured_value : "_")));
                 line.append(el("span", "", " " + step.unit));
@@ -179,31 +182,30 @@
                 card.append(el("p", "cmms-hmd-result cmms-hmd-result-" + step.result, resultLabel(step)));
             } else if (task.state === "in_progress") {
                 card.append(el("h2", "cmms-hmd-action",
-                    step.expects_value ? "Type the value, Enter to record" : "Enter: done · X: not OK"));
+                    step.expects_value ? say("type_value") : say("confirm_step")));
             }
         }
 
         function resultLabel(step) {
-            const labels = {ok: "✔ Done", failed: "✘ Not OK", out_of_tolerance: "✘ Out of tolerance"};
-            return labels[step.result] || step.result;
+            return say(step.result);
         }
 
         function renderFinish() {
             const todo = task.steps.filter((s) => s.result === "todo").length;
-            card.append(el("h1", "", task.state === "done" ? "✔ Completed" : "Complete the task"));
+            card.append(el("h1", "", task.state === "done" ? say("completed") : say("complete_title")));
             if (task.state !== "in_progress") {
                 card.append(el("p", "cmms-hmd-meta", task.stage));
                 return;
             }
             if (todo) {
-                card.append(el("p", "cmms-hmd-alert", todo + " step(s) not recorded yet"));
+                card.append(el("p", "cmms-hmd-alert", say("not_recorded", {count: todo})));
             }
             const notes = el("textarea", "cmms-hmd-notes");
             notes.rows = 2;
-            notes.value = "Done from the AR glasses.";
+            notes.value = say("notes");
             card.append(notes);
-            card.append(el("p", "cmms-hmd-meta", "Time spent: " + elapsedHours() + " h"));
-            card.append(el("h2", "cmms-hmd-action", "Enter: complete"));
+            card.append(el("p", "cmms-hmd-meta", say("time_spent", {hours: elapsedHours()})));
+            card.append(el("h2", "cmms-hmd-action", say("enter_complete")));
         }
 
         function elapsedHours() {
@@ -258,7 +260,7 @@
                 if (step.expects_value) {
                     const value = Number.parseFloat(buffer);
                     if (!buffer || Number.isNaN(value)) {
-                        throw new Error("Type the measured value first.");
+                        throw new Error(say("type_first"));
                     }
                     kwargs.value = value;
                 }
@@ -284,7 +286,7 @@
             if (current.step.expects_value) {
                 const value = Number.parseFloat(buffer);
                 if (Number.isNaN(value)) {
-                    throw new Error("Type the measured value first.");
+                    throw new Error(say("type_first"));
                 }
                 kwargs.value = value;
             }
