@@ -3,7 +3,7 @@
 {
     "name": "CMMS AR Bridge",
     "summary": "Task feed, equipment lookup and hands-free views for AR glasses",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -13,6 +13,13 @@
     "depends": ["cmms_parfum", "cmms_telemetry"],
     "data": [
         "views/cmms_ar_templates.xml",
+        "views/cmms_ar_hmd_templates.xml",
+        "report/maintenance_equipment_qr_report.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "cmms_ar_bridge/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

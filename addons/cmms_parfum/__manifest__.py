@@ -4,7 +4,7 @@
     "name": "CMMS Parfum",
     "summary": "Maintenance management for process plants: roles, work orders, "
     "equipment and components",
-    "version": "18.0.1.7.0",
+    "version": "18.0.1.8.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",
@@ -23,6 +23,7 @@
     "data": [
         "security/cmms_parfum_security.xml",
         "security/ir.model.access.csv",
+        "security/cmms_step_security.xml",
         "data/maintenance_stage_data.xml",
         "data/ir_cron_data.xml",
         "data/cmms_calibration_data.xml",
@@ -49,6 +50,8 @@
         "views/cmms_meter_views.xml",
         "views/maintenance_plan_views.xml",
         "views/maintenance_request_schedule_views.xml",
+        "views/cmms_step_template_views.xml",
+        "views/maintenance_request_step_views.xml",
         "views/cmms_parfum_menus.xml",
     ],
     "demo": [

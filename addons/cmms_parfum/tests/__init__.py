@@ -12,5 +12,6 @@ from . import (
     test_roles,
     test_schedules,
     test_spare_parts,
+    test_steps,
     test_tour,
 )

@@ -57,9 +57,13 @@ class TestSchedules(PlanCommon):
             ),
             other,
         )
-        # The schedule is the supervisor's: a technician cannot move it.
+        # A technician moves their own open work (issue 15), nobody else's.
+        mine[0].with_user(self.technician).write({"schedule_date": "2026-03-11 01:00:00"})
+        self.assertEqual(mine[0].schedule_date, datetime(2026, 3, 11, 1, 0))
         with self.assertRaises(AccessError):
-            mine[0].with_user(self.technician).write({"schedule_date": "2026-03-11 01:00:00"})
+            other.with_user(self.technician).write({"schedule_date": "2026-03-11 01:00:00"})
+        with self.assertRaises(AccessError):
+            done.with_user(self.technician).write({"schedule_date": "2026-03-11 01:00:00"})
 
     def test_supervisor_reschedules_in_the_calendar(self):
         request = self.planned()
