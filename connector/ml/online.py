@@ -1,0 +1,409 @@
+"""The online anomaly engine: one detector for live readings and for replay.
+
+:class:`OnlineDetector` watches one signal or several signals of one
+machine at once. It takes one row of readings at a time (``NaN`` or
+``None`` where a reading is missing) and returns a calibrated score in
+``[0, 1]`` (0.5 is the alarm threshold) and an alarm flag. It learns as the
+rows arrive: nothing assumes that the first rows describe the whole series.
+It is plain Python (no numpy), a few dozen float operations per signal and
+row, so that the daemon runs it on every reading.
+
+Per signal:
+
+1. an exponentially weighted moving average (weight ``alpha``) smooths the
+   readings: the *level*;
+2. the baseline of the level is a robust streaming centre and spread: an
+   exponentially weighted mean of the level and an exponentially weighted
+   mean absolute deviation from it, both with slow forgetting (weight
+   ``1/n`` for the first ``1/forget`` rows, then ``forget``) and
+   winsorised (a row moves them by at most ``clip`` spreads), so that a
+   spike is not learned and a slow trend or a daily cycle is followed;
+3. the *evidence* is the level's distance from the centre over a threshold:
+   ``margin`` spreads, never less than ``rel_floor`` times the centre
+   (a 2.5 % change of a 30 m3/h flow matters; a 0.01 g change of a quiet
+   0.2 g vibration does not);
+4. learning stops while the signal is beyond its threshold or the alarm is
+   on (an anomaly is not learned as normal), except that a deviation lasting
+   ``relearn_after`` rows is a new normal: the signal's centre moves to its
+   level and its learning resumes.
+
+A signal whose level wanders far more than its noise explains (a
+temperature following the weather) is watched by its *change* over
+``change_lag`` rows instead of its level (its baseline is learned the same
+way); the choice is made online, from the level's spread against the noise
+(half the mean absolute first difference), and revised as the rows come.
+
+The evidence of a row is the largest of the signals' evidences; the score is
+``evidence / (1 + evidence)`` (so 0.5 at the threshold, rising with the
+excursion and falling when it ends); the alarm rises when the evidence
+exceeds 1 for ``on_count`` rows and clears when it stays below
+``clear_ratio`` for ``off_count`` rows. The first ``warmup`` rows (the
+``--train-rows`` of a replay) only learn: score 0, no alarm.
+
+Every output depends on that row and earlier rows only (strict causality),
+and :meth:`OnlineDetector.state_dict` / :meth:`OnlineDetector.load_state`
+carry the learned state across restarts as plain JSON.
+
+>>> det = OnlineDetector(1, warmup=200)
+>>> import random
+>>> rng = random.Random(0)
+>>> rows = [[30 + rng.gauss(0, 1)] for _ in range(300)]
+>>> rows += [[24.0]] * 40 + [[30 + rng.gauss(0, 1)] for _ in range(60)]
+>>> flags = [det.update(row)[1] for row in rows]
+>>> rise = flags.index(True)
+>>> rise, flags.index(False, rise)  # the signal drops at row 300, is back at 340
+(301, 357)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+KIND = "online"
+#: Format of :meth:`OnlineDetector.state_dict` (bumped when it changes).
+STATE_VERSION = 1
+
+#: The one default configuration, for every data set and the daemon alike.
+DEFAULTS: dict[str, Any] = {
+    "alpha": 0.1,
+    "forget": 0.001,
+    "margin": 9.0,
+    "clip": 3.0,
+    "rel_floor": 0.025,
+    "change_lag": 30,
+    "wander_limit": 12.0,
+    "clear_ratio": 0.5,
+    "on_count": 1,
+    "off_count": 1,
+    "relearn_after": 1200,
+    "joint": 0.0,
+    "warmup": 400,
+}
+
+LEVEL = "level"
+CHANGE = "change"
+_TINY = 1e-12
+
+
+def _finite(x: Any) -> bool:
+    return x is not None and x == x and x not in (math.inf, -math.inf)
+
+
+class OnlineDetector:
+    """Streaming detector over ``n_signals`` signals (see the module docstring).
+
+    Parameters
+    ----------
+    n_signals : int
+        Signals per row (1 for a univariate scorer).
+    names : sequence of str, optional
+        Signal names (tags), used by :meth:`explain`.
+    alpha : float
+        EWMA weight of the newest reading.
+    forget : float
+        Smallest learning weight of the baseline (slow forgetting).
+    margin : float
+        Threshold in spreads (mean absolute deviations).
+    clip : float
+        A row moves the baseline by at most this many spreads.
+    rel_floor : float
+        Smallest threshold as a fraction of the centre.
+    change_lag : int
+        Rows over which a wandering signal's change is taken.
+    wander_limit : float
+        Spread of the level over the noise from which a signal is watched
+        by its change.
+    clear_ratio : float
+        Evidence below which the alarm may clear.
+    on_count, off_count : int
+        Consecutive rows to raise and to clear the alarm.
+    relearn_after : int
+        Rows a signal may stay beyond its threshold before its level is
+        taken as the new normal.
+    warmup : int
+        Leading rows that only learn.
+    """
+
+    _params = tuple(DEFAULTS)
+
+    def __init__(
+        self,
+        n_signals: int = 1,
+        names: Sequence[str] | None = None,
+        **params: Any,
+    ) -> None:
+        unknown = set(params) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+        opts = {**DEFAULTS, **params}
+        for name, value in opts.items():
+            setattr(self, name, value)
+        self._check()
+        if n_signals < 1:
+            raise ValueError("need at least one signal")
+        self.k = int(n_signals)
+        self.names = list(names) if names is not None else [f"s{j}" for j in range(self.k)]
+        if len(self.names) != self.k:
+            raise ValueError(f"{self.k} signals but {len(self.names)} names")
+        self.reset()
+
+    def _check(self) -> None:
+        if not 0 < self.alpha <= 1 or not 0 < self.forget < 1:
+            raise ValueError("alpha must lie in (0, 1], forget in (0, 1)")
+        for name in ("change_lag", "on_count", "off_count", "relearn_after"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1")
+        if not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ValueError("warmup must be an integer >= 0")
+        if self.margin <= 0 or self.clip <= 0 or self.clear_ratio <= 0 or self.rel_floor < 0:
+            raise ValueError("margin, clip and clear_ratio must be > 0, rel_floor >= 0")
+
+    def get_params(self) -> dict[str, Any]:
+        """The configuration (to compare two detectors)."""
+        return {name: getattr(self, name) for name in self._params}
+
+    # -- state ---------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything learned."""
+        k = self.k
+        nan = math.nan
+        self.rows_ = 0
+        self.level_ = [nan] * k  # EWMA of the readings
+        self.last_ = [nan] * k  # last reading (noise estimate)
+        self.noise_ = [0.0] * k  # EW mean |first difference|
+        self.hist_ = [[nan] * self.change_lag for _ in range(k)]  # past levels
+        self.seen_ = [0] * k  # readings per signal
+        self.lcen_ = [nan] * k  # level baseline: centre, spread, count
+        self.lmad_ = [0.0] * k
+        self.ln_ = [0] * k
+        self.ccen_ = [0.0] * k  # change baseline
+        self.cmad_ = [0.0] * k
+        self.cn_ = [0] * k
+        self.mode_ = [LEVEL] * k
+        self.over_ = [0] * k  # consecutive rows beyond the threshold
+        self.ratios_ = [0.0] * k
+        self.active_ = False
+        self.run_ = 0
+        self.score_ = 0.0
+
+    _STATE = (
+        "rows_",
+        "level_",
+        "last_",
+        "noise_",
+        "hist_",
+        "seen_",
+        "lcen_",
+        "lmad_",
+        "ln_",
+        "ccen_",
+        "cmad_",
+        "cn_",
+        "mode_",
+        "over_",
+        "ratios_",
+        "active_",
+        "run_",
+        "score_",
+    )
+
+    def state_dict(self) -> dict[str, Any]:
+        """The learned state as plain JSON (NaN as ``None``)."""
+
+        def plain(v: Any) -> Any:
+            if isinstance(v, list):
+                return [plain(x) for x in v]
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            return v
+
+        state = {name: plain(getattr(self, name)) for name in self._STATE}
+        return {
+            "version": STATE_VERSION,
+            "kind": KIND,
+            "names": list(self.names),
+            "params": self.get_params(),
+            "state": state,
+        }
+
+    def load_state(self, saved: Mapping[str, Any]) -> bool:
+        """Restore :meth:`state_dict` output; return False (and change
+        nothing) when it was saved by another format, other signals or another
+        configuration."""
+        if (
+            not isinstance(saved, Mapping)
+            or saved.get("version") != STATE_VERSION
+            or list(saved.get("names") or []) != self.names
+            or saved.get("params") != self.get_params()
+        ):
+            return False
+        state = saved.get("state") or {}
+
+        def back(v: Any) -> Any:
+            if isinstance(v, list):
+                return [back(x) for x in v]
+            return math.nan if v is None else v
+
+        if set(state) != set(self._STATE):
+            return False
+        for name in self._STATE:
+            value = state[name]
+            setattr(self, name, back(value) if name not in ("mode_",) else list(value))
+        self.active_ = bool(self.active_)
+        return True
+
+    # -- streaming -----------------------------------------------------------
+
+    def update(self, row: Sequence[float | None]) -> tuple[float, bool]:
+        """Take one row (one value per signal, NaN/None if missing);
+        return ``(score in [0, 1], alarm)``."""
+        if len(row) != self.k:
+            raise ValueError(f"a row holds {self.k} signals, got {len(row)}")
+        self.rows_ += 1
+        learning = self.rows_ <= self.warmup
+        frozen = self.active_
+        alpha = self.alpha
+        lag = self.change_lag
+        settle = lag + int(3.0 / alpha)
+        best = 0.0
+        sq = 0.0
+        ratios = self.ratios_
+        for j in range(self.k):
+            x = row[j]
+            if not _finite(x):
+                ratios[j] = 0.0
+                continue
+            x = float(x)
+            seen = self.seen_[j] + 1
+            self.seen_[j] = seen
+            lvl = self.level_[j]
+            if lvl != lvl:  # first reading
+                lvl = x
+            else:
+                lvl += alpha * (x - lvl)
+            self.level_[j] = lvl
+            last = self.last_[j]
+            if last == last:
+                w = 1.0 / seen if seen * self.forget < 1.0 else self.forget
+                self.noise_[j] += w * (abs(x - last) - self.noise_[j])
+            self.last_[j] = x
+            hist = self.hist_[j]
+            slot = seen % lag
+            past = hist[slot]
+            hist[slot] = lvl
+            if seen <= settle:
+                ratios[j] = 0.0
+                continue
+            change = lvl - past
+            # Level baseline.
+            r_level = self._learn_level(j, lvl, frozen, learning)
+            r_change = self._learn_change(j, change, frozen, learning)
+            # Which quantity this signal is watched by.
+            noise = 0.5 * self.noise_[j] + _TINY
+            wander = self.lmad_[j] / noise
+            mode = self.mode_[j]
+            if mode == LEVEL and wander > self.wander_limit:
+                mode = CHANGE
+            elif mode == CHANGE and wander < 0.5 * self.wander_limit:
+                mode = LEVEL
+            self.mode_[j] = mode
+            r = r_change if mode == CHANGE else r_level
+            if learning or self.ln_[j] < 10:
+                r = 0.0
+            ratios[j] = r
+            sq += r * r
+            if r > best:
+                best = r
+        e = best
+        if self.joint > 0:
+            e = max(e, math.sqrt(sq) / self.joint)
+        if learning:
+            self.score_ = 0.0
+            return 0.0, False
+        # Alarm with hysteresis.
+        if not self.active_:
+            self.run_ = self.run_ + 1 if e > 1.0 else 0
+            if self.run_ >= self.on_count:
+                self.active_, self.run_ = True, 0
+        else:
+            self.run_ = self.run_ + 1 if e < self.clear_ratio else 0
+            if self.run_ >= self.off_count:
+                self.active_, self.run_ = False, 0
+        self.score_ = e / (1.0 + e)
+        return self.score_, self.active_
+
+    def _threshold(self, mad: float, centre: float) -> float:
+        return max(self.margin * mad, self.rel_floor * abs(centre), _TINY)
+
+    def _learn_level(self, j: int, lvl: float, frozen: bool, learning: bool) -> float:
+        cen = self.lcen_[j]
+        n = self.ln_[j]
+        if n == 0:
+            self.lcen_[j], self.lmad_[j], self.ln_[j] = lvl, 0.0, 1
+            return 0.0
+        mad = self.lmad_[j]
+        d = lvl - cen
+        thr = self._threshold(mad, cen)
+        r = abs(d) / thr
+        learn = learning or n < 10 or (not frozen and r <= 1.0)
+        over = self.over_[j] + 1 if r > 1.0 and not learning else 0
+        if over >= self.relearn_after:  # a lasting shift: the new normal
+            self.lcen_[j] = lvl
+            self.over_[j] = 0
+            return r
+        self.over_[j] = over
+        if learn:
+            w = 1.0 / (n + 1) if (n + 1) * self.forget < 1.0 else self.forget
+            lim = self.clip * mad if n >= 10 and mad > 0 else math.inf
+            dc = min(max(d, -lim), lim)
+            cen += w * dc
+            dev = min(abs(lvl - cen), lim)
+            self.lcen_[j] = cen
+            self.lmad_[j] = mad + w * (dev - mad)
+            self.ln_[j] = n + 1
+        return r
+
+    def _learn_change(self, j: int, change: float, frozen: bool, learning: bool) -> float:
+        n = self.cn_[j]
+        cen = self.ccen_[j]
+        mad = self.cmad_[j]
+        d = change - cen
+        level = self.lcen_[j]
+        thr = self._threshold(mad, level if level == level else 0.0)
+        r = abs(d) / thr if n >= 10 else 0.0
+        if learning or n < 10 or (not frozen and r <= 1.0):
+            w = 1.0 / (n + 1) if (n + 1) * self.forget < 1.0 else self.forget
+            lim = self.clip * mad if n >= 10 and mad > 0 else math.inf
+            dc = min(max(d, -lim), lim)
+            cen += w * dc
+            self.ccen_[j] = cen
+            self.cmad_[j] = mad + w * (min(abs(change - cen), lim) - mad)
+            self.cn_[j] = n + 1
+        return r
+
+    # -- description ---------------------------------------------------------
+
+    def explain(self, top: int = 3, above: float = 0.0) -> list[tuple[str, float]]:
+        """Signals with the largest evidence at the last row (over *above*)."""
+        order = sorted(range(self.k), key=lambda j: -self.ratios_[j])[:top]
+        return [(self.names[j], round(self.ratios_[j], 3)) for j in order if self.ratios_[j] > above]
+
+    def metrics(self) -> dict[str, Any]:
+        """What was learned, as plain JSON."""
+        return {
+            "rows": self.rows_,
+            "params": self.get_params(),
+            "signals": {
+                name: {
+                    "mode": self.mode_[j],
+                    "centre": self.lcen_[j] if math.isfinite(self.lcen_[j]) else None,
+                    "spread": self.lmad_[j],
+                    "noise": self.noise_[j],
+                }
+                for j, name in enumerate(self.names)
+            },
+        }
