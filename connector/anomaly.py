@@ -73,11 +73,11 @@ class RowAligner:
     >>> al = RowAligner(["A", "B"], period_s=1.0, grace=1)
     >>> al.add("A", 10.0, 1.0), al.add("B", 10.2, 2.0)
     ([], [])
-    >>> al.add("A", 11.0, 1.5)
-    []
-    >>> al.add("A", 12.0, 1.6)  # slot 10 complete; slot 11 lacks B
+    >>> al.add("A", 11.0, 1.5)  # slot 10 is complete one slot later
     [(10.0, [1.0, 2.0])]
-    >>> al.add("B", 9.0, 0.0)  # too late: its slot was scored
+    >>> al.add("A", 12.0, 1.6)  # slot 11 lacks B: a missing value
+    [(11.0, [1.5, None])]
+    >>> al.add("B", 11.5, 0.0)  # too late: its slot was scored
     []
     """
 

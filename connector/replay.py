@@ -39,7 +39,7 @@ Methods
 >>> X[450:500, 0] += 2.0  # signal 0 jumps for 50 rows
 >>> result = replay_array(X, train_rows=400)
 >>> np.flatnonzero(np.diff(result.flags)) + 1  # raised, cleared
-array([451, 505])
+array([451, 526])
 >>> result = replay_array(X, train_rows=400, method="deviation")
 >>> np.flatnonzero(np.diff(result.flags)) + 1
 array([451, 527])

@@ -13,10 +13,10 @@ Per signal:
 1. an exponentially weighted moving average (weight ``alpha``) smooths the
    readings: the *level*;
 2. the baseline of the level is a robust streaming centre and spread: an
-   exponentially weighted mean of the level and an exponentially weighted
-   mean absolute deviation from it, both with slow forgetting (weight
-   ``1/n`` for the first ``1/forget`` rows, then ``forget``) and
-   winsorised (a row moves them by at most ``clip`` spreads), so that a
+   exponentially weighted mean of the level (weight ``1/n`` during the
+   warm-up, then ``forget_centre``) and an exponentially weighted mean
+   absolute deviation from it (weight ``1/n`` for the first ``1/forget``
+   rows, then ``forget``), both winsorised (a row moves them by at most ``clip`` spreads), so that a
    spike is not learned and a slow trend or a daily cycle is followed;
 3. the *evidence* is the level's distance from the centre over a threshold:
    ``margin`` spreads, never less than ``rel_floor`` times the centre
@@ -52,7 +52,7 @@ carry the learned state across restarts as plain JSON.
 >>> flags = [det.update(row)[1] for row in rows]
 >>> rise = flags.index(True)
 >>> rise, flags.index(False, rise)  # the signal drops at row 300, is back at 340
-(301, 357)
+(301, 361)
 """
 
 from __future__ import annotations
@@ -69,16 +69,16 @@ STATE_VERSION = 1
 DEFAULTS: dict[str, Any] = {
     "alpha": 0.1,
     "forget": 0.001,
-    "margin": 9.0,
+    "forget_centre": 0.0001,
+    "margin": 7.0,
     "clip": 3.0,
     "rel_floor": 0.025,
     "change_lag": 30,
-    "wander_limit": 12.0,
-    "clear_ratio": 0.5,
+    "wander_limit": 3.0,
+    "clear_ratio": 0.55,
     "on_count": 1,
     "off_count": 1,
     "relearn_after": 1200,
-    "joint": 0.0,
     "warmup": 400,
 }
 
@@ -103,7 +103,12 @@ class OnlineDetector:
     alpha : float
         EWMA weight of the newest reading.
     forget : float
-        Smallest learning weight of the baseline (slow forgetting).
+        Learning weight of the spread once ``1/forget`` rows are learned
+        (``1/n`` before: slow forgetting).
+    forget_centre : float
+        Learning weight of the centre after the warm-up (``1/n`` during it):
+        slower than the spread's, so that the slow onset of an anomaly is
+        not followed.
     margin : float
         Threshold in spreads (mean absolute deviations).
     clip : float
@@ -270,7 +275,6 @@ class OnlineDetector:
         lag = self.change_lag
         settle = lag + int(3.0 / alpha)
         best = 0.0
-        sq = 0.0
         ratios = self.ratios_
         for j in range(self.k):
             x = row[j]
@@ -315,12 +319,9 @@ class OnlineDetector:
             if learning or self.ln_[j] < 10:
                 r = 0.0
             ratios[j] = r
-            sq += r * r
             if r > best:
                 best = r
         e = best
-        if self.joint > 0:
-            e = max(e, math.sqrt(sq) / self.joint)
         if learning:
             self.score_ = 0.0
             return 0.0, False
@@ -358,9 +359,10 @@ class OnlineDetector:
         self.over_[j] = over
         if learn:
             w = 1.0 / (n + 1) if (n + 1) * self.forget < 1.0 else self.forget
+            wc = 1.0 / (n + 1) if learning or n < 10 else self.forget_centre
             lim = self.clip * mad if n >= 10 and mad > 0 else math.inf
             dc = min(max(d, -lim), lim)
-            cen += w * dc
+            cen += wc * dc
             dev = min(abs(lvl - cen), lim)
             self.lcen_[j] = cen
             self.lmad_[j] = mad + w * (dev - mad)
@@ -377,9 +379,10 @@ class OnlineDetector:
         r = abs(d) / thr if n >= 10 else 0.0
         if learning or n < 10 or (not frozen and r <= 1.0):
             w = 1.0 / (n + 1) if (n + 1) * self.forget < 1.0 else self.forget
+            wc = 1.0 / (n + 1) if learning or n < 10 else self.forget_centre
             lim = self.clip * mad if n >= 10 and mad > 0 else math.inf
             dc = min(max(d, -lim), lim)
-            cen += w * dc
+            cen += wc * dc
             self.ccen_[j] = cen
             self.cmad_[j] = mad + w * (min(abs(change - cen), lim) - mad)
             self.cn_[j] = n + 1
