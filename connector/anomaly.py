@@ -19,19 +19,20 @@ as every alert. While a machine's alarm is on, its contributing tags (those
 beyond half their threshold when it rose, and any that crosses its
 threshold while it holds) carry it; the message names them.
 
-Sensors are grouped by the ``machine`` key of their configuration when
-Odoo sends one, else all the connector's sensors form one group.
+Sensors are grouped by the ``machine`` key of their configuration (the
+equipment tag of the instrument's parent machine in Odoo); a sensor without
+one has its univariate scorer only.
 
 Nothing here does I/O or imports numpy. The learned state is plain JSON
 (:meth:`AnomalyEngine.state_dict`, :meth:`AnomalyEngine.load_state`); the
 pipeline saves it with the other detectors' state.
 
 >>> eng = AnomalyEngine()
->>> eng.configure([{"tag": "A", "interval_s": 1.0}, {"tag": "B", "interval_s": 1.0}])
+>>> eng.configure([{"tag": "A", "machine": "M"}, {"tag": "B", "machine": "M"}, {"tag": "C"}])
 >>> [eng.update("A", float(t), 1.0).active for t in range(3)]
 [False, False, False]
->>> sorted(eng.groups_)
-['*']
+>>> {name: watch.tags for name, watch in eng.groups_.items()}
+{'M': ['A', 'B']}
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ from typing import Any
 from .detectors import ANOMALY, CRITICAL, OK, WARNING, Verdict
 from .ml.online import DEFAULTS, OnlineDetector
 
-#: Group of the sensors whose configuration names no machine.
-ALL = "*"
 #: Slots a reading may be late and still count in its machine's row.
 DEFAULT_GRACE = 2
 #: Score from which an anomaly alert is critical.
@@ -268,14 +267,16 @@ class TagScorer:
         return True
 
 
-def group_of(sensor: Mapping[str, Any]) -> str:
-    """The machine group of a sensor configuration.
+def group_of(sensor: Mapping[str, Any]) -> str | None:
+    """The machine group of a sensor configuration (``None``: none).
 
-    >>> group_of({"tag": "PT-101", "machine": "FL-01"}), group_of({"tag": "PT-101"})
-    ('FL-01', '*')
+    >>> group_of({"tag": "PT-101", "machine": "FL-01"}), group_of({"machine": False})
+    ('FL-01', None)
     """
     machine = sensor.get("machine")
-    return str(machine) if isinstance(machine, str | int) and not isinstance(machine, bool) and str(machine) else ALL
+    if isinstance(machine, str) and machine.strip():
+        return machine.strip()
+    return None
 
 
 class AnomalyEngine:
@@ -317,12 +318,14 @@ class AnomalyEngine:
             tag = sensor.get("tag")
             if not isinstance(tag, str) or not tag:
                 continue
+            tags[tag] = self.tags_.get(tag) or TagScorer(tag, self.params)
             group = group_of(sensor)
+            if group is None:
+                continue
             members.setdefault(group, []).append(tag)
             interval = sensor.get("interval_s")
             if isinstance(interval, int | float) and not isinstance(interval, bool) and interval > 0:
                 periods[group] = min(periods.get(group, math.inf), float(interval))
-            tags[tag] = self.tags_.get(tag) or TagScorer(tag, self.params)
         groups: dict[str, MachineWatch] = {}
         for group, names in members.items():
             old = self.groups_.get(group)
