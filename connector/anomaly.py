@@ -41,7 +41,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .detectors import ANOMALY, CRITICAL, OK, WARNING, Verdict
+from .detectors import CRITICAL, OK, WARNING, Verdict
 from .ml.online import DEFAULTS, OnlineDetector
 
 #: Slots a reading may be late and still count in its machine's row.
@@ -324,7 +324,11 @@ class AnomalyEngine:
                 continue
             members.setdefault(group, []).append(tag)
             interval = sensor.get("interval_s")
-            if isinstance(interval, int | float) and not isinstance(interval, bool) and interval > 0:
+            if (
+                isinstance(interval, int | float)
+                and not isinstance(interval, bool)
+                and interval > 0
+            ):
                 periods[group] = min(periods.get(group, math.inf), float(interval))
         groups: dict[str, MachineWatch] = {}
         for group, names in members.items():
@@ -352,7 +356,9 @@ class AnomalyEngine:
             if watch.verdict_.active and tag in watch.blamed_:
                 if not own.active:
                     return watch.verdict_
-                severity = CRITICAL if CRITICAL in (own.severity, watch.verdict_.severity) else WARNING
+                severity = (
+                    CRITICAL if CRITICAL in (own.severity, watch.verdict_.severity) else WARNING
+                )
                 return Verdict(True, severity, f"{own.message}; {watch.verdict_.message}")
         return own
 

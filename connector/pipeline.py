@@ -536,9 +536,11 @@ class Pipeline:
         for reading in self.store.iter_readings(reading_id):
             replayed += 1
             monitor = self.monitors_.get(reading.tag)
-            if monitor is not None:
-                if monitor.update(reading.ts, reading.value).get(RULE_VIOLATION) is not None:
-                    self.engine.update(reading.tag, reading.ts, reading.value)
+            if (
+                monitor is not None
+                and monitor.update(reading.ts, reading.value).get(RULE_VIOLATION) is not None
+            ):
+                self.engine.update(reading.tag, reading.ts, reading.value)
         log.info(
             "detector state restored (%d sensors), %d readings replayed",
             len(self.monitors_),

@@ -1,6 +1,9 @@
 """Score the replay detectors on the Numenta Anomaly Benchmark (NAB).
 
-``python -m connector.ml.nab_eval --data /path/to/NAB [--method online|deviation|zscore] [--per-file]``
+::
+
+    python -m connector.ml.nab_eval --data /path/to/NAB [--method online|deviation|zscore]
+        [--per-file]
 
 NAB (github numenta/NAB) is 58 labelled series from several domains:
 machine temperatures and other known-cause incidents (``realKnownCause``),
@@ -92,9 +95,7 @@ class FileScore:
     detections: list[int] = field(default_factory=list)
 
 
-def score_file(
-    detections: Sequence[int], n: int, windows: Sequence[tuple[int, int]]
-) -> FileScore:
+def score_file(detections: Sequence[int], n: int, windows: Sequence[tuple[int, int]]) -> FileScore:
     """Score detections (row indices) of a file of *n* rows.
 
     *windows* are ``(first row, last row)`` pairs, inclusive, in order.

@@ -401,7 +401,9 @@ class OnlineDetector:
     def explain(self, top: int = 3, above: float = 0.0) -> list[tuple[str, float]]:
         """Signals with the largest evidence at the last row (over *above*)."""
         order = sorted(range(self.k), key=lambda j: -self.ratios_[j])[:top]
-        return [(self.names[j], round(self.ratios_[j], 3)) for j in order if self.ratios_[j] > above]
+        return [
+            (self.names[j], round(self.ratios_[j], 3)) for j in order if self.ratios_[j] > above
+        ]
 
     def metrics(self) -> dict[str, Any]:
         """What was learned, as plain JSON."""

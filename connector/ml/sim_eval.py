@@ -89,8 +89,7 @@ def run(scenario: Any, seed: int, duration_s: float) -> dict[str, Any]:
     for tag, start in open_.items():
         alarms.append((tag, start, last[tag]))
     labels = [
-        (lab["tag"], lab["fault"], _epoch(lab["start"]), _epoch(lab["end"]))
-        for lab in sim.labels()
+        (lab["tag"], lab["fault"], _epoch(lab["start"]), _epoch(lab["end"])) for lab in sim.labels()
     ]
     return {"alarms": alarms, "labels": labels, "t0": t0, "readings": readings}
 
@@ -161,7 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n{'fault':<14} {'labels':>6} {'found':>6} {'recall':>7} {'delay s':>8}")
     for fault, e in sorted(result["per_fault"].items()):
         delay = sum(e["delays"]) / len(e["delays"]) if e["delays"] else float("nan")
-        note = "  (signal range / data gap detectors)" if fault in ("out_of_range", "data_gap") else ""
+        note = (
+            "  (signal range / data gap detectors)" if fault in ("out_of_range", "data_gap") else ""
+        )
         print(
             f"{fault:<14} {e['labels']:6d} {e['found']:6d} {e['found'] / e['labels']:7.2f}"
             f" {delay:8.1f}{note}"

@@ -1,6 +1,9 @@
 """Evaluate the replay detectors on the SKAB benchmark.
 
-``python -m connector.ml.skab_eval --data /path/to/skab [--method online|deviation|iforest] [--per-file] [--univariate] [--cv]``
+::
+
+    python -m connector.ml.skab_eval --data /path/to/skab [--method online|deviation|iforest]
+        [--per-file] [--univariate] [--cv]
 
 SKAB (Skoltech Anomaly Benchmark, github waico/SKAB) is real data from a
 water-pump test bench: eight signals at 1 Hz (vibration RMS of two

@@ -137,7 +137,9 @@ def test_engine_state_survives_a_pipeline_restart(tmp_path: object) -> None:
             pipe.process([("cmms/plant1/PT-101/reading", msg.encode())], received_at=T0 + i)
 
     ref_scores: list[tuple[object, ...]] = []
-    ref = Pipeline(Store(":memory:"), engine=AnomalyEngine(on_score=lambda *a: ref_scores.append(a)))
+    ref = Pipeline(
+        Store(":memory:"), engine=AnomalyEngine(on_score=lambda *a: ref_scores.append(a))
+    )
     ref.apply_config(make_config("v1", sensor))
     feed(ref, 0, 700)
 
