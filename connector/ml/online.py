@@ -145,6 +145,18 @@ class OnlineDetector:
         if n_signals < 1:
             raise ValueError("need at least one signal")
         self.k = int(n_signals)
+        self._consts = (
+            self.alpha,
+            self.change_lag,
+            self.change_lag + int(3.0 / self.alpha),
+            self.forget,
+            self.forget_centre,
+            self.margin,
+            self.rel_floor,
+            self.clip,
+            self.relearn_after,
+            self.wander_limit,
+        )
         self.names = list(names) if names is not None else [f"s{j}" for j in range(self.k)]
         if len(self.names) != self.k:
             raise ValueError(f"{self.k} signals but {len(self.names)} names")
@@ -215,14 +227,16 @@ class OnlineDetector:
     def state_dict(self) -> dict[str, Any]:
         """The learned state as plain JSON (NaN as ``None``)."""
 
-        def plain(v: Any) -> Any:
-            if isinstance(v, list):
-                return [plain(x) for x in v]
-            if isinstance(v, float) and not math.isfinite(v):
-                return None
-            return v
+        def flat(values: list[Any]) -> list[Any]:
+            return [None if v != v else v for v in values]  # NaN -> None
 
-        state = {name: plain(getattr(self, name)) for name in self._STATE}
+        state = {name: getattr(self, name) for name in self._STATE}
+        for name in ("level_", "last_", "lcen_"):
+            state[name] = flat(state[name])
+        state["hist_"] = [flat(h) for h in self.hist_]
+        for name in ("noise_", "seen_", "lmad_", "ln_", "ccen_", "cmad_", "cn_", "mode_", "over_"):
+            state[name] = list(state[name])
+        state["ratios_"] = list(self.ratios_)
         return {
             "version": STATE_VERSION,
             "kind": KIND,
@@ -268,16 +282,18 @@ class OnlineDetector:
         self.rows_ += 1
         learning = self.rows_ <= self.warmup
         frozen = self.active_
-        alpha = self.alpha
-        lag = self.change_lag
-        settle = lag + int(3.0 / alpha)
-        forget = self.forget
-        forget_c = self.forget_centre
-        margin = self.margin
-        rel_floor = self.rel_floor
-        clip = self.clip
-        relearn = self.relearn_after
-        wander_limit = self.wander_limit
+        (
+            alpha,
+            lag,
+            settle,
+            forget,
+            forget_c,
+            margin,
+            rel_floor,
+            clip,
+            relearn,
+            wander_limit,
+        ) = self._consts
         seen_, level_, last_, noise_ = self.seen_, self.level_, self.last_, self.noise_
         lcen_, lmad_, ln_, over_ = self.lcen_, self.lmad_, self.ln_, self.over_
         ccen_, cmad_, cn_, mode_ = self.ccen_, self.cmad_, self.cn_, self.mode_
