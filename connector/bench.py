@@ -30,7 +30,9 @@ message)
 
 The bare and connector figures therefore come from the same broker, the
 same messages and the same run. The connector runs with a configuration
-of one sensor per tag (limits, rate of change, stuck, CUSUM, data gap), no
+of one sensor per tag (limits, rate of change, stuck, CUSUM, data gap, the
+online anomaly engine: a scorer per tag and a machine-level detector per
+eight tags), no
 Odoo (its outbox only fills) and history compaction off (it runs once a
 minute in production, beside ingestion).
 """
@@ -311,7 +313,8 @@ def connector_worker(
     with Store(path) as store:
         config = {
             "version": "bench",
-            "sensors": [sensor(tag_name(i)) for i in range(tags)],
+            # Eight tags per machine: the anomaly engine's machine-level detectors run too.
+            "sensors": [{**sensor(tag_name(i)), "machine": f"M{i // 8}"} for i in range(tags)],
             "health_thresholds": {},
         }
         store.set_json(CONFIG_KEY, config)

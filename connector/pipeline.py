@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .alerts import AlertAggregator
+from .anomaly import AnomalyEngine
 from .detectors import (
     ANOMALY,
     DATA_GAP,
@@ -50,6 +51,7 @@ from .detectors import (
     TagDetectors,
     Verdict,
     build_detectors,
+    combine,
 )
 from .energy import EnergyEngine
 from .event_clock import EventClock
@@ -207,6 +209,11 @@ class Pipeline:
     energy : EnergyEngine, optional
         Energy per machine and period from meter counters, with the units
         of the FLEXO ticks (default: hourly, with its defaults).
+    engine : AnomalyEngine, optional
+        The online anomaly engine (:mod:`connector.anomaly`): a univariate
+        scorer per tag and a machine-level detector per group of tags, the
+        classes and defaults ``replay`` runs; their alarms are ``anomaly``
+        verdicts of the tags (default: one with the defaults).
     """
 
     def __init__(
@@ -222,8 +229,10 @@ class Pipeline:
         models_path: str | Path | None = None,
         anomaly_every: int = 1,
         energy: EnergyEngine | None = None,
+        engine: AnomalyEngine | None = None,
     ) -> None:
         self.store = store
+        self.engine = engine if engine is not None else AnomalyEngine()
         self.models_path = None if models_path is None else Path(models_path)
         self.anomaly_every = max(1, int(anomaly_every))
         self.topic_prefix = topic_prefix
@@ -294,7 +303,9 @@ class Pipeline:
             return False
         monitors: dict[str, TagDetectors] = {}
         by_tag: dict[str, dict[str, Any]] = {}
-        saved, saved_upto = ({}, None) if self.state_restored_ else self._saved_state()
+        saved, saved_upto, saved_engine = (
+            ({}, None, None) if self.state_restored_ else self._saved_state()
+        )
         for sensor in sensors:
             tag = sensor.get("tag") if isinstance(sensor, Mapping) else None
             if not isinstance(tag, str) or not tag:
@@ -323,8 +334,11 @@ class Pipeline:
             by_tag[tag] = dict(sensor)
         removed = sorted(set(self.monitors_) - set(monitors))
         self.monitors_, self.sensors_ = monitors, by_tag
+        self.engine.configure(by_tag.values())
         if not self.state_restored_:
             self.state_restored_ = True
+            if saved_engine:
+                self.engine.load_state(saved_engine)
             self._replay_since(saved_upto)
         self.health_thresholds_ = dict(config.get("health_thresholds") or {})
         for problem in self.flexo.set_thresholds(self.health_thresholds_):
@@ -502,20 +516,26 @@ class Pipeline:
             upto = self.store.reading_cursor()
             self.store.set_json(
                 DETECTOR_STATE_KEY,
-                {"reading_id": upto, "state": base64.b64encode(blob).decode("ascii")},
+                {
+                    "reading_id": upto,
+                    "state": base64.b64encode(blob).decode("ascii"),
+                    "online": self.engine.state_dict(),
+                },
             )
         self.state_saved_at_ = now
 
-    def _saved_state(self) -> tuple[dict[str, TagDetectors], int | None]:
+    def _saved_state(
+        self,
+    ) -> tuple[dict[str, TagDetectors], int | None, dict[str, Any] | None]:
         saved = self.store.get_json(DETECTOR_STATE_KEY)
         if not saved:
-            return {}, None
+            return {}, None, None
         try:
             monitors = pickle.loads(base64.b64decode(saved["state"]))  # our own store
         except Exception as exc:  # an older format: start afresh, say so once
             self.log_once("state:unreadable", "saved detector state unreadable (%s): ignored", exc)
-            return {}, None
-        return monitors, int(saved.get("reading_id") or 0)
+            return {}, None, None
+        return monitors, int(saved.get("reading_id") or 0), saved.get("online")
 
     def _replay_since(self, reading_id: int | None) -> None:
         """Bring restored detectors up to the last stored reading."""
@@ -526,8 +546,10 @@ class Pipeline:
             replayed += 1
             monitor = self.monitors_.get(reading.tag)
             if monitor is not None:
-                monitor.update(reading.ts, reading.value)
+                verdicts = monitor.update(reading.ts, reading.value)
                 monitor.gap.note_event(reading.ts)
+                if verdicts.get(RULE_VIOLATION) is not None:
+                    self.engine.update(reading.tag, reading.ts, reading.value)
         log.info(
             "detector state restored (%d sensors), %d readings replayed",
             len(self.monitors_),
@@ -600,7 +622,9 @@ class Pipeline:
             # taken at once (the detectors take a batch only after a reading).
             self._detect_each(tag, monitor, new[:1], stale, items, dirty)
             new = new[1:]
-        if not self._detect_quiet(tag, monitor, new, stale):
+        if self._detect_quiet(tag, monitor, new, stale):
+            self._online_quiet(tag, new, items, dirty)
+        else:
             self._detect_each(tag, monitor, new, stale, items, dirty)
         if items or dirty:
             result.items += self._write(items, dirty, now)
@@ -671,7 +695,8 @@ class Pipeline:
         :meth:`TagDetectors.update_quiet` proves every verdict inactive and
         takes the readings (True) there is nothing to feed. Otherwise it
         changes nothing (False) and the caller runs the detectors reading
-        by reading.
+        by reading. The anomaly engine then takes the readings one by one
+        (:meth:`_online_quiet`).
         """
         if len(new) < 2 or stale:
             return False
@@ -680,7 +705,25 @@ class Pipeline:
             agg = aggregators.get((tag, alert_type))
             if agg is not None and agg.is_open:
                 return False
+        if self.engine.holds(tag):
+            return False
         return self._quiet(monitor, new)
+
+    def _online_quiet(
+        self,
+        tag: str,
+        new: Sequence[Reading],
+        items: list[OutboxItem],
+        dirty: list[AlertStateRow],
+    ) -> None:
+        """The online engine on readings the other detectors took at once:
+        one by one (it is cheap), its verdicts to the ``anomaly`` aggregator."""
+        engine = self.engine.update
+        aggregators = self.aggregators_
+        for reading in new:
+            verdict = engine(tag, reading.ts, reading.value)
+            if verdict.active or (tag, ANOMALY) in aggregators:
+                items.extend(self._feed(ANOMALY, tag, reading.ts, verdict, reading.value, dirty))
 
     @staticmethod
     def _quiet(monitor: TagDetectors, new: Sequence[Reading]) -> bool:
@@ -712,6 +755,13 @@ class Pipeline:
                 continue
             if stale and RULE_VIOLATION in verdicts:  # no watch any more: the condition ended
                 verdicts = {**verdicts, ANOMALY: OK}
+            if RULE_VIOLATION in verdicts:  # a process reading: the online engine scores it
+                online = self.engine.update(tag, reading.ts, reading.value)
+                model = verdicts.get(ANOMALY)
+                if model is None or not model.active:
+                    verdicts = {**verdicts, ANOMALY: online}
+                elif online.active:
+                    verdicts = {**verdicts, ANOMALY: combine([model, online])}
             for alert_type, verdict in verdicts.items():
                 if verdict.active or (tag, alert_type) in open_types:
                     items.extend(

@@ -14,7 +14,15 @@ the score in ``[0, 1]`` (0.5 = the alarm threshold) and the alarm flag
 
 Methods
 -------
-``deviation`` (default)
+``online`` (default)
+    :class:`connector.ml.online.OnlineDetector` over all signals at once,
+    the machine-level detector the daemon runs, with its one default
+    configuration (:data:`connector.ml.online.DEFAULTS`): it learns on the
+    baseline rows and goes on learning as the rows come (slow forgetting,
+    frozen while the alarm is on). With ``univariate=True`` each signal is
+    replayed on its own (the daemon's per-tag scorer) and the row's score is
+    the largest of the signals'.
+``deviation``
     :class:`connector.ml.deviation.DeviationDetector` over all signals at
     once: EWMA levels (or changes, for wandering signals) against
     thresholds learned from the baseline, the largest ratio as the
@@ -31,6 +39,9 @@ Methods
 >>> X[450:500, 0] += 2.0  # signal 0 jumps for 50 rows
 >>> result = replay_array(X, train_rows=400)
 >>> np.flatnonzero(np.diff(result.flags)) + 1  # raised, cleared
+array([451, 526])
+>>> result = replay_array(X, train_rows=400, method="deviation")
+>>> np.flatnonzero(np.diff(result.flags)) + 1
 array([451, 527])
 """
 
@@ -47,10 +58,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from .ml.deviation import DeviationDetector, Hysteresis
 from .ml.io import InputError, Table, read_table
-from .ml.isolation import IsolationForestDetector
+from .ml.online import OnlineDetector
 
 DEFAULT_TRAIN_ROWS = 400
-METHODS = ("deviation", "iforest")
+METHODS = ("online", "deviation", "iforest")
 #: Defaults of the ``iforest`` method (window in rows, clear ratio).
 IFOREST_DEFAULTS: dict[str, Any] = {
     "window": 30,
@@ -107,6 +118,39 @@ def _deviation(
     return ReplayResult(scores, flags, train_rows, "deviation", det.metrics())
 
 
+def _online(
+    X: NDArray[np.float64],
+    train_rows: int,
+    names: Sequence[str],
+    params: dict[str, Any],
+    univariate: bool = False,
+) -> ReplayResult:
+    opts = {**params, "warmup": train_rows}
+    n, k = X.shape
+    rows = [[None if v != v else v for v in row] for row in X.tolist()]
+    scores = np.zeros(n)
+    flags = np.zeros(n, dtype=int)
+    try:
+        if univariate:
+            dets = [OnlineDetector(1, names=[name], **opts) for name in names]
+        else:
+            dets = [OnlineDetector(k, names=names, **opts)]
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    for t, row in enumerate(rows):
+        if univariate:
+            best, alarm = 0.0, False
+            for j, det in enumerate(dets):
+                s, a = det.update((row[j],))
+                best, alarm = max(best, s), alarm or a
+        else:
+            best, alarm = dets[0].update(row)
+        if t >= train_rows:
+            scores[t], flags[t] = best, int(alarm)
+    info = dets[0].metrics() if not univariate else {"signals": [d.metrics() for d in dets]}
+    return ReplayResult(scores, flags, train_rows, "online", info)
+
+
 def _iforest(
     X: NDArray[np.float64],
     train_rows: int,
@@ -114,6 +158,8 @@ def _iforest(
     params: dict[str, Any],
     times: NDArray[np.float64] | None,
 ) -> ReplayResult:
+    from .ml.isolation import IsolationForestDetector
+
     opts = {**IFOREST_DEFAULTS, **params}
     clear_ratio = float(opts.pop("clear_ratio"))
     n = len(X)
@@ -149,10 +195,11 @@ def _iforest(
 def replay_array(
     X: ArrayLike,
     train_rows: int = DEFAULT_TRAIN_ROWS,
-    method: str = "deviation",
+    method: str = "online",
     params: dict[str, Any] | None = None,
     names: Sequence[str] | None = None,
     times: ArrayLike | None = None,
+    univariate: bool = False,
 ) -> ReplayResult:
     """Replay *method* over the rows of *X* (see the module docstring).
 
@@ -162,13 +209,15 @@ def replay_array(
         Readings, NaN where missing; a 1-D array is one signal.
     train_rows : int
         Leading rows that form the clean baseline.
-    method : {"deviation", "iforest"}
+    method : {"online", "deviation", "iforest"}
     params : dict, optional
         Constructor parameters of the method's detector.
     names : sequence of str, optional
         Signal names.
     times : array-like, optional
         Row times in seconds (``iforest`` uses them for rates and slopes).
+    univariate : bool
+        ``online`` only: each signal on its own.
 
     Raises
     ------
@@ -181,6 +230,8 @@ def replay_array(
     _check(arr, train_rows)
     names = list(names) if names is not None else [f"s{j}" for j in range(arr.shape[1])]
     params = dict(params or {})
+    if method == "online":
+        return _online(arr, train_rows, names, params, univariate)
     if method == "deviation":
         return _deviation(arr, train_rows, names, params)
     if method == "iforest":
@@ -192,12 +243,19 @@ def replay_array(
 def replay_table(
     table: Table,
     train_rows: int = DEFAULT_TRAIN_ROWS,
-    method: str = "deviation",
+    method: str = "online",
     params: dict[str, Any] | None = None,
+    univariate: bool = False,
 ) -> ReplayResult:
     """Replay over a :class:`~connector.ml.io.Table`."""
     return replay_array(
-        table.values, train_rows, method, params, names=table.names, times=table.times
+        table.values,
+        train_rows,
+        method,
+        params,
+        names=table.names,
+        times=table.times,
+        univariate=univariate,
     )
 
 
@@ -222,13 +280,14 @@ def replay_file(
     input_path: str | Path,
     output_path: str | Path,
     train_rows: int = DEFAULT_TRAIN_ROWS,
-    method: str = "deviation",
+    method: str = "online",
     exclude: Sequence[str] = (),
     params: dict[str, Any] | None = None,
+    univariate: bool = False,
 ) -> dict[str, Any]:
     """Read *input_path*, replay, write *output_path*; return a summary."""
     table = read_table(input_path, exclude=tuple(exclude))
-    result = replay_table(table, train_rows, method, params)
+    result = replay_table(table, train_rows, method, params, univariate)
     write_output(output_path, table.stamps, result.scores, result.flags)
     replayed = len(table) - train_rows
     flagged = int(result.flags[train_rows:].sum())

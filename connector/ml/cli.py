@@ -117,7 +117,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="N",
         help="leading rows that are the clean baseline (default 400)",
     )
-    replay.add_argument("--method", choices=("deviation", "iforest"), default="deviation")
+    replay.add_argument("--method", choices=("online", "deviation", "iforest"), default="online")
+    replay.add_argument(
+        "--univariate",
+        action="store_true",
+        help="online: replay each signal on its own (the per-tag scorer)",
+    )
     replay.add_argument(
         "--exclude",
         nargs="*",
@@ -289,7 +294,12 @@ def _replay(args: argparse.Namespace) -> int:
     from ..replay import replay_file
 
     summary = replay_file(
-        args.input, args.output, args.train_rows, args.method, exclude=args.exclude
+        args.input,
+        args.output,
+        args.train_rows,
+        args.method,
+        exclude=args.exclude,
+        univariate=args.univariate,
     )
     if args.json:
         print(json.dumps(summary, indent=2))

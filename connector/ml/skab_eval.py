@@ -1,6 +1,9 @@
 """Evaluate the replay detectors on the SKAB benchmark.
 
-``python -m connector.ml.skab_eval --data /path/to/skab [--method deviation|iforest] [--per-file]``
+::
+
+    python -m connector.ml.skab_eval --data /path/to/skab [--method online|deviation|iforest]
+        [--per-file] [--univariate] [--cv]
 
 SKAB (Skoltech Anomaly Benchmark, github waico/SKAB) is real data from a
 water-pump test bench: eight signals at 1 Hz (vibration RMS of two
@@ -99,7 +102,7 @@ class Evaluation:
 
     total: Counts
     per_file: dict[str, Counts] = field(default_factory=dict)
-    method: str = "deviation"
+    method: str = "online"
     seconds: float = 0.0
     rows: int = 0
 
@@ -127,17 +130,30 @@ def _table(path: Path) -> Table:
 
 
 def evaluate_file(
-    path: Path, method: str = "deviation", params: dict[str, Any] | None = None
+    path: Path,
+    method: str = "online",
+    params: dict[str, Any] | None = None,
+    univariate: bool = False,
 ) -> tuple[Counts, int]:
     """Replay one file; count its test rows (after the first 400).
 
     The label columns are split off before the detector sees the table.
+    With *univariate* (method ``online``), every signal is replayed on its
+    own and each is counted as a file of its own (the flags of one signal
+    against the file's labels).
     """
     table = _table(Path(path))
     if "anomaly" not in table.names:
         raise InputError(f"{path}: no 'anomaly' column")
     signals = [j for j, name in enumerate(table.names) if name not in LABEL_COLUMNS]
     anomaly = table.values[:, table.names.index("anomaly")]
+    test = slice(DEFAULT_TRAIN_ROWS, None)
+    if univariate:
+        counts = Counts()
+        for j in signals:
+            one = replay_array(table.values[:, [j]], DEFAULT_TRAIN_ROWS, method, params)
+            counts.add(anomaly[test], one.flags[test])
+        return counts, len(table) * len(signals)
     result = replay_array(
         table.values[:, signals],
         DEFAULT_TRAIN_ROWS,
@@ -146,15 +162,15 @@ def evaluate_file(
         names=[table.names[j] for j in signals],
         times=table.times,
     )
-    test = slice(DEFAULT_TRAIN_ROWS, None)
     return Counts().add(anomaly[test], result.flags[test]), len(table)
 
 
 def evaluate(
     data: str | Path,
-    method: str = "deviation",
+    method: str = "online",
     params: dict[str, Any] | None = None,
     files: Sequence[Path] | None = None,
+    univariate: bool = False,
 ) -> Evaluation:
     """Run the protocol over *files* (all labelled files by default)."""
     started = time.perf_counter()
@@ -163,14 +179,22 @@ def evaluate(
     per_file: dict[str, Counts] = {}
     rows = 0
     for path in paths:
-        counts, n = evaluate_file(path, method, params)
+        counts, n = evaluate_file(path, method, params, univariate)
         per_file[f"{path.parent.name}/{path.name}"] = counts
         total += counts
         rows += n
     return Evaluation(total, per_file, method, time.perf_counter() - started, rows)
 
 
-#: The small grid ``--cv`` searches (parameters of DeviationDetector).
+#: The small grid ``--cv`` searches, per method.
+CV_GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
+    "online": {
+        "margin": (6.0, 7.0, 8.0),
+        "clear_ratio": (0.45, 0.55, 0.65),
+        "wander_limit": (2.0, 3.0, 4.0),
+    },
+}
+#: The grid of the ``deviation`` method (parameters of DeviationDetector).
 CV_GRID: dict[str, tuple[Any, ...]] = {
     "alpha": (0.05, 0.1, 0.2),
     "change_lag": (30, 60),
@@ -186,7 +210,12 @@ def _criterion(c: Counts) -> float:
     return c.f1 - 0.1 * max(0.0, 100 * c.far - ref[1]) - 0.1 * max(0.0, 100 * c.mar - ref[2])
 
 
-def cross_validate(data: str | Path) -> tuple[Counts, list[tuple[str, dict[str, Any], Counts]]]:
+CV_GRIDS["deviation"] = CV_GRID
+
+
+def cross_validate(
+    data: str | Path, method: str = "online"
+) -> tuple[Counts, list[tuple[str, dict[str, Any], Counts]]]:
     """Leave one group out: tune on two groups, score the third, pool.
 
     For each of valve1, valve2 and other, the :data:`CV_GRID` point with the
@@ -195,14 +224,18 @@ def cross_validate(data: str | Path) -> tuple[Counts, list[tuple[str, dict[str, 
     asking how the defaults (tuned on all of SKAB) would fare on data they
     were not tuned on.
     """
-    keys = list(CV_GRID)
-    grid = [dict(zip(keys, values, strict=True)) for values in itertools.product(*CV_GRID.values())]
+    space = CV_GRIDS[method]
+    keys = list(space)
+    grid = [dict(zip(keys, values, strict=True)) for values in itertools.product(*space.values())]
     pooled = Counts()
     folds = []
     for held in GROUPS:
         dev_files = labelled_files(data, [g for g in GROUPS if g != held])
-        best = max(grid, key=lambda p: _criterion(evaluate(data, params=p, files=dev_files).total))
-        counts = evaluate(data, params=best, files=labelled_files(data, [held])).total
+        best = max(
+            grid,
+            key=lambda p: _criterion(evaluate(data, method, params=p, files=dev_files).total),
+        )
+        counts = evaluate(data, method, params=best, files=labelled_files(data, [held])).total
         folds.append((held, best, counts))
         pooled += counts
     return pooled, folds
@@ -243,19 +276,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m connector.ml.skab_eval", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--data", required=True, help="SKAB folder (holding data/valve1 ...)")
-    parser.add_argument("--method", choices=METHODS, default="deviation")
+    parser.add_argument("--method", choices=METHODS, default="online")
+    parser.add_argument(
+        "--univariate",
+        action="store_true",
+        help="online: replay every signal on its own (each counted against the file's labels)",
+    )
     parser.add_argument("--per-file", action="store_true", help="print each file's figures")
     parser.add_argument(
         "--cv",
         action="store_true",
-        help="also run the leave-one-group-out tuning check (deviation; a few minutes)",
+        help="also run the leave-one-group-out tuning check (online, deviation; minutes)",
     )
     args = parser.parse_args(argv)
     try:
-        ev = evaluate(args.data, args.method)
+        ev = evaluate(args.data, args.method, univariate=args.univariate)
         print(report(ev, per_file=args.per_file))
         if args.cv:
-            pooled, folds = cross_validate(args.data)
+            if args.method not in CV_GRIDS:
+                raise InputError(f"--cv has no grid for {args.method}")
+            pooled, folds = cross_validate(args.data, args.method)
             print("\nleave-one-group-out (tuned on the two other groups):")
             for held, params, c in folds:
                 print(

@@ -151,7 +151,7 @@ def test_causality_property(t: int, delta: float, col: int) -> None:
 
 def test_replay_equals_a_live_stream() -> None:
     X = signals(600)
-    r = replay_array(X, train_rows=400)
+    r = replay_array(X, train_rows=400, method="deviation")
     live = DeviationDetector().fit(X[:400])
     for t in range(400, 600):
         score, flag = live.update(X[t])

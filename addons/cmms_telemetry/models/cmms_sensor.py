@@ -249,6 +249,9 @@ class CmmsSensor(models.Model):
             "tag": self.tag,
             "equipment_id": self.equipment_id.id,
             "equipment": self.equipment_id.display_name,
+            # The machine the instrument belongs to: the connector's anomaly
+            # engine watches the sensors of one machine together.
+            "machine": self.equipment_id.parent_id.cmms_tag or False,
         }
         for name in CONNECTOR_FIELDS:
             values[name] = self[name]

@@ -16,6 +16,13 @@ class TestIngest(TelemetryCommon):
         self.assertEqual(pt["equipment_id"], self.equipment.id)
         self.assertIn("version", config)
 
+    def test_config_names_the_machine_of_each_sensor(self):
+        by_tag = {s["tag"]: s for s in self.api.get_connector_config()["sensors"]}
+        self.assertIs(by_tag["PT-T01"]["machine"], False, "an instrument without a parent")
+        self.equipment.parent_id = self.machine
+        by_tag = {s["tag"]: s for s in self.api.get_connector_config()["sensors"]}
+        self.assertEqual(by_tag["PT-T01"]["machine"], "FLX-T1")
+
     def test_config_version_changes_with_settings(self):
         before = self.api.get_connector_config()["version"]
         self.sensor.high_critical = 11.0

@@ -1,0 +1,428 @@
+"""The anomaly engine of the daemon: online scorers per tag and per machine.
+
+:class:`AnomalyEngine` runs :class:`connector.ml.online.OnlineDetector`,
+the same class with the same default configuration that ``python -m
+connector replay`` and the benchmarks run, in two ways:
+
+* a **univariate scorer per tag**, fed each new reading of the tag;
+* a **machine-level detector per equipment group** over the tags of one
+  machine, fed rows of readings aligned in time by a :class:`RowAligner`
+  (one slot per ``period_s`` seconds; a slot is scored once a reading
+  ``grace`` slots later has arrived, so readings a little late still count;
+  a reading of a slot already scored is left out, a tag without a reading in
+  a slot is a missing value).
+
+Both give :class:`~connector.detectors.Verdict` s of the ``anomaly`` alert
+type; the pipeline merges them into each tag's ``anomaly`` verdict, so they
+go through the same :class:`~connector.alerts.AlertAggregator` and outbox
+as every alert. While a machine's alarm is on, its contributing tags (those
+beyond half their threshold when it rose, and any that crosses its
+threshold while it holds) carry it; the message names them.
+
+Sensors are grouped by the ``machine`` key of their configuration (the
+equipment tag of the instrument's parent machine in Odoo); a sensor without
+one has its univariate scorer only.
+
+Nothing here does I/O or imports numpy. The learned state is plain JSON
+(:meth:`AnomalyEngine.state_dict`, :meth:`AnomalyEngine.load_state`); the
+pipeline saves it with the other detectors' state.
+
+>>> eng = AnomalyEngine()
+>>> eng.configure([{"tag": "A", "machine": "M"}, {"tag": "B", "machine": "M"}, {"tag": "C"}])
+>>> [eng.update("A", float(t), 1.0).active for t in range(3)]
+[False, False, False]
+>>> {name: watch.tags for name, watch in eng.groups_.items()}
+{'M': ['A', 'B']}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from .detectors import CRITICAL, OK, WARNING, Verdict
+from .ml.online import DEFAULTS, OnlineDetector
+
+#: Slots a reading may be late and still count in its machine's row.
+DEFAULT_GRACE = 2
+#: Score from which an anomaly alert is critical.
+CRITICAL_SCORE = 0.8
+
+
+def _severity(score: float) -> str:
+    return CRITICAL if score >= CRITICAL_SCORE else WARNING
+
+
+class RowAligner:
+    """Align the readings of several tags into rows, one per time slot.
+
+    Parameters
+    ----------
+    tags : sequence of str
+        The columns.
+    period_s : float
+        Slot length in seconds.
+    grace : int
+        A slot is complete once a reading of a slot ``grace`` slots later
+        has arrived.
+
+    Examples
+    --------
+    >>> al = RowAligner(["A", "B"], period_s=1.0, grace=1)
+    >>> al.add("A", 10.0, 1.0), al.add("B", 10.2, 2.0)
+    ([], [])
+    >>> al.add("A", 11.0, 1.5)  # slot 10 is complete one slot later
+    [(10.0, [1.0, 2.0])]
+    >>> al.add("A", 12.0, 1.6)  # slot 11 lacks B: a missing value
+    [(11.0, [1.5, None])]
+    >>> al.add("B", 11.5, 0.0)  # too late: its slot was scored
+    []
+    """
+
+    def __init__(self, tags: Sequence[str], period_s: float = 1.0, grace: int = DEFAULT_GRACE):
+        self.tags = list(tags)
+        self.index = {tag: j for j, tag in enumerate(self.tags)}
+        self.period_s = float(period_s) if period_s and period_s > 0 else 1.0
+        self.grace = int(grace)
+        self.pending_: dict[int, list[float | None]] = {}
+        self.newest_: int | None = None
+        self.done_: int | None = None  # last slot emitted
+
+    def add(self, tag: str, ts: float, value: float) -> list[tuple[float, list[float | None]]]:
+        """Add a reading; return the rows completed, oldest first, as
+        ``(slot start time, values)``."""
+        j = self.index.get(tag)
+        if j is None or not math.isfinite(ts):
+            return []
+        slot = math.floor(ts / self.period_s)
+        if self.done_ is not None and slot <= self.done_:
+            return []  # late: its row was scored
+        row = self.pending_.get(slot)
+        if row is None:
+            row = self.pending_[slot] = [None] * len(self.tags)
+        row[j] = value
+        if self.newest_ is None or slot > self.newest_:
+            self.newest_ = slot
+        limit = self.newest_ - self.grace
+        if not self.pending_ or min(self.pending_) > limit:
+            return []
+        out = []
+        for s in sorted(k for k in self.pending_ if k <= limit):
+            out.append((s * self.period_s, self.pending_.pop(s)))
+            self.done_ = s
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain JSON."""
+        return {
+            "pending": [[s, row] for s, row in sorted(self.pending_.items())],
+            "newest": self.newest_,
+            "done": self.done_,
+        }
+
+    def load_state(self, saved: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
+        self.pending_ = {int(s): list(row) for s, row in saved.get("pending") or []}
+        self.newest_ = saved.get("newest")
+        self.done_ = saved.get("done")
+
+
+class MachineWatch:
+    """The machine-level detector of one group and the tags it blames.
+
+    Parameters
+    ----------
+    name : str
+        The group (machine) name.
+    tags : sequence of str
+        Its tags.
+    period_s : float
+        Row period (the smallest reading interval of its tags).
+    params : dict, optional
+        :class:`~connector.ml.online.OnlineDetector` parameters (defaults:
+        :data:`connector.ml.online.DEFAULTS`).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        tags: Sequence[str],
+        period_s: float = 1.0,
+        params: Mapping[str, Any] | None = None,
+        grace: int = DEFAULT_GRACE,
+    ) -> None:
+        self.name = name
+        self.tags = list(tags)
+        self.aligner = RowAligner(self.tags, period_s, grace)
+        self.detector = OnlineDetector(len(self.tags), names=self.tags, **dict(params or {}))
+        self.blamed_: list[str] = []
+        self.verdict_ = OK
+
+    def add(
+        self, tag: str, ts: float, value: float, on_score: Callable[..., Any] | None = None
+    ) -> bool:
+        """Add one reading; return True when the alarm state or blame changed."""
+        changed = False
+        for t, row in self.aligner.add(tag, ts, value):
+            was = self.detector.active_
+            score, alarm = self.detector.update(row)
+            if on_score is not None:
+                on_score(self.name, t, score, alarm)
+            ratios = self.detector.ratios_
+            if alarm and not was:
+                self.blamed_ = [
+                    self.tags[j]
+                    for j in sorted(range(len(ratios)), key=lambda j: -ratios[j])
+                    if ratios[j] > 0.5
+                ] or [self.tags[max(range(len(ratios)), key=ratios.__getitem__)]]
+                changed = True
+            elif alarm:
+                for j, r in enumerate(ratios):
+                    if r > 1.0 and self.tags[j] not in self.blamed_:
+                        self.blamed_.append(self.tags[j])
+                        changed = True
+            elif was:
+                self.blamed_ = []
+                changed = True
+            if alarm:
+                parts = ", ".join(
+                    f"{tag} {ratios[self.tags.index(tag)]:.2f}x" for tag in self.blamed_
+                )
+                self.verdict_ = Verdict(
+                    True,
+                    _severity(score),
+                    f"machine {self.name}: anomaly score {score:.2f} over its tags "
+                    f"(contributing: {parts})",
+                )
+            else:
+                self.verdict_ = OK
+        return changed
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain JSON."""
+        return {
+            "tags": self.tags,
+            "aligner": self.aligner.state_dict(),
+            "detector": self.detector.state_dict(),
+            "blamed": self.blamed_,
+            "verdict": [self.verdict_.active, self.verdict_.severity, self.verdict_.message],
+        }
+
+    def load_state(self, saved: Mapping[str, Any]) -> bool:
+        """Restore :meth:`state_dict` output when it is of the same tags."""
+        if list(saved.get("tags") or []) != self.tags:
+            return False
+        if not self.detector.load_state(saved.get("detector") or {}):
+            return False
+        self.aligner.load_state(saved.get("aligner") or {})
+        self.blamed_ = list(saved.get("blamed") or [])
+        active, severity, message = saved.get("verdict") or (False, None, "")
+        self.verdict_ = Verdict(True, severity, message) if active else OK
+        return True
+
+
+class TagScorer:
+    """The univariate online scorer of one tag (readings newer than the last)."""
+
+    def __init__(self, tag: str, params: Mapping[str, Any] | None = None) -> None:
+        self.tag = tag
+        self.detector = OnlineDetector(1, names=[tag], **dict(params or {}))
+        self.last_ts_: float | None = None
+        self.verdict_ = OK
+
+    def update(self, ts: float, value: float) -> Verdict:
+        """Score one reading; an older or repeated time is not scored."""
+        if self.last_ts_ is not None and ts <= self.last_ts_:
+            return self.verdict_
+        self.last_ts_ = ts
+        score, alarm = self.detector.update((value,))
+        if alarm:
+            level = self.detector.ratios_[0]
+            self.verdict_ = Verdict(
+                True,
+                _severity(score),
+                f"anomaly score {score:.2f} ({level:.2f}x its learned threshold, "
+                f"{self.detector.mode_[0]})",
+            )
+        else:
+            self.verdict_ = OK
+        return self.verdict_
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain JSON."""
+        return {"last_ts": self.last_ts_, "detector": self.detector.state_dict()}
+
+    def load_state(self, saved: Mapping[str, Any]) -> bool:
+        """Restore :meth:`state_dict` output."""
+        if not self.detector.load_state(saved.get("detector") or {}):
+            return False
+        self.last_ts_ = saved.get("last_ts")
+        score = self.detector.score_
+        self.verdict_ = (
+            Verdict(True, _severity(score), f"anomaly score {score:.2f}")
+            if self.detector.active_
+            else OK
+        )
+        return True
+
+
+def group_of(sensor: Mapping[str, Any]) -> str | None:
+    """The machine group of a sensor configuration (``None``: none).
+
+    >>> group_of({"tag": "PT-101", "machine": "FL-01"}), group_of({"machine": False})
+    ('FL-01', None)
+    """
+    machine = sensor.get("machine")
+    if isinstance(machine, str) and machine.strip():
+        return machine.strip()
+    return None
+
+
+class AnomalyEngine:
+    """Univariate scorers per tag and machine-level detectors per group.
+
+    Parameters
+    ----------
+    params : dict, optional
+        :class:`~connector.ml.online.OnlineDetector` parameters, the same for
+        every scorer (default: :data:`connector.ml.online.DEFAULTS`).
+    grace : int
+        Slots a reading may be late for its machine's row.
+    on_score : callable, optional
+        ``on_score(name, ts, score, alarm)`` after each score (a tag's name
+        for the univariate scorers, the group's for the machines); tests and
+        the recorder use it.
+    """
+
+    def __init__(
+        self,
+        params: Mapping[str, Any] | None = None,
+        grace: int = DEFAULT_GRACE,
+        on_score: Callable[..., Any] | None = None,
+    ) -> None:
+        self.params = {**DEFAULTS, **dict(params or {})}
+        self.grace = grace
+        self.on_score = on_score
+        self.tags_: dict[str, TagScorer] = {}
+        self.groups_: dict[str, MachineWatch] = {}
+        self.group_of_: dict[str, str] = {}
+
+    def configure(self, sensors: Iterable[Mapping[str, Any]]) -> None:
+        """Set the tags and groups; scorers whose tag (and group, for the
+        machines) did not change keep their learned state."""
+        members: dict[str, list[str]] = {}
+        periods: dict[str, float] = {}
+        tags: dict[str, TagScorer] = {}
+        for sensor in sensors:
+            tag = sensor.get("tag")
+            if not isinstance(tag, str) or not tag:
+                continue
+            tags[tag] = self.tags_.get(tag) or TagScorer(tag, self.params)
+            group = group_of(sensor)
+            if group is None:
+                continue
+            members.setdefault(group, []).append(tag)
+            interval = sensor.get("interval_s")
+            if (
+                isinstance(interval, int | float)
+                and not isinstance(interval, bool)
+                and interval > 0
+            ):
+                periods[group] = min(periods.get(group, math.inf), float(interval))
+        groups: dict[str, MachineWatch] = {}
+        for group, names in members.items():
+            old = self.groups_.get(group)
+            period = periods.get(group, 1.0)
+            if old is not None and old.tags == names and old.aligner.period_s == period:
+                groups[group] = old
+            else:
+                groups[group] = MachineWatch(group, names, period, self.params, self.grace)
+        self.tags_, self.groups_ = tags, groups
+        self.group_of_ = {tag: group for group, names in members.items() for tag in names}
+
+    def update(self, tag: str, ts: float, value: float) -> Verdict:
+        """Feed one reading; return the tag's ``anomaly`` verdict (its own
+        scorer's and its machine's alarm merged)."""
+        scorer = self.tags_.get(tag)
+        if scorer is None:
+            return OK
+        own = scorer.update(ts, value)
+        if self.on_score is not None and scorer.last_ts_ == ts:
+            self.on_score(tag, ts, scorer.detector.score_, scorer.detector.active_)
+        watch = self.groups_.get(self.group_of_.get(tag, ""))
+        if watch is not None:
+            watch.add(tag, ts, value, self.on_score)
+            if watch.verdict_.active and tag in watch.blamed_:
+                if not own.active:
+                    return watch.verdict_
+                severity = (
+                    CRITICAL if CRITICAL in (own.severity, watch.verdict_.severity) else WARNING
+                )
+                return Verdict(True, severity, f"{own.message}; {watch.verdict_.message}")
+        return own
+
+    def holds(self, tag: str) -> bool:
+        """Whether the tag's anomaly verdict is active now."""
+        scorer = self.tags_.get(tag)
+        if scorer is not None and scorer.verdict_.active:
+            return True
+        watch = self.groups_.get(self.group_of_.get(tag, ""))
+        return watch is not None and watch.verdict_.active and tag in watch.blamed_
+
+    def state_dict(self) -> dict[str, Any]:
+        """The learned state of every scorer, plain JSON."""
+        return {
+            "params": self.params,
+            "tags": {tag: s.state_dict() for tag, s in self.tags_.items()},
+            "groups": {name: w.state_dict() for name, w in self.groups_.items()},
+        }
+
+    def load_state(self, saved: Mapping[str, Any]) -> int:
+        """Restore the scorers :meth:`state_dict` saved (those of the same
+        tags and configuration); return how many were restored."""
+        if not isinstance(saved, Mapping) or saved.get("params") != self.params:
+            return 0
+        n = 0
+        for tag, state in (saved.get("tags") or {}).items():
+            if tag in self.tags_ and self.tags_[tag].load_state(state):
+                n += 1
+        for name, state in (saved.get("groups") or {}).items():
+            if name in self.groups_ and self.groups_[name].load_state(state):
+                n += 1
+        return n
+
+
+def replay_stream(
+    readings: Iterable[Any],
+    sensors: Sequence[Mapping[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    on_score: Callable[..., Any] | None = None,
+) -> AnomalyEngine:
+    """Replay stored readings (``tag``, ``ts``, ``value``, in the order they
+    were stored) through the tags' detectors and an :class:`AnomalyEngine`,
+    as the pipeline ran them live; return the engine.
+
+    The engine sees exactly the readings the pipeline gave it: those its
+    tag's detectors evaluated (newer than the tag's last reading) while the
+    instrument was inside its signal range.
+    """
+    from .detectors import RULE_VIOLATION, build_detectors
+
+    monitors = {}
+    for sensor in sensors:
+        tag = sensor.get("tag")
+        if isinstance(tag, str) and tag:
+            try:
+                monitors[tag] = build_detectors(sensor)
+            except ValueError:
+                continue
+    engine = AnomalyEngine(params, on_score=on_score)
+    engine.configure([s for s in sensors if s.get("tag") in monitors])
+    for reading in readings:
+        monitor = monitors.get(reading.tag)
+        if monitor is None:
+            continue
+        if RULE_VIOLATION in monitor.update(reading.ts, reading.value):
+            engine.update(reading.tag, reading.ts, reading.value)
+    return engine
