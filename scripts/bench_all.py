@@ -297,9 +297,14 @@ def plots(results: dict[str, dict[str, Any]], out: Path) -> dict[str, str]:
         fig, ax = plt.subplots(figsize=(7, 4))
         data = [r["latencies_s"] or [0.0] for r in runs]
         ax.boxplot(data, whis=(5, 95))
-        ax.set_xticks(range(1, len(runs) + 1),
-                      [f"push batch age {r['push_batch_age_s']} s\n"
-                       f"p50 {r['p50_s']:.2f} s, p95 {r['p95_s']:.2f} s" for r in runs])  # fmt: skip
+        ax.set_xticks(
+            range(1, len(runs) + 1),
+            [
+                f"push batch age {r['push_batch_age_s']} s\n"
+                f"p50 {r['p50_s']:.2f} s, p95 {r['p95_s']:.2f} s"
+                for r in runs
+            ],
+        )
         ax.axhline(2.0, color="red", linestyle="--", linewidth=1, label="target p95 2 s")
         ax.set_ylabel("published -> visible in Odoo (s)")
         ax.set_title(f"Alert latency at {runs[0]['rate_target']:.0f} readings/s")
@@ -353,8 +358,9 @@ def plots(results: dict[str, dict[str, Any]], out: Path) -> dict[str, str]:
                                               ("pipeline_per_s", "Pipeline"))):  # fmt: skip
                 axes[1].bar([i + (k - 1) * w for i in range(len(store))],
                             [r[key] for r in store], w, label=label)  # fmt: skip
-            axes[1].set_xticks(range(len(store)),
-                               [r["store"].replace(" (", "\n(") for r in store], fontsize=7)
+            axes[1].set_xticks(
+                range(len(store)), [r["store"].replace(" (", "\n(") for r in store], fontsize=7
+            )
             axes[1].set_yscale("log")
             axes[1].set_title("Connector store, readings / s")
             axes[1].legend(fontsize=7)
@@ -397,7 +403,7 @@ def report(results: dict[str, dict[str, Any]], images: dict[str, str], meta: dic
             lines.append(res["status"])
         lines.append("")
         if name in images:
-            lines += [f"![{name}]({images[name]})", ""]
+            lines.extend([f"![{name}]({images[name]})", ""])
         return res.get("figures") or None
 
     fig = head("connector")
@@ -418,8 +424,11 @@ def report(results: dict[str, dict[str, Any]], images: dict[str, str], meta: dic
             lines += [
                 "",
                 "**Memory with 10,000 tags** (connector process + its MQTT receiver, peak RSS): "
-                + ", ".join(f"{r['connector_peak_mib']:.0f} MiB with {r['batch']} reading(s) "
-                            f"per message" for r in big)  # fmt: skip
+                + ", ".join(
+                    f"{r['connector_peak_mib']:.0f} MiB with {r['batch']} reading(s) "
+                    f"per message"
+                    for r in big
+                )  # fmt: skip
                 + ". Target ratio connector / bare: at least 0.8.",
             ]
         lines.append("")
@@ -526,10 +535,17 @@ def main() -> int:
         for bench in BENCHES:  # parse the kept logs again
             log = out / f"{bench.name}.log"
             if bench.name in results and log.exists():
-                results[bench.name]["figures"] = figures(bench, log.read_text(errors="replace"), out)
+                results[bench.name]["figures"] = figures(
+                    bench, log.read_text(errors="replace"), out
+                )
     else:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                capture_output=True, text=True, check=False).stdout.strip()  # fmt: skip
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
         meta = {
             "started": stamp,
             "commit": commit or "?",

@@ -143,8 +143,6 @@ def test_odoo_uses_the_rules_it_sends() -> None:
 
 def test_the_connector_has_no_other_copy() -> None:
     """The module constants are the defaults' source, not a second rule."""
-    assert flexo.BAND_LIMITS == DEFAULT_RULES.band_limits
-    assert (flexo.OEE_FAULT_BELOW, flexo.OEE_WARNING_UP_TO) == (
-        DEFAULT_RULES.oee_fault_below,
-        DEFAULT_RULES.oee_warning_up_to,
-    )
+    assert DEFAULT_RULES.band_limits == flexo.BAND_LIMITS
+    defaults = (DEFAULT_RULES.oee_fault_below, DEFAULT_RULES.oee_warning_up_to)
+    assert defaults == (flexo.OEE_FAULT_BELOW, flexo.OEE_WARNING_UP_TO)

@@ -831,7 +831,9 @@ class CmmsTelemetryApi(models.AbstractModel):
                 {
                     "equipment_id": equipment.id,
                     "predicted_at": ts,
-                    "predicted_hours": _number(data, "predicted_hours", minimum=0, maximum=MAX_PREDICTED_HOURS),
+                    "predicted_hours": _number(
+                        data, "predicted_hours", minimum=0, maximum=MAX_PREDICTED_HOURS
+                    ),
                     "model_version": _text(data, "model_version", max_length=64),
                     "inputs": _object(data, "inputs", required=True),
                     "recommendation": _text(data, "recommendation", required=False, max_length=2000)
