@@ -165,7 +165,8 @@ def skab_folder(args: argparse.Namespace) -> Path | None:
 BENCHES = [
     Bench(
         "connector", "Connector against a bare MQTT subscriber (and memory)",
-        lambda a, out: [PY, "-m", "connector.bench", *(["--readings", "20000"] if a.quick else [])],
+        lambda a, out: [PY, "-m", "connector.bench",
+                        *(["--readings", "20000", "--tags", "100", "1000"] if a.quick else [])],
         parse_connector,
     ),
     Bench(
