@@ -72,7 +72,9 @@ Impacts (high 1, medium 0.5, low 0.25) are the specification's OEE impact
 mapping of each component.
 
 Health band: excellent from 80, good from 60, warning from 40, critical
-below (Odoo decides the band of what it stores the same way).
+below. Odoo owns these limits, like the OEE settings and the largest values
+its ingestion accepts: they arrive as ``flexo_rules`` in its configuration
+(:class:`OdooRules`; the defaults serve an Odoo that sends none).
 
 OEE and status
 --------------
@@ -80,8 +82,10 @@ The engine sums the OEE *inputs* of a shift (run and downtime minutes,
 produced, good and rejected units, run-time weighted design and actual
 speed) and sends them as one ``oee_record`` when the shift letter changes;
 the A x P x Q formula lives in Odoo. The provisional OEE of the running
-shift gives the system status the specification describes (FAULT below
-60 %, WARNING up to 75 %, NORMAL above), for logs and metrics only.
+shift (:func:`oee_percent`, Odoo's formula and availability basis, checked
+against Odoo's own function by the contract test) gives the system status
+the specification describes (FAULT below 60 %, WARNING up to 75 %, NORMAL
+above: Odoo's settings), for logs and metrics only.
 
 Items
 -----
@@ -115,7 +119,7 @@ import copy
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .items import (
@@ -194,6 +198,7 @@ IMPACT: dict[str, tuple[float, float, float]] = {
 }
 OEE_FAULT_BELOW = 60.0
 OEE_WARNING_UP_TO = 75.0
+OEE_AVAILABILITY_BASES = ("run_downtime", "planned")
 
 DEFAULT_SNAPSHOT_INTERVAL_S = 900.0
 DEFAULT_METER_INTERVAL_S = 900.0
@@ -205,6 +210,88 @@ MAX_SHIFT_S = 12 * 3600.0
 MAX_DOWNTIME_MIN = 7 * 24 * 60.0
 MAX_RECOMMENDATIONS = 20
 MAX_PREDICTED_HOURS = 1e5
+
+
+@dataclass(frozen=True, slots=True)
+class OdooRules:
+    """The rules Odoo owns and sends as ``flexo_rules`` in its configuration.
+
+    Health band limits, the OEE availability basis and status limits (Odoo's
+    settings) and the largest values its ingestion accepts. The defaults are
+    Odoo's own, for an Odoo that sends none; ``test_odoo_contract`` fails
+    when they differ from Odoo's.
+    """
+
+    band_limits: tuple[tuple[str, float], ...] = BAND_LIMITS
+    oee_availability_basis: str = "run_downtime"
+    oee_fault_below: float = OEE_FAULT_BELOW
+    oee_warning_up_to: float = OEE_WARNING_UP_TO
+    max_recommendations: int = MAX_RECOMMENDATIONS
+    max_downtime_min: float = MAX_DOWNTIME_MIN
+    max_predicted_hours: float = MAX_PREDICTED_HOURS
+
+    @classmethod
+    def from_config(cls, rules: Any) -> tuple[OdooRules, list[str]]:
+        """Read Odoo's ``flexo_rules``; what is missing or unusable keeps its default.
+
+        Examples
+        --------
+        >>> r, problems = OdooRules.from_config({"oee": {"fault_below": 50, "warning_below": 70}})
+        >>> r.oee_fault_below, r.oee_warning_up_to, r.band_limits[0], problems
+        (50.0, 70.0, ('excellent', 80.0), [])
+        >>> OdooRules.from_config(None) == (OdooRules(), [])
+        True
+        """
+        default = cls()
+        if not isinstance(rules, Mapping):
+            return default, ([] if rules in (None, False) else ["flexo_rules is not an object"])
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        bands = rules.get("health_bands")
+        if bands not in (None, False):
+            try:
+                parsed = tuple((str(b), float(v)) for b, v in bands)
+                limits = [v for _, v in parsed]
+                if not parsed or limits != sorted(limits, reverse=True):
+                    raise ValueError("limits must decrease")
+                values["band_limits"] = parsed
+            except (TypeError, ValueError) as exc:
+                problems.append(f"health_bands: {exc}")
+        sections = {
+            "oee": (
+                ("availability_basis", "oee_availability_basis", str),
+                ("fault_below", "oee_fault_below", float),
+                ("warning_below", "oee_warning_up_to", float),
+            ),
+            "limits": (
+                ("max_recommendations", "max_recommendations", int),
+                ("max_downtime_min", "max_downtime_min", float),
+                ("max_predicted_hours", "max_predicted_hours", float),
+            ),
+        }
+        for section, fields_ in sections.items():
+            given = rules.get(section)
+            if not isinstance(given, Mapping):
+                continue
+            for name, attr, kind in fields_:
+                if given.get(name) in (None, False):
+                    continue
+                try:
+                    value = kind(given[name])
+                except (TypeError, ValueError):
+                    problems.append(f"{section}.{name}: {given[name]!r}")
+                    continue
+                if kind is str and value not in OEE_AVAILABILITY_BASES:
+                    problems.append(f"{section}.{name}: {value!r}")
+                    continue
+                if kind is not str and not (math.isfinite(value) and value >= 0):
+                    problems.append(f"{section}.{name}: {value!r}")
+                    continue
+                values[attr] = value
+        return replace(default, **values), problems
+
+
+DEFAULT_RULES = OdooRules()
 
 #: Default component equipment tag suffixes (``FLX-104`` -> ``FLX-104-PR``).
 COMPONENT_SUFFIX: dict[str, str] = {
@@ -346,22 +433,24 @@ _ADVICE: dict[tuple[str, str], str] = {
 _UPTIME_ADVICE = "Uptime {v:.0f} % in the last hour: review the stops of this component."
 
 
-def health_band(score: float) -> str:
+def health_band(score: float, limits: tuple[tuple[str, float], ...] = BAND_LIMITS) -> str:
     """Band of a health score: excellent >= 80, good >= 60, warning >= 40, else critical.
+
+    The limits are Odoo's (:attr:`OdooRules.band_limits`).
 
     Examples
     --------
     >>> [health_band(s) for s in (100, 80, 79.9, 60, 59.9, 40, 39.9, 0)]
     ['excellent', 'excellent', 'good', 'good', 'warning', 'warning', 'critical', 'critical']
     """
-    for band, limit in BAND_LIMITS:
+    for band, limit in limits:
         if score >= limit:
             return band
     return "critical"
 
 
-def system_status(oee_pct: float | None) -> str | None:
-    """The specification's alert level of an OEE in percent.
+def system_status(oee_pct: float | None, rules: OdooRules = DEFAULT_RULES) -> str | None:
+    """The specification's alert level of an OEE in percent, with Odoo's limits.
 
     Examples
     --------
@@ -370,9 +459,9 @@ def system_status(oee_pct: float | None) -> str | None:
     """
     if oee_pct is None:
         return None
-    if oee_pct < OEE_FAULT_BELOW:
+    if oee_pct < rules.oee_fault_below:
         return "FAULT"
-    if oee_pct <= OEE_WARNING_UP_TO:
+    if oee_pct <= rules.oee_warning_up_to:
         return "WARNING"
     return "NORMAL"
 
@@ -515,6 +604,7 @@ def score_component(
     thresholds: Mapping[str, tuple[float, float, float]],
     uptime: float | None = None,
     performance: float | None = None,
+    odoo_rules: OdooRules = DEFAULT_RULES,
 ) -> ComponentHealth | None:
     """Score one component by the specification's rules.
 
@@ -528,6 +618,8 @@ def score_component(
         ``metric -> (good, warning, critical)`` of this component.
     uptime, performance : float, optional
         The uptime and performance-ratio KPIs in percent (``None``: unknown).
+    odoo_rules : OdooRules
+        Odoo's band limits and largest number of recommendations.
 
     Returns
     -------
@@ -587,10 +679,10 @@ def score_component(
     return ComponentHealth(
         component,
         rounded,
-        health_band(rounded),
+        health_band(rounded, odoo_rules.band_limits),
         "rules",
         scores,
-        [text for _, text in advice][:MAX_RECOMMENDATIONS],
+        [text for _, text in advice][: odoo_rules.max_recommendations],
     )
 
 
@@ -617,7 +709,10 @@ class WindowSummary:
 
 
 def fallback_component(
-    component: str, window: WindowSummary, reject_good_pct: float = 2.0
+    component: str,
+    window: WindowSummary,
+    reject_good_pct: float = 2.0,
+    rules: OdooRules = DEFAULT_RULES,
 ) -> ComponentHealth:
     """Estimate a component's health without its metrics (see the module doc).
 
@@ -657,7 +752,12 @@ def fallback_component(
         score -= (PERFORMANCE_TARGET - performance) * perf_impact
     rounded = round_score(min(100.0, max(0.0, score)))
     return ComponentHealth(
-        component, rounded, health_band(rounded), "fallback", {}, advice[:MAX_RECOMMENDATIONS]
+        component,
+        rounded,
+        health_band(rounded, rules.band_limits),
+        "fallback",
+        {},
+        advice[: rules.max_recommendations],
     )
 
 
@@ -748,10 +848,16 @@ class FlexoEngine:
         self.thresholds_: dict[str, dict[str, tuple[float, float, float]]] = {
             c: dict(m) for c, m in DEFAULT_THRESHOLDS.items()
         }
+        self.rules_ = DEFAULT_RULES
 
     def set_thresholds(self, configured: Mapping[str, Any] | None) -> list[str]:
         """Use Odoo's ``health_thresholds``; return the problems found."""
         self.thresholds_, problems = resolve_thresholds(configured)
+        return problems
+
+    def set_rules(self, configured: Any) -> list[str]:
+        """Use Odoo's ``flexo_rules``; return the problems found (defaults kept)."""
+        self.rules_, problems = OdooRules.from_config(configured)
         return problems
 
     def machine_tag(self, machine_id: str) -> str:
@@ -855,10 +961,15 @@ class FlexoEngine:
             comp_down = sum(s[1] for w in hour for s in w[6] if s[0] == component)
             uptime = 100.0 * hour_run / (hour_run + comp_down) if hour_run + comp_down > 0 else None
             health = score_component(
-                component, metrics, self.thresholds_.get(component, {}), uptime, performance
+                component,
+                metrics,
+                self.thresholds_.get(component, {}),
+                uptime,
+                performance,
+                self.rules_,
             )
             if health is None:
-                health = fallback_component(component, summary, reject_good)
+                health = fallback_component(component, summary, reject_good, self.rules_)
             healths[component] = health
             last = st["emitted"].get(component)
             if last is None or last[0] != health.band or ts - last[1] >= self.snapshot_interval_s:
@@ -870,8 +981,8 @@ class FlexoEngine:
                     if prediction is not None:
                         items.append(prediction)
 
-        oee = _provisional_oee(shift)
-        status = system_status(oee)
+        oee = _provisional_oee(shift, self.rules_)
+        status = system_status(oee, self.rules_)
         changed = status != st.get("status")
         st["status"] = status
         assessment = Assessment(machine, ts, healths, oee, status)
@@ -938,7 +1049,7 @@ class FlexoEngine:
         if answer is None:
             return None
         hours, version = answer
-        if not math.isfinite(hours) or not 0 <= hours <= MAX_PREDICTED_HOURS:
+        if not math.isfinite(hours) or not 0 <= hours <= self.rules_.max_predicted_hours:
             return None
         iso = iso_utc(ts)
         data = {
@@ -1030,7 +1141,7 @@ class FlexoEngine:
     def _downtime_item(
         self, machine: str, event: TickEvent, component: str | None, minutes: float | None
     ) -> OutboxItem | None:
-        if minutes is None or not 0.0005 <= minutes <= MAX_DOWNTIME_MIN:
+        if minutes is None or not 0.0005 <= minutes <= self.rules_.max_downtime_min:
             return None
         reason = " ".join((event.reason or "").split()) or "UNSPECIFIED"
         start = iso_utc(event.timestamp)
@@ -1077,12 +1188,51 @@ def _new_shift(letter: str, start: float) -> dict[str, Any]:
     }
 
 
-def _provisional_oee(shift: Mapping[str, Any]) -> float | None:
-    """A x P x Q of the running shift in percent, for the status only."""
+def oee_percent(
+    run_min: float,
+    downtime_min: float,
+    planned_min: float,
+    actual_speed: float,
+    design_speed: float,
+    produced: float,
+    good: float,
+    basis: str = "run_downtime",
+) -> float:
+    """A x P x Q in percent, as Odoo's ``cmms.oee.record`` computes it.
+
+    Availability is run / (run + downtime), or run / planned time when
+    Odoo's basis is ``planned``; performance is actual / design speed,
+    **not** capped at 1; quality is good / produced. The contract test runs
+    Odoo's function beside this one.
+
+    Examples
+    --------
+    >>> round(oee_percent(400, 80, 480, 210, 200, 1000, 950), 4)
+    83.125
+    """
+    if basis == "planned" and planned_min > 0:
+        availability = run_min / planned_min
+    elif run_min + downtime_min > 0:
+        availability = run_min / (run_min + downtime_min)
+    else:
+        availability = 0.0
+    performance = actual_speed / design_speed if design_speed > 0 else 0.0
+    quality = good / produced if produced > 0 else 0.0
+    return availability * performance * quality * 100.0
+
+
+def _provisional_oee(shift: Mapping[str, Any], rules: OdooRules = DEFAULT_RULES) -> float | None:
+    """OEE of the running shift in percent (Odoo's formula), for the status only."""
     run, down = shift["run_min"], shift["downtime_min"]
     if run <= 0 or shift["produced"] <= 0 or shift["design_run"] <= 0:
         return None
-    availability = run / (run + down)
-    performance = min(1.0, shift["speed_run"] / shift["design_run"])
-    quality = shift["good"] / shift["produced"]
-    return availability * performance * quality * 100.0
+    return oee_percent(
+        run,
+        down,
+        (shift["end"] - shift["start"]) / 60.0,
+        shift["speed_run"] / run,
+        shift["design_run"] / run,
+        shift["produced"],
+        shift["good"],
+        rules.oee_availability_basis,
+    )

@@ -345,6 +345,10 @@ class Pipeline:
             self.log_once(
                 f"config:threshold:{problem}", "config: health threshold %s (default kept)", problem
             )
+        for problem in self.flexo.set_rules(config.get("flexo_rules")):
+            self.log_once(
+                f"config:rules:{problem}", "config: flexo_rules %s (default kept)", problem
+            )
         self.config_version_ = version if isinstance(version, str) else None
         log.info(
             "config %s applied: %d sensors%s",

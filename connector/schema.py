@@ -45,15 +45,14 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
+from .util import MAX_EPOCH_S, parse_time
+
 #: A message may not carry more readings than this.
 MAX_READINGS_PER_MESSAGE = 10_000
-#: Epoch seconds above this are taken for milliseconds (year 5138).
-MAX_EPOCH_S = 1e11
 MAX_TEXT = 255
 _PLAIN_NUMBERS = (int, float)
 
@@ -227,6 +226,9 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 def parse_ts(value: Any, name: str = "ts") -> float:
     """Turn an ISO 8601 string with a zone, or epoch seconds, into epoch seconds.
 
+    The connector's one rule (:func:`connector.util.parse_time`): a payload's
+    time without a zone is refused.
+
     Examples
     --------
     >>> parse_ts("2026-11-22T08:00:00Z")
@@ -236,34 +238,12 @@ def parse_ts(value: Any, name: str = "ts") -> float:
     >>> parse_ts(1795334400)
     1795334400.0
     """
-    if isinstance(value, bool):
-        raise DecodeError(f"bad {name}: boolean", f"bad {name}")
-    if isinstance(value, int | float):
-        ts = float(value)
-        if not math.isfinite(ts) or ts <= 0:
-            raise DecodeError(f"bad {name}: {value!r} is not a positive epoch", f"bad {name}")
-        if ts >= MAX_EPOCH_S:
-            raise DecodeError(f"bad {name}: {value!r} looks like milliseconds", f"bad {name}")
-        return ts
-    if isinstance(value, str):
-        if len(value) > 64:
-            raise DecodeError(f"bad {name}: too long", f"bad {name}")
-        try:
-            dt = datetime.fromisoformat(value)
-        except ValueError:
-            raise DecodeError(f"bad {name}: {value!r} is not ISO 8601", f"bad {name}") from None
-        if dt.tzinfo is None or dt.utcoffset() is None:
-            raise DecodeError(f"bad {name}: {value!r} has no time zone", f"bad {name}")
-        try:
-            ts = dt.timestamp()
-        except (OverflowError, ValueError, OSError):
-            ts = -1.0
-        if not 0 < ts < MAX_EPOCH_S:
-            raise DecodeError(f"bad {name}: {value!r} out of range", f"bad {name}")
-        return ts
     if value is None:
         raise DecodeError(f"missing {name}", f"missing {name}")
-    raise DecodeError(f"bad {name}: {type(value).__name__}", f"bad {name}")
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise DecodeError(f"bad {name}: {exc}", f"bad {name}") from None
 
 
 def _number(value: Any, name: str, *, nullable: bool = False) -> float | None:

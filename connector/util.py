@@ -1,9 +1,18 @@
-"""Small helpers shared by the connector modules (time formatting, log-once,
-store URLs)."""
+"""Small helpers shared by the connector modules (time parsing and
+formatting, log-once, store URLs).
+
+Time, one rule for the whole connector: a time is epoch seconds or an ISO
+8601 string with a zone; a string without a zone is refused unless the caller
+says where the zone is (data files whose times are UTC by convention:
+``naive_utc=True``). :func:`parse_time` reads every time, :func:`iso_utc`
+writes every time (UTC, ``Z``, milliseconds when not a whole second, as the
+simulator writes them).
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from datetime import UTC, datetime
@@ -15,23 +24,85 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _QUERY_PASSWORD = re.compile(r"(?i)(^|&)(password=)[^&]*")
 
 
+#: Epoch seconds above this are taken for milliseconds (year 5138).
+MAX_EPOCH_S = 1e11
+
+
+def parse_time(value: object, *, naive_utc: bool = False) -> float:
+    """Epoch seconds of a time: epoch seconds, or ISO 8601 with a zone.
+
+    Parameters
+    ----------
+    value : float, int or str
+        Epoch seconds (not milliseconds), or an ISO 8601 string.
+    naive_utc : bool
+        A string without a zone is UTC (data files documented as UTC);
+        otherwise it is refused: it would be off by the publisher's offset.
+
+    Raises
+    ------
+    ValueError
+        With a short reason (``has no time zone``, ``looks like milliseconds``...).
+
+    Examples
+    --------
+    >>> parse_time("2026-11-22T08:00:00Z"), parse_time("2026-11-22T15:00:00+07:00")
+    (1795334400.0, 1795334400.0)
+    >>> parse_time(1795334400), parse_time("2026-11-22 08:00:00", naive_utc=True)
+    (1795334400.0, 1795334400.0)
+    >>> parse_time("2026-11-22T08:00:00")
+    Traceback (most recent call last):
+    ...
+    ValueError: '2026-11-22T08:00:00' has no time zone
+    """
+    if isinstance(value, bool):
+        raise ValueError("boolean")
+    if isinstance(value, int | float):
+        ts = float(value)
+        if not math.isfinite(ts) or ts <= 0:
+            raise ValueError(f"{value!r} is not a positive epoch")
+        if ts >= MAX_EPOCH_S:
+            raise ValueError(f"{value!r} looks like milliseconds")
+        return ts
+    if not isinstance(value, str):
+        raise ValueError(type(value).__name__)
+    if len(value) > 64:
+        raise ValueError("too long")
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not ISO 8601") from None
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        if not naive_utc:
+            raise ValueError(f"{value!r} has no time zone")
+        dt = dt.replace(tzinfo=UTC)
+    try:
+        ts = dt.timestamp()
+    except (OverflowError, ValueError, OSError):
+        ts = -1.0
+    if not 0 < ts < MAX_EPOCH_S:
+        raise ValueError(f"{value!r} out of range")
+    return ts
+
+
 def iso_utc(ts: float) -> str:
     """Format epoch seconds as ISO 8601 UTC with a ``Z`` suffix.
 
-    Microseconds are written only when they are not zero, so whole seconds
-    look like the contract's example.
+    Whole seconds are written without a fraction (like the contract's
+    example), anything else with milliseconds: the simulator's
+    ``simulator.clock.iso_utc`` writes the same strings.
 
     Examples
     --------
     >>> iso_utc(1795334400.0)
     '2026-11-22T08:00:00Z'
     >>> iso_utc(1795334400.25)
-    '2026-11-22T08:00:00.250000Z'
+    '2026-11-22T08:00:00.250Z'
     """
-    dt = datetime.fromtimestamp(ts, tz=UTC)
-    if dt.microsecond:
-        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    millis = round(ts * 1000.0)
+    seconds, ms = divmod(millis, 1000)
+    base = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{ms:03d}Z" if ms else f"{base}Z"
 
 
 class LogOnce:

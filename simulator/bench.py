@@ -108,6 +108,7 @@ def bench_once(
         duration_s=duration,
         interval_s=interval,
         flexo=False,
+        energy=False,  # instrument readings only: the subscriber counts those
     )
     site = f"bench{batch}"
     config = PublishConfig(

@@ -274,6 +274,35 @@ class Connector:
         return rows[0][0] if rows else 0
 
 
+class ReadingCounter:
+    """A plain subscriber counting the readings the broker receives, so that a
+    test waits for "this many more readings were published" instead of sleeping."""
+
+    def __init__(self, port: int):
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.count = 0
+        self._subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_connect = lambda c, *_: c.subscribe("cmms/+/+/reading", qos=0)
+        self.client.on_subscribe = lambda *_: self._subscribed.set()
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self._subscribed.wait(30), "the counting subscriber did not subscribe"
+
+    def _on_message(self, client, userdata, msg) -> None:
+        body = json.loads(msg.payload)
+        self.count += len(body) if isinstance(body, list) else 1
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.disconnect()
+            self.client.loop_stop()
+            self.client = None
+
+
 # -- set-up ------------------------------------------------------------------------
 
 
@@ -528,10 +557,14 @@ def test_odoo_down_restarted_and_slow_mid_stream(rig, odoo_server, own_broker):
     sent_alerts = "status = 'sent' AND type LIKE 'alert_%'"
     wait_for(lambda: count(connector.store, "outbox", sent_alerts), 60, "an alert in Odoo")
 
-    # Down: stopped while the stream goes on, then started again.
+    # Down: stopped while the stream goes on (until readings were stored and
+    # alerts raised meanwhile), then started again.
     odoo.stop()
     stopped_at, pending_at_stop = connector.readings(), connector.pending_alerts()
-    time.sleep(8)
+    wait_for(
+        lambda: connector.readings() > stopped_at and connector.pending_alerts() > pending_at_stop,
+        120, "readings stored and alerts raised while Odoo is down",
+    )  # fmt: skip
     restarted_at, pending_while_down = connector.readings(), connector.pending_alerts()
     odoo.serve_again()
     assert sim.running(), "the stream went on until after Odoo's restart"
@@ -546,9 +579,16 @@ def test_odoo_down_restarted_and_slow_mid_stream(rig, odoo_server, own_broker):
     wait_for(lambda: odoo_pairs(odoo_server) >= pairs, 60, "an alert of every kind in Odoo")
     frozen_at = connector.readings()
     assert sim.running(), "Odoo freezes while readings flow"
+    timeouts = connector.log(1_000_000).count("timed out")
     freeze(odoo.proc)
     try:
-        time.sleep(6)
+        # Frozen beyond the connector's RPC timeout: until a push timed out
+        # and alert items wait for their retry.
+        wait_for(
+            lambda: connector.log(1_000_000).count("timed out") > timeouts
+            and any(i["attempts"] and i["type"] in ALERT_TYPES for i in connector.outbox()),
+            120, "a push to the frozen Odoo timed out, with alert items to retry",
+        )  # fmt: skip
     finally:
         thaw(odoo.proc)
     sim.wait()
@@ -579,16 +619,20 @@ def test_broker_restart_mid_stream(rig, odoo_server, own_broker):
     reference = reference_alerts(config, expected)
     total = len(expected.readings)
     connector.start()
+    counter = ReadingCounter(own_broker.port)
     sim.start(own_broker.port, "150")  # 12 s of wall time, 600 readings/s
     wait_for(lambda: connector.readings() >= 1000, 60, "the first readings stored")
-    # The connector stalls for 3 s (about 1800 messages queue up for it),
-    # the broker restarts meanwhile.
+    # The connector stalls until about 1800 messages queue up for it (3 s of
+    # the stream), the broker restarts meanwhile.
     freeze(connector.proc)
     try:
-        time.sleep(3)
+        stored = connector.readings()
+        wait_for(lambda: counter.count - stored >= 1800, 120, "1800 readings queued")
+        counter.close()
         stored = connector.readings()
         own_broker.restart(pause_s=1)
     finally:
+        counter.close()
         thaw(connector.proc)
     assert sim.running(), "the stream went on after the broker's restart"
     summary = sim.wait()
@@ -617,16 +661,22 @@ def test_connector_sigkill_mid_stream(rig, odoo_server, own_broker):
     reference = reference_alerts(config, expected)
     total = len(expected.readings)
     connector.start()
+    counter = ReadingCounter(own_broker.port)
     sim.start(own_broker.port, "100")  # 18 s of wall time
     kills, first_life = [], None
-    for threshold in (1500, 3000, 4500):
-        wait_for(lambda t=threshold: connector.readings() >= t, 60, f"{threshold} readings")
-        assert sim.running(), "killed while readings flow"
-        connector.kill()
-        kills.append(connector.readings())
-        first_life = first_life or connector.last_outbox_id()
-        time.sleep(1)  # messages queue up in the broker meanwhile
-        connector.start()
+    try:
+        for threshold in (1500, 3000, 4500):
+            wait_for(lambda t=threshold: connector.readings() >= t, 60, f"{threshold} readings")
+            assert sim.running(), "killed while readings flow"
+            connector.kill()
+            kills.append(connector.readings())
+            first_life = first_life or connector.last_outbox_id()
+            # Messages queue up in the broker meanwhile (about a second's worth).
+            published = counter.count
+            wait_for(lambda p=published: counter.count >= p + 300, 60, "readings queued")
+            connector.start()
+    finally:
+        counter.close()
     summary = sim.wait()
     assert int(summary["readings acknowledged"]) == total
     settle(connector, expected, 120)

@@ -3,8 +3,9 @@
 A table has a timestamp in its first column and one signal in every other
 numeric column. The delimiter (``,`` or ``;``) is detected; the first row
 is a header unless it holds a timestamp and numbers. Timestamps are ISO
-8601 (a time without a zone is UTC) or epoch seconds; empty cells are
-missing values (NaN).
+8601 or epoch seconds, read by the connector's one function
+(:func:`connector.util.parse_time`); a file's time without a zone is UTC
+(data sets such as SKAB carry none); empty cells are missing values (NaN).
 
 >>> parse_time("2026-11-22T08:00:00Z"), parse_time("2026-11-22 08:00:00")
 (1795334400.0, 1795334400.0)
@@ -17,11 +18,12 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .. import util
 
 
 class InputError(ValueError):
@@ -29,7 +31,7 @@ class InputError(ValueError):
 
 
 def parse_time(text: str) -> float:
-    """ISO 8601 (zone-less = UTC) or epoch seconds -> epoch seconds.
+    """A file's timestamp: ISO 8601 (zone-less = UTC) or epoch seconds -> epoch seconds.
 
     Raises
     ------
@@ -38,20 +40,16 @@ def parse_time(text: str) -> float:
     """
     text = text.strip()
     try:
-        value = float(text)
+        value: float | str = float(text)
     except ValueError:
-        pass
+        value = text
     else:
         if not math.isfinite(value):
             raise InputError(f"timestamp {text!r} is not finite")
-        return value
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
-        raise InputError(f"timestamp {text!r} is neither ISO 8601 nor epoch seconds") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
+        return util.parse_time(value, naive_utc=True)
+    except ValueError as exc:
+        raise InputError(f"timestamp {exc}") from None
 
 
 def _number(text: str) -> float | None:

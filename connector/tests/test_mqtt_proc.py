@@ -212,7 +212,6 @@ def test_the_receiver_holds_a_bounded_number_of_messages(monkeypatch: Any) -> No
     forwarded in order once there is room."""
     import pickle
     import socket
-    import time
     from multiprocessing.connection import Connection
 
     from connector import mqtt_proc
@@ -221,12 +220,22 @@ def test_the_receiver_holds_a_bounded_number_of_messages(monkeypatch: Any) -> No
     ours, theirs = socket.socketpair()
     forwarder = mqtt_proc._Forwarder(Connection(ours.detach()))
     owner = Connection(theirs.detach())
+    waiting = threading.Event()
+
+    class Condition(threading.Condition):
+        def wait(self, timeout: float | None = None) -> bool:
+            waiting.set()  # someone waits for room (or for entries)
+            return super().wait(timeout)
+
+    forwarder.cond = Condition()
     for i in range(3):
         forwarder.put(("t", b"p", i, 1, False, 1))
+    assert not waiting.is_set(), "three messages fit"
     fourth = threading.Thread(target=forwarder.put, args=(("t", b"p", 3, 1, False, 1),))
     fourth.start()
-    time.sleep(0.2)
+    assert waiting.wait(10), "the fourth put waits on the condition"
     assert fourth.is_alive(), "a fourth message waits for room"
+    assert len(forwarder.entries) == 3
     threading.Thread(target=forwarder.run, daemon=True).start()
     fourth.join(5)
     assert not fourth.is_alive()

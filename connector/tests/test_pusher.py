@@ -8,7 +8,6 @@ lost replies. The end-to-end test against a real Odoo is separate.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -202,18 +201,35 @@ def test_batches_close_by_age_or_size(store: Store, fake_odoo: FakeOdoo) -> None
 
 
 def test_run_loop_respects_batch_age(store: Store, fake_odoo: FakeOdoo) -> None:
-    pusher = make_pusher(store, fake_odoo, batch_size=100, batch_age_s=0.4)
+    """The loop sends a batch once it is batch_age_s old on the pusher's clock,
+    not before: the clock moves in 0.1 s steps, each step looked at by the loop
+    (two clock readings) before the next, however fast the machine is."""
+    now = [1000.0]
+    reads = [0]
+
+    def clock() -> float:
+        reads[0] += 1
+        return now[0]
+
+    pusher = make_pusher(store, fake_odoo, batch_size=100, batch_age_s=0.4, clock=clock)
     stop = threading.Event()
     thread = threading.Thread(target=pusher.run, args=(stop,))
     thread.start()
+    elapsed = None
     try:
-        start = time.monotonic()
-        store.add_outbox(items(3))
+        start = now[0]
+        store.add_outbox(items(3), now=start)
         pusher.wake()
-        assert wait_for(lambda: statuses(store)["sent"] == 3, 5)
-        elapsed = time.monotonic() - start
+        for _ in range(30):
+            seen = reads[0]
+            assert wait_for(lambda seen=seen: reads[0] >= seen + 2, 10), "the loop looks"
+            if statuses(store).get("sent") == 3:
+                elapsed = now[0] - start
+                break
+            now[0] = round(now[0] + 0.1, 6)
     finally:
         stop.set()
         thread.join(5)
+    assert elapsed is not None, "the batch was sent"
     assert 0.3 < elapsed < 2.0
     assert fake_odoo.ingest_calls() == [3]

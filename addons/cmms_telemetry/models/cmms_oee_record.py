@@ -3,7 +3,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .telemetry_tools import OEE_STATUSES, get_param
+from .telemetry_tools import OEE_STATUSES, get_param, oee_values
 
 SOURCES = [("manual", "Manual entry"), ("connector", "Telemetry connector")]
 OEE_INPUTS = (
@@ -123,31 +123,7 @@ class CmmsOeeRecord(models.Model):
     @api.model
     def _oee_values(self, inputs, basis, fault_below, warning_below):
         """Availability, performance, quality (%), OEE (%) and status of the inputs."""
-        run, downtime, planned = inputs["run_min"], inputs["downtime_min"], inputs["planned_min"]
-        if basis == "planned" and planned > 0:
-            availability = run / planned
-        elif run + downtime > 0:
-            availability = run / (run + downtime)
-        else:
-            availability = 0.0
-        design = inputs["design_speed"]
-        performance = inputs["actual_speed"] / design if design > 0 else 0.0
-        produced = inputs["produced"]
-        quality = inputs["good"] / produced if produced > 0 else 0.0
-        oee = availability * performance * quality * 100.0
-        if oee < fault_below:
-            status = "fault"
-        elif oee <= warning_below:
-            status = "warning"
-        else:
-            status = "normal"
-        return {
-            "availability": availability * 100.0,
-            "performance": performance * 100.0,
-            "quality": quality * 100.0,
-            "oee": oee,
-            "status": status,
-        }
+        return oee_values(inputs, basis, fault_below, warning_below)
 
     @api.constrains("period_start", "period_end", *OEE_INPUTS)
     def _check_inputs(self):

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The methods the telemetry connector calls (see docs/contracts.md)."""
 
+import hashlib
 import json
 import logging
 import math
@@ -20,7 +21,14 @@ from .cmms_alert_policy import SEVERITIES
 from .cmms_connector_job import JOB_STATES
 from .cmms_downtime_reason import normalize_code
 from .cmms_reading import RESOLUTIONS
-from .telemetry_tools import COMPONENT_CODE_RE
+from .telemetry_tools import (
+    COMPONENT_CODE_RE,
+    MAX_DOWNTIME_MIN,
+    MAX_PREDICTED_HOURS,
+    MAX_RECOMMENDATIONS,
+    connector_rules,
+    get_param,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -37,8 +45,6 @@ REASON_VALUE_CHARS = 40
 MAX_REASON_CHARS = 300
 MAX_JSON_CHARS = 16000
 MAX_METRICS = 100
-MAX_RECOMMENDATIONS = 20
-MAX_DOWNTIME_MIN = 7 * 24 * 60.0
 MAX_ENERGY_PERIOD_S = 31 * 24 * 3600.0
 ALERT_ITEMS = ("alert_raised", "alert_active", "alert_cleared")
 DATA_ITEMS = (
@@ -293,17 +299,25 @@ class CmmsTelemetryApi(models.AbstractModel):
         Returns
         -------
         dict
-            ``{"version": str, "sensors": [...], "health_thresholds": {...}}``
+            ``{"version": str, "sensors": [...], "health_thresholds": {...},
+            "flexo_rules": {...}}``
             as documented in docs/contracts.md; each sensor carries its
             active anomaly ``model_version`` (or false). An unset value is
             false, never None (XML-RPC carries no None).
         """
         self._check_connector()
         sensors = self.env["cmms.sensor"].sudo().search([])
+        rules = connector_rules(
+            get_param(self.env, "oee_availability_basis"),
+            get_param(self.env, "oee_fault_below"),
+            get_param(self.env, "oee_warning_below"),
+        )
+        digest = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:8]
         return {
-            "version": sensors._config_version(),
+            "version": f"{sensors._config_version()}|{digest}",
             "sensors": [sensor._connector_settings() for sensor in sensors],
             "health_thresholds": self.env["cmms.health.threshold"].sudo()._connector_thresholds(),
+            "flexo_rules": rules,
         }
 
     @api.model
@@ -852,7 +866,9 @@ class CmmsTelemetryApi(models.AbstractModel):
                 {
                     "equipment_id": equipment.id,
                     "predicted_at": ts,
-                    "predicted_hours": _number(data, "predicted_hours", minimum=0, maximum=1e5),
+                    "predicted_hours": _number(
+                        data, "predicted_hours", minimum=0, maximum=MAX_PREDICTED_HOURS
+                    ),
                     "model_version": _text(data, "model_version", max_length=64),
                     "inputs": _object(data, "inputs", required=True),
                     "recommendation": _text(data, "recommendation", required=False, max_length=2000)

@@ -1,6 +1,13 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Settings, bands and small helpers shared by the telemetry models."""
+"""Settings, bands and small helpers shared by the telemetry models.
+
+Odoo owns the rules the connector applies to FLEXO data (health bands, OEE
+formula and status limits, the largest values ``ingest`` accepts): the
+connector reads them from ``get_connector_config`` (:func:`connector_rules`)
+and keeps the same values only as defaults for an older Odoo. The
+connector's contract test runs this module's functions beside its own.
+"""
 
 import json
 import re
@@ -18,6 +25,11 @@ HEALTH_BANDS = [
     ("critical", "Critical"),
 ]
 HEALTH_BAND_LIMITS = (("excellent", 80.0), ("good", 60.0), ("warning", 40.0))
+
+# The largest values ingest accepts in FLEXO items (sent to the connector).
+MAX_RECOMMENDATIONS = 20
+MAX_DOWNTIME_MIN = 7 * 24 * 60.0
+MAX_PREDICTED_HOURS = 1e5
 
 # Equipment health index (FMEA and OEE blend, 0-100).
 HEALTH_INDEX_BANDS = [
@@ -68,6 +80,58 @@ def health_band(score):
         if score >= limit:
             return band
     return "critical"
+
+
+def oee_values(inputs, basis, fault_below, warning_below):
+    """Availability, performance, quality (%), OEE = A x P x Q (%) and status.
+
+    *inputs* holds ``run_min``, ``downtime_min``, ``planned_min``,
+    ``design_speed``, ``actual_speed``, ``produced`` and ``good``; *basis*
+    is ``run_downtime`` or ``planned``; the status is ``fault`` below
+    *fault_below*, ``warning`` up to *warning_below*, ``normal`` above.
+    """
+    run, downtime, planned = inputs["run_min"], inputs["downtime_min"], inputs["planned_min"]
+    if basis == "planned" and planned > 0:
+        availability = run / planned
+    elif run + downtime > 0:
+        availability = run / (run + downtime)
+    else:
+        availability = 0.0
+    design = inputs["design_speed"]
+    performance = inputs["actual_speed"] / design if design > 0 else 0.0
+    produced = inputs["produced"]
+    quality = inputs["good"] / produced if produced > 0 else 0.0
+    oee = availability * performance * quality * 100.0
+    if oee < fault_below:
+        status = "fault"
+    elif oee <= warning_below:
+        status = "warning"
+    else:
+        status = "normal"
+    return {
+        "availability": availability * 100.0,
+        "performance": performance * 100.0,
+        "quality": quality * 100.0,
+        "oee": oee,
+        "status": status,
+    }
+
+
+def connector_rules(basis, fault_below, warning_below):
+    """The ``flexo_rules`` of ``get_connector_config`` (docs/contracts.md)."""
+    return {
+        "health_bands": [[band, limit] for band, limit in HEALTH_BAND_LIMITS],
+        "oee": {
+            "availability_basis": basis,
+            "fault_below": float(fault_below),
+            "warning_below": float(warning_below),
+        },
+        "limits": {
+            "max_recommendations": MAX_RECOMMENDATIONS,
+            "max_downtime_min": MAX_DOWNTIME_MIN,
+            "max_predicted_hours": MAX_PREDICTED_HOURS,
+        },
+    }
 
 
 def health_index_band(index):

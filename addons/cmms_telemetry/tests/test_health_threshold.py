@@ -84,3 +84,28 @@ class TestHealthThreshold(TelemetryCommon):
         # A metric where higher is better runs the other way.
         Threshold.create({**base, "metric": "vacuum_level_pct", "good": 90, "warning": 80,
                           "critical": 60})  # fmt: skip
+
+    def test_config_sends_the_rules_odoo_owns(self):
+        """Band limits, OEE settings and ingestion limits go to the connector;
+        an OEE setting changed in Odoo changes them and the version stamp."""
+        before = self.api.get_connector_config()
+        self.assertEqual(
+            before["flexo_rules"],
+            {
+                "health_bands": [["excellent", 80.0], ["good", 60.0], ["warning", 40.0]],
+                "oee": {
+                    "availability_basis": "run_downtime",
+                    "fault_below": 60.0,
+                    "warning_below": 75.0,
+                },
+                "limits": {
+                    "max_recommendations": 20,
+                    "max_downtime_min": 10080.0,
+                    "max_predicted_hours": 100000.0,
+                },
+            },
+        )
+        self.env["ir.config_parameter"].sudo().set_param("cmms_telemetry.oee_fault_below", "50")
+        after = self.api.get_connector_config()
+        self.assertEqual(after["flexo_rules"]["oee"]["fault_below"], 50.0)
+        self.assertNotEqual(before["version"], after["version"])
