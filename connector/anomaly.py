@@ -307,6 +307,7 @@ class AnomalyEngine:
         self.tags_: dict[str, TagScorer] = {}
         self.groups_: dict[str, MachineWatch] = {}
         self.group_of_: dict[str, str] = {}
+        self.ruled_: set[str] = set()
 
     def configure(self, sensors: Iterable[Mapping[str, Any]]) -> None:
         """Set the tags and groups; scorers whose tag (and group, for the
@@ -362,6 +363,21 @@ class AnomalyEngine:
                 return Verdict(True, severity, f"{own.message}; {watch.verdict_.message}")
         return own
 
+    def leave_to_rules(self, tag: str, verdict: Verdict, rule: Verdict) -> Verdict:
+        """The tag's anomaly verdict, unless a limit rule reports the excursion.
+
+        An anomaly of a tag that rises or holds while the tag's limit rule is
+        violated is the rule's alert: it is left out until it ends (the
+        limit rules take the large excursions, the engine what they miss).
+        """
+        if not verdict.active:
+            self.ruled_.discard(tag)
+            return verdict
+        if rule.active or tag in self.ruled_:
+            self.ruled_.add(tag)
+            return OK
+        return verdict
+
     def holds(self, tag: str) -> bool:
         """Whether the tag's anomaly verdict is active now."""
         scorer = self.tags_.get(tag)
@@ -376,6 +392,7 @@ class AnomalyEngine:
             "params": self.params,
             "tags": {tag: s.state_dict() for tag, s in self.tags_.items()},
             "groups": {name: w.state_dict() for name, w in self.groups_.items()},
+            "ruled": sorted(self.ruled_),
         }
 
     def load_state(self, saved: Mapping[str, Any]) -> int:
@@ -384,6 +401,7 @@ class AnomalyEngine:
         if not isinstance(saved, Mapping) or saved.get("params") != self.params:
             return 0
         n = 0
+        self.ruled_ = {tag for tag in saved.get("ruled") or () if tag in self.tags_}
         for tag, state in (saved.get("tags") or {}).items():
             if tag in self.tags_ and self.tags_[tag].load_state(state):
                 n += 1

@@ -761,6 +761,7 @@ class Pipeline:
                 verdicts = {**verdicts, ANOMALY: OK}
             if RULE_VIOLATION in verdicts:  # a process reading: the online engine scores it
                 online = self.engine.update(tag, reading.ts, reading.value)
+                online = self.engine.leave_to_rules(tag, online, verdicts[RULE_VIOLATION])
                 model = verdicts.get(ANOMALY)
                 if model is None or not model.active:
                     verdicts = {**verdicts, ANOMALY: online}
