@@ -193,12 +193,14 @@ class TestConnectorKey(ExternalApiCommon):
         self.assertEqual(self.sensor.high_critical, 10.0)
 
     def test_ar_glasses_use_the_technicians_own_key_and_rights(self):
-        mine = self.env["maintenance.request"].create(
-            {"name": "Mine", "equipment_id": self.low_equipment.id, "user_id": self.technician.id}
-        )
-        theirs = self.env["maintenance.request"].create(
+        # my_tasks lists the work a technician can act on now: approved.
+        mine = self.env["maintenance.request"].sudo().create(
+            {"name": "Mine", "equipment_id": self.low_equipment.id,
+             "user_id": self.technician.id, "cmms_state": "approved"}
+        )  # fmt: skip
+        theirs = self.env["maintenance.request"].sudo().create(
             {"name": "Theirs", "equipment_id": self.low_equipment.id,
-             "user_id": self.other_technician.id}
+             "user_id": self.other_technician.id, "cmms_state": "approved"}
         )  # fmt: skip
         for protocol in PROTOCOLS:
             tasks = self.assertClean(
