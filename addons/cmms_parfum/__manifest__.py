@@ -65,6 +65,7 @@
         "demo/cmms_calibration_demo.xml",
         "demo/cmms_energy_reading_demo.xml",
         "demo/maintenance_plan_demo.xml",
+        "demo/cmms_step_template_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
