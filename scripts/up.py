@@ -62,7 +62,7 @@ def port_or_free(preferred: int) -> int:
             return stack.free_port()
 
 
-def wait_online(port: int, topic: str, timeout: float, stop: dict) -> bool:
+def wait_online(port: int, topic: str, timeout: float) -> bool:
     """Wait until the connector's retained status on *topic* says online
     (it publishes it right after subscribing)."""
     import paho.mqtt.client as mqtt
@@ -81,7 +81,7 @@ def wait_online(port: int, topic: str, timeout: float, stop: dict) -> bool:
     try:
         deadline = time.monotonic() + timeout
         while not online.wait(0.2):
-            if stop["now"] or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 return False
         return True
     finally:
@@ -190,8 +190,8 @@ def main() -> int:
             )
         # The demo backfills the FLEXO line's history at once: the connector
         # must be subscribed before the simulator starts publishing.
-        if not wait_online(broker.port, "cmms/all/connector/local/status", 90, stop):
-            print(f"[cmms] the connector did not come online; see {logs / 'connector.log'}")
+        if not wait_online(broker.port, "cmms/all/connector/local/status", 90):
+            say(f"[cmms] the connector did not come online; see {logs / 'connector.log'}")
         with open(logs / "simulator.log", "w") as out:
             procs.append(
                 subprocess.Popen(
