@@ -99,7 +99,8 @@ def test_jobs_from_odoo_are_done_once_across_a_connector_crash(odoo_server, brok
         # Four clean minutes of PT-101 (the fault of the scenario comes later).
         sim = subprocess.run(
             [sys.executable, "-m", "simulator", "run", "--scenario", "pt101_out_of_range",
-             "--duration", "240", "--rate", "max", "--host", "127.0.0.1",
+             "--start", "2026-11-22T08:00:00Z", "--duration", "240", "--rate", "max",
+             "--host", "127.0.0.1",
              "--port", str(broker.port), "--no-flexo", "--no-energy"],
             cwd=ROOT, capture_output=True, text=True, timeout=300,
         )  # fmt: skip

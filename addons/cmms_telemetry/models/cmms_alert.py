@@ -217,7 +217,28 @@ class CmmsAlert(models.Model):
                 continue
             policy = policies._for(alert.severity, alert.equipment_id.criticality)
             if policy and policy.create_request:
-                alert._create_request(policy.request_priority)
+                request = alert._create_request(policy.request_priority)
+                if policy.approve_request:
+                    alert._approve_request(request)
+
+    def _approve_request(self, request):
+        """Approve the work order the policy opened, when it has a technician:
+        a breakdown goes straight to the technician's tasks."""
+        self.ensure_one()
+        if request.cmms_state != "requested":
+            return
+        technician = request.user_id or self.equipment_id.technician_user_id
+        if not technician or not technician.has_group("cmms_parfum.cmms_parfum_group_technician"):
+            request.sudo().message_post(
+                body=self.env._(
+                    "Not approved at once: the equipment has no technician to assign it to."
+                )
+            )
+            return
+        request.sudo().write(
+            {"user_id": technician.id, "schedule_date": request.schedule_date or fields.Datetime.now()}
+        )
+        request.sudo().action_approve()
 
     def _notify_supervisors(self):
         """Tell the CMMS supervisors of the alert's company, once per alert."""

@@ -24,6 +24,12 @@ class CmmsAlertPolicy(models.Model):
     criticality = fields.Selection(CRITICALITY, "Equipment criticality", required=True)
     create_request = fields.Boolean("Open a work order", default=True)
     request_priority = fields.Selection(PRIORITIES, default="high", required=True)
+    approve_request = fields.Boolean(
+        "Approve at once",
+        help="The work order is approved when it opens, scheduled now and assigned to the "
+        "equipment's technician, so that a breakdown does not wait for a planner: it is in "
+        "the technician's tasks and on the AR glasses at once.",
+    )
     active = fields.Boolean(default=True)
 
     _sql_constraints = [

@@ -82,3 +82,44 @@ class TestAlert(TelemetryCommon):
             self.sensor.write({"interval_s": 0})
         with self.assertRaises(AccessError):
             self.sensor.with_user(self.technician).write({"high_critical": 12.0})
+
+
+class TestAlertPolicyApproval(TelemetryCommon):
+    """A breakdown the policy approves at once goes straight to the technician."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy = cls.env["cmms.alert.policy"]._for("critical", "critical")
+        cls.policy.approve_request = True
+
+    def _critical(self, equipment):
+        alert = self.env["cmms.alert"].create(
+            {"equipment_id": equipment.id, "alert_type": "instrument_fault", "severity": "critical"}
+        )
+        alert._apply_policy()
+        return alert.request_id
+
+    def test_critical_alert_on_critical_equipment_is_approved_and_assigned(self):
+        request = self._critical(self.equipment)
+        self.assertEqual(request.cmms_state, "approved")
+        self.assertEqual(request.user_id, self.technician)
+        self.assertTrue(request.schedule_date)
+        self.assertEqual(request.cmms_priority, "urgent")
+        # The technician sees it among the work they can act on, and may start it.
+        request.with_user(self.technician).action_start()
+        self.assertEqual(request.cmms_state, "in_progress")
+
+    def test_policy_without_approval_leaves_it_to_the_planner(self):
+        self.policy.approve_request = False
+        request = self._critical(self.equipment)
+        self.assertEqual(request.cmms_state, "requested")
+
+    def test_no_technician_no_approval(self):
+        self.equipment.technician_user_id = False
+        self.equipment.category_id.technician_user_id = False
+        request = self._critical(self.equipment)
+        self.assertEqual(request.cmms_state, "requested")
+        self.assertTrue(
+            any("Not approved at once" in (body or "") for body in request.message_ids.mapped("body"))
+        )
