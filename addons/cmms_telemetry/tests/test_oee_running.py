@@ -16,9 +16,9 @@ class TestRunningShift(TelemetryCommon):
     start, upserted; the end never moves earlier; the close ends the running."""
 
     def oee(self, key, end, running=True, **data):
-        values = {"machine": "FLX-T1", "shift": "A", "period_start": START,
-                  "period_end": end, "run_min": 100, "downtime_min": 20, "produced": 300,
-                  "good": 290, "rejected": 10, "design_speed": 250, "actual_speed": 200}  # fmt: skip
+        values = {"machine": "FLX-T1", "shift": "A", "period_start": START, "period_end": end,
+                  "run_min": 100, "downtime_min": 20, "produced": 300, "good": 290,
+                  "rejected": 10, "design_speed": 250, "actual_speed": 200}  # fmt: skip
         if running is not None:
             values["running"] = running
         values.update(data)
