@@ -80,8 +80,9 @@ optional field to ``None``):
 ``CMMS_CUSUM_BASELINE_N``          window means that form the CUSUM baseline
                                    (30)
 ``CMMS_FLEXO_SNAPSHOT_INTERVAL_S`` a component's health snapshot is sent on
-                                   every band change and at least this often
-                                   (900)
+                                   every band change and at least this often,
+                                   the running shift's provisional OEE record
+                                   this often (900)
 ``CMMS_FLEXO_MACHINE_TAGS``        machine id (of FLEXO ticks and energy
                                    meters) -> Odoo equipment tag,
                                    ``FLEXO_104=FLX-104,...`` (default: the id)

@@ -80,8 +80,13 @@ OEE and status
 --------------
 The engine sums the OEE *inputs* of a shift (run and downtime minutes,
 produced, good and rejected units, run-time weighted design and actual
-speed) and sends them as one ``oee_record`` when the shift letter changes;
-the A x P x Q formula lives in Odoo. The provisional OEE of the running
+speed) and sends them as an ``oee_record``: a provisional one of the
+running shift (``"running": true``) at its first tick and then every
+``snapshot_interval_s`` (tick time, the health snapshots' cadence), and the
+closing one when the shift letter changes. Odoo keeps one record per
+machine and period start: each provisional record replaces the previous
+one, the closing one replaces the last provisional one and marks the shift
+closed. The A x P x Q formula lives in Odoo. The provisional OEE of the running
 shift (:func:`oee_percent`, Odoo's formula and availability basis, checked
 against Odoo's own function by the contract test) gives the system status
 the specification describes (FAULT below 60 %, WARNING up to 75 %, NORMAL
@@ -92,7 +97,11 @@ Items
 * ``health_snapshot`` per component when its band changes or every
   ``snapshot_interval_s`` (tick time), key
   ``health:<machine_id>:<component>:<tick ts>``;
-* ``oee_record`` per closed shift, key ``oee:<machine_id>:<shift>:<start>``;
+* ``oee_record`` per closed shift, key ``oee:<machine_id>:<shift>:<start>``,
+  and of the running shift every ``snapshot_interval_s`` (and at its first
+  tick), with ``"running": true``, key
+  ``oee:<machine_id>:<shift>:<start>:running:<n>`` (n = 1, 2, ... within
+  the shift);
 * ``meter_reading`` per machine meter every ``meter_interval_s`` (tick
   time): the run hours (``run_hours``) and produced units
   (``produced_units``) of the machine since the previous one, as an
@@ -981,6 +990,14 @@ class FlexoEngine:
                     if prediction is not None:
                         items.append(prediction)
 
+        # The running shift's provisional OEE record, at the snapshots' cadence.
+        sent = shift.get("running_sent_at")
+        if sent is None or ts - sent >= self.snapshot_interval_s:
+            item = self._oee_item(machine, shift, running=True)
+            if item is not None:
+                items.append(item)
+                shift["running_sent_at"] = ts
+
         oee = _provisional_oee(shift, self.rules_)
         status = system_status(oee, self.rules_)
         changed = status != st.get("status")
@@ -1069,7 +1086,11 @@ class FlexoEngine:
         }
         return OutboxItem(make_key("prediction", machine, component, iso), PREDICTION, iso, data)
 
-    def _oee_item(self, machine: str, shift: Mapping[str, Any]) -> OutboxItem | None:
+    def _oee_item(
+        self, machine: str, shift: dict[str, Any], running: bool = False
+    ) -> OutboxItem | None:
+        """The shift's ``oee_record``: the closing one, or a provisional one
+        of the running shift (its sequence number counted in *shift*)."""
         start, end = float(shift["start"]), float(shift["end"])
         if end <= start or not shift["ticks"]:
             return None
@@ -1101,8 +1122,12 @@ class FlexoEngine:
             "design_speed": round(design, 3),
             "actual_speed": round(max(0.0, actual), 3),
         }
-        key = make_key("oee", machine, shift["letter"] or "-", start_iso)
-        return OutboxItem(key, OEE_RECORD, iso_utc(end), data)
+        parts = ["oee", machine, shift["letter"] or "-", start_iso]
+        if running:
+            data["running"] = True
+            shift["running_seq"] = int(shift.get("running_seq") or 0) + 1
+            parts += ["running", str(shift["running_seq"])]
+        return OutboxItem(make_key(*parts), OEE_RECORD, iso_utc(end), data)
 
     def _meter_items(
         self,
@@ -1185,6 +1210,8 @@ def _new_shift(letter: str, start: float) -> dict[str, Any]:
         "design_run": 0.0,
         "design_last": None,
         "ticks": 0,
+        "running_seq": 0,
+        "running_sent_at": None,
     }
 
 

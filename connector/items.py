@@ -26,10 +26,13 @@ after a crash produces the same items):
     ``{"tag": <component equipment tag>, "score": 0-100,
     "metrics": {<metric>: 0-100} | null, "recommendations": [str]}``;
     ``health:<machine_id>:<component>:<tick ts>``.
-``oee_record`` (one per closed shift)
+``oee_record`` (one per closed shift, and provisional ones of the running shift)
     ``{"machine", "shift", "period_start", "period_end", "run_min",
     "downtime_min", "produced", "good", "rejected", "design_speed",
-    "actual_speed"}``; ``oee:<machine_id>:<shift>:<period_start>``.
+    "actual_speed", "running"?}``; ``oee:<machine_id>:<shift>:<period_start>``
+    when the shift closes, ``...:<period_start>:running:<n>`` for the n-th
+    provisional record of the running shift (``"running": true``, every
+    snapshot interval); Odoo keeps one record per machine and period start.
 ``downtime_event`` (one per stop of a tick)
     ``{"machine", "reason", "start", "duration_min", "component"?}``;
     ``downtime:<machine_id>:<start>:<component or reason>``.

@@ -4,7 +4,7 @@
     "name": "CMMS Telemetry",
     "summary": "Sensors, alerts, health, OEE, FMEA, models and the ingestion API of the "
     "telemetry connector",
-    "version": "18.0.2.2.1",
+    "version": "18.0.2.3.0",
     "category": "Manufacturing/Maintenance",
     "website": "https://github.com/cmms-parfum/cmms-parfum",
     "author": "CMMS Parfum contributors",

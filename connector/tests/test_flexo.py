@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -416,6 +417,11 @@ def run(engine: FlexoEngine, ticks: list[Tick]) -> tuple[dict[str, Any], list[An
     return state, items
 
 
+def closed(items: list[Any]) -> list[Any]:
+    """The closing ``oee_record`` items (not the running shift's provisional ones)."""
+    return [i for i in items if i.type == "oee_record" and not i.data.get("running")]
+
+
 def test_the_specification_example_tick() -> None:
     example = Tick(
         timestamp=parse_ts("2025-10-17T08:15:00Z"),
@@ -495,7 +501,14 @@ def test_the_specification_example_tick() -> None:
     assert printing.data["recommendations"] == [
         "Print reject rate 2.5 %: inspect the anilox roll and the doctor blade."
     ]
-    assert "oee_record" not in by_type  # the shift is still running
+    # the shift is still running: its provisional record, from its first tick
+    [oee] = by_type["oee_record"]
+    assert oee.key == "oee:FLEXO_104:A:2025-10-17T00:45:00Z:running:1"
+    assert oee.data["running"] is True
+    assert (oee.data["period_start"], oee.data["period_end"]) == (
+        "2025-10-17T00:45:00Z",
+        "2025-10-17T08:15:00Z",
+    )
 
 
 def test_snapshots_on_band_change_or_interval() -> None:
@@ -525,7 +538,7 @@ def test_oee_record_when_the_shift_letter_changes() -> None:
     ticks += [tick(m) for m in range(3, 480 + 1)]  # to 14:00
     ticks += [tick(481, shift="B")]
     state, items = run(engine, ticks)
-    [oee] = [i for i in items if i.type == "oee_record"]
+    [oee] = closed(items)
     assert oee.key == "oee:FLEXO_104:A:2026-11-22T06:00:00Z"
     assert oee.ts == "2026-11-22T14:00:00Z"
     run_min = 0.5 + 0.0 + 478
@@ -547,9 +560,51 @@ def test_oee_record_when_the_shift_letter_changes() -> None:
     assert state["shift"]["letter"] == "B" and state["shift"]["ticks"] == 1
 
 
+def test_the_running_shift_sends_provisional_records_the_close_replaces() -> None:
+    engine = FlexoEngine(snapshot_interval_s=600, machine_tags={"FLEXO_104": "FLX-104"})
+    ticks = [tick(m) for m in range(1, 26)] + [tick(26, shift="B")]
+    state, items = run(engine, ticks)
+    oee = [i for i in items if i.type == "oee_record"]
+    # the first tick of each shift, then every 10 minutes of tick time; the close
+    assert [(i.key, i.ts) for i in oee] == [
+        ("oee:FLEXO_104:A:2026-11-22T06:00:00Z:running:1", "2026-11-22T06:01:00Z"),
+        ("oee:FLEXO_104:A:2026-11-22T06:00:00Z:running:2", "2026-11-22T06:11:00Z"),
+        ("oee:FLEXO_104:A:2026-11-22T06:00:00Z:running:3", "2026-11-22T06:21:00Z"),
+        ("oee:FLEXO_104:A:2026-11-22T06:00:00Z", "2026-11-22T06:25:00Z"),
+        ("oee:FLEXO_104:B:2026-11-22T06:25:00Z:running:1", "2026-11-22T06:26:00Z"),
+    ]
+    shift_a = oee[:4]
+    # one machine and period start: Odoo keeps one record and replaces it
+    assert {(i.data["machine"], i.data["period_start"]) for i in shift_a} == {
+        ("FLX-104", "2026-11-22T06:00:00Z")
+    }
+    assert [i.data.get("running") for i in shift_a] == [True, True, True, None]
+    assert [i.data["period_end"] for i in shift_a] == [i.ts for i in shift_a]
+    assert [i.data["produced"] for i in shift_a] == [220, 11 * 220, 21 * 220, 25 * 220]
+    # the closing record carries the same figures as a provisional one would
+    last = {k: v for k, v in shift_a[2].data.items() if k != "running"}
+    assert set(last) == set(shift_a[3].data)
+    assert state["shift"]["running_seq"] == 1  # shift B's first
+
+
+def test_provisional_records_every_tick_with_a_zero_interval() -> None:
+    _, items = run(FlexoEngine(snapshot_interval_s=0), [tick(m) for m in range(1, 4)])
+    keys = [i.key for i in items if i.type == "oee_record"]
+    assert keys == [f"oee:FLEXO_104:A:2026-11-22T06:00:00Z:running:{n}" for n in (1, 2, 3)]
+
+
+def test_provisional_sequence_survives_a_restart() -> None:
+    engine = FlexoEngine(snapshot_interval_s=300)
+    state, first = run(engine, [tick(m) for m in range(1, 8)])
+    restored = json.loads(json.dumps(state))  # as the store keeps it
+    step = engine.step(restored, tick(11))
+    keys = [i.key for i in (*first, *step.items) if i.type == "oee_record"]
+    assert [k.rsplit(":", 1)[1] for k in keys] == ["1", "2", "3"]
+
+
 def test_a_long_gap_in_the_same_shift_letter_closes_the_shift() -> None:
     _, items = run(FlexoEngine(), [tick(1), tick(2), tick(24 * 60 + 1)])
-    [oee] = [i for i in items if i.type == "oee_record"]
+    [oee] = closed(items)
     assert oee.data["period_end"] == "2026-11-22T06:02:00Z"
 
 

@@ -77,6 +77,11 @@ def outbox(store: Store, kind: str | None = None) -> list[tuple[str, str, dict[s
     return [(k, t, json.loads(d)) for k, t, d in rows if kind is None or t == kind]
 
 
+def closed(store: Store) -> list[tuple[str, str, dict[str, Any]]]:
+    """The closing ``oee_record`` items (not the running shift's provisional ones)."""
+    return [row for row in outbox(store, "oee_record") if not row[2].get("running")]
+
+
 def make(store: Store) -> Pipeline:
     pipe = Pipeline(
         store,
@@ -97,7 +102,10 @@ def store(tmp_path: Path) -> Store:
 def test_a_tick_queues_its_items_in_the_same_transaction(store: Store) -> None:
     pipe = make(store)
     result = pipe.process([tick(1)])
-    assert (result.ticks, result.items) == (1, 5)
+    assert (result.ticks, result.items) == (1, 6)  # 5 snapshots, the running shift's OEE
+    [(key, _, running)] = outbox(store, "oee_record")
+    assert key == "oee:FLEXO_104:A:2026-11-22T06:00:00Z:running:1"
+    assert running["running"] is True and running["machine"] == "FLX-104"
     snaps = outbox(store, "health_snapshot")
     assert [k for k, _, _ in snaps] == [
         f"health:FLEXO_104:{c}:2026-11-22T06:01:00Z"
@@ -130,7 +138,7 @@ def test_stops_shifts_and_redelivery(store: Store) -> None:
         "duration_min": 1.5,
         "component": "FEEDER",
     }
-    [(key, _, oee)] = outbox(store, "oee_record")
+    [(key, _, oee)] = closed(store)
     assert key == "oee:FLEXO_104:A:2026-11-22T06:00:00Z"
     assert oee["period_end"] == "2026-11-22T06:04:00Z" and oee["produced"] == 880
     before = outbox(store)
@@ -147,7 +155,7 @@ def test_engine_state_survives_a_restart(tmp_path: Path) -> None:
     store = Store(path)
     pipe = make(store)  # a new process: state comes from the store
     pipe.process([tick(4), tick(5, shift="B")])
-    [(_, _, oee)] = outbox(store, "oee_record")
+    [(_, _, oee)] = closed(store)
     assert oee["produced"] == 4 * 220 and oee["period_start"] == "2026-11-22T06:00:00Z"
     # within 15 minutes and without a band change, no snapshot after the restart
     assert {k.rsplit(":", 3)[-3] for k, _, _ in outbox(store, "health_snapshot")} == {
@@ -163,7 +171,8 @@ def test_replay_in_a_fresh_store_gives_the_same_keys(tmp_path: Path) -> None:
         store = Store(tmp_path / f"{name}.sqlite3")
         make(store).process(batch)
         keys.append([k for k, _, _ in outbox(store)])
-    assert keys[0] == keys[1] and len(keys[0]) == 5 + 1 + 1
+    # 5 snapshots, a stop, the closed shift A, the running shifts A and B
+    assert keys[0] == keys[1] and len(keys[0]) == 5 + 1 + 1 + 2
 
 
 def test_a_failing_tick_rolls_back_its_items_and_state(

@@ -5,9 +5,11 @@
 A *line* is a machine whose components carry a component code (the FLEXO
 104 and its PRE_FEEDER ... DOWN_STACKER). The view shows the machine's
 current shift (its newest OEE record: A, P, Q, OEE and the system status
-with the configured limits), the health of each component with the metric
-scores behind it and its recommendations, the shift and day trend of the
-OEE, the top losses of the shift and the loss fishbone of a period.
+with the configured limits; while the shift runs, the provisional record the
+connector replaces every snapshot interval, marked "running shift"), the
+health of each component with the metric scores behind it and its
+recommendations, the shift and day trend of the OEE, the top losses of the
+shift and the loss fishbone of a period.
 """
 
 from datetime import datetime, time, timedelta
@@ -394,6 +396,7 @@ class CmmsLineView(models.AbstractModel):
             "oee": round(record.oee, 1),
             "status": record.status,
             "status_label": labels.get(record.status, ""),
+            "running": record.is_running,
             "produced": record.produced,
             "rejected": record.rejected,
             "downtime_min": round(record.downtime_min, 1),

@@ -81,13 +81,24 @@ class CmmsOeeRecord(models.Model):
         "OEE (%)", digits=(5, 2), compute="_compute_oee", store=True, aggregator="avg"
     )
     status = fields.Selection(OEE_STATUSES, compute="_compute_oee", store=True, index=True)
+    is_running = fields.Boolean(
+        "Running shift",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="A provisional record of a shift still in progress: the connector replaces its "
+        "figures every few minutes until the shift closes.",
+    )
     note = fields.Text()
 
+    # One record per machine and start: a shift reported again (the running
+    # shift every few minutes, then its close) replaces its record, so KPIs,
+    # the fishbone and the trends never count a shift twice.
     _sql_constraints = [
         (
             "machine_period_uniq",
-            "unique(equipment_id, period_start, period_end)",
-            "There is already an OEE record for this machine and period.",
+            "unique(equipment_id, period_start)",
+            "There is already an OEE record for this machine starting at this time.",
         ),
     ]
 
@@ -171,6 +182,7 @@ class CmmsOeeRecord(models.Model):
             "quality": round(self.quality, 4),
             "oee": round(self.oee, 4),
             "status": self.status.upper(),
+            "running": self.is_running,
         }
 
     def _cmms_unlink_way_out(self):

@@ -792,8 +792,43 @@ class CmmsTelemetryApi(models.AbstractModel):
             vals["planned_min"] = planned
         if vals["run_min"] > (planned or (end - start).total_seconds() / 60.0) + 1e-6:
             raise ItemRejected("data.run_min exceeds the planned time")
-        record = self._replace_period(self.env["cmms.oee.record"].sudo(), vals)
+        running = data.get("running", False)
+        if not isinstance(running, bool):
+            raise ItemRejected("data.running must be true or false")
+        vals["is_running"] = running
+        record = self._upsert_oee_record(vals)
         return record, record._connector_reply()
+
+    @api.model
+    def _upsert_oee_record(self, vals):
+        """The one OEE record of ``vals``' machine and period start, created or
+        updated (docs/contracts.md, the running shift).
+
+        A report ending before the stored record changes no figure (the end
+        never moves earlier), yet a closing one still closes the record; a
+        closed record is never reopened by a provisional report. Updates of a
+        running record are not tracked in its chatter.
+        """
+        Record = self.env["cmms.oee.record"].sudo()
+        record = Record.search(
+            [
+                ("equipment_id", "=", vals["equipment_id"]),
+                ("period_start", "=", vals["period_start"]),
+            ],
+            limit=1,
+        )
+        if not record:
+            return Record.create(vals)
+        if vals["is_running"] and not record.is_running:
+            return record  # a late provisional report of a closed shift
+        if record.is_running:
+            record = record.with_context(mail_notrack=True)
+        if vals["period_end"] < record.period_end:
+            if record.is_running and not vals["is_running"]:
+                record.is_running = False
+            return record
+        record.write(vals)
+        return record
 
     @api.model
     def _replace_period(self, Model, vals):

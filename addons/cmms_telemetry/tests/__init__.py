@@ -20,6 +20,7 @@ from . import (
     test_line_view_tour,
     test_meter_reading,
     test_oee_fmea,
+    test_oee_running,
     test_retention,
     test_security,
     test_views,

@@ -57,6 +57,7 @@ class TestLineViewTour(HttpCase):
             {
                 "equipment_id": machine.id,
                 "shift": "B",
+                "is_running": True,  # the connector's provisional record
                 "period_start": start,
                 "period_end": now,
                 "run_min": 420,

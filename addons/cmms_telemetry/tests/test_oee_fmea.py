@@ -67,7 +67,8 @@ class TestOeeManualEntry(TelemetryCommon):
             with self.assertRaises(ValidationError):
                 record.write(bad)
         with self.assertRaises(ValidationError):
-            OeeRecord.create({**vals, "period_end": "2026-11-21 06:00:00"})
+            empty = "2026-11-22 06:00:00"  # not the start of the record above: one per start
+            OeeRecord.create({**vals, "period_start": empty, "period_end": empty})
 
 
 class TestFmeaHealthIndex(TelemetryCommon):

@@ -20,6 +20,10 @@ registry.category("web_tour.tours").add("cmms_telemetry_line_view", {
             trigger: ".o_cmms_line_status[data-status='normal']",
         },
         {
+            content: "The shift is still running: its figures are provisional",
+            trigger: ".o_cmms_line_shift_period .o_cmms_line_running",
+        },
+        {
             content: "Availability, performance and quality",
             trigger: ".o_cmms_line_factor[data-factor='availability']:contains('87.5')",
         },
