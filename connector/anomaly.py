@@ -125,8 +125,12 @@ class RowAligner:
                     row[j] = value
                     if newest is None or slot > newest:
                         newest = slot
-                    limit = newest - grace
-                    if min(pending) <= limit:
+                        limit = newest - grace
+                        ready = min(pending) <= limit
+                    else:  # only this slot may be due: the others were not
+                        limit = newest - grace
+                        ready = slot <= limit
+                    if ready:
                         for s in sorted(k for k in pending if k <= limit):
                             out.append((s * period, pending.pop(s)))
                             done = s
