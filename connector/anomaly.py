@@ -123,17 +123,21 @@ class RowAligner:
                     if row is None:
                         row = pending[slot] = [None] * width
                     row[j] = value
+                    # Slots up to the last limit were emitted: only those
+                    # past it, or this one, may be due.
                     if newest is None or slot > newest:
+                        old = None if newest is None else newest - grace
                         newest = slot
                         limit = newest - grace
-                        ready = min(pending) <= limit
-                    else:  # only this slot may be due: the others were not
-                        limit = newest - grace
-                        ready = slot <= limit
-                    if ready:
-                        for s in sorted(k for k in pending if k <= limit):
-                            out.append((s * period, pending.pop(s)))
-                            done = s
+                        if old is None or limit - old > len(pending):
+                            due: Iterable[int] = sorted(s for s in pending if s <= limit)
+                        else:
+                            due = [s for s in range(old + 1, limit + 1) if s in pending]
+                    else:
+                        due = (slot,) if slot <= newest - grace else ()
+                    for s in due:
+                        out.append((s * period, pending.pop(s)))
+                        done = s
             if ends is not None:
                 ends.append(len(out))
         self.newest_, self.done_ = newest, done
