@@ -320,7 +320,8 @@ class TagScorer:
                     last = t
             taken = [values[i] for i in order]
         det = self.detector
-        before = self.verdict_, det.score_, det.active_
+        if order is not None:
+            before = self.verdict_, det.score_, det.active_
         scores: list[float] | None = [] if flags is not None else None
         n_taken = len(taken)
         verdicts = [OK] * n_taken

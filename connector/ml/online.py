@@ -156,6 +156,10 @@ class OnlineDetector:
             self.clip,
             self.relearn_after,
             self.wander_limit,
+            self.warmup,
+            self.on_count,
+            self.off_count,
+            self.clear_ratio,
         )
         self.names = list(names) if names is not None else [f"s{j}" for j in range(self.k)]
         if len(self.names) != self.k:
@@ -202,6 +206,26 @@ class OnlineDetector:
         self.active_ = False
         self.run_ = 0
         self.score_ = 0.0
+        self._bind()
+
+    def _bind(self) -> None:
+        """Keep the state's lists in one tuple, for :meth:`update_many`."""
+        self._lists = (
+            self.seen_,
+            self.level_,
+            self.last_,
+            self.noise_,
+            self.lcen_,
+            self.lmad_,
+            self.ln_,
+            self.over_,
+            self.ccen_,
+            self.cmad_,
+            self.cn_,
+            self.mode_,
+            self.hist_,
+            self.ratios_,
+        )
 
     _STATE = (
         "rows_",
@@ -269,6 +293,7 @@ class OnlineDetector:
             value = state[name]
             setattr(self, name, back(value) if name not in ("mode_",) else list(value))
         self.active_ = bool(self.active_)
+        self._bind()
         return True
 
     # -- streaming -----------------------------------------------------------
@@ -315,18 +340,28 @@ class OnlineDetector:
             clip,
             relearn,
             wander_limit,
+            warmup,
+            on_count,
+            off_count,
+            clear_ratio,
         ) = self._consts
-        warmup, on_count, off_count, clear_ratio = (
-            self.warmup,
-            self.on_count,
-            self.off_count,
-            self.clear_ratio,
-        )
         inf = math.inf
-        seen_, level_, last_, noise_ = self.seen_, self.level_, self.last_, self.noise_
-        lcen_, lmad_, ln_, over_ = self.lcen_, self.lmad_, self.ln_, self.over_
-        ccen_, cmad_, cn_, mode_ = self.ccen_, self.cmad_, self.cn_, self.mode_
-        hist_, ratios = self.hist_, self.ratios_
+        (
+            seen_,
+            level_,
+            last_,
+            noise_,
+            lcen_,
+            lmad_,
+            ln_,
+            over_,
+            ccen_,
+            cmad_,
+            cn_,
+            mode_,
+            hist_,
+            ratios,
+        ) = self._lists
         signals = range(k)
         rows = self.rows_
         active, run = self.active_, self.run_
