@@ -699,7 +699,7 @@ class Pipeline:
         :meth:`TagDetectors.update_quiet` proves every verdict inactive and
         takes the readings (True) there is nothing to feed. Otherwise it
         changes nothing (False) and the caller runs the detectors reading
-        by reading. The anomaly engine then takes the readings one by one
+        by reading. The anomaly engine then takes the readings in one call
         (:meth:`_online_quiet`).
         """
         if len(new) < 2 or stale:
