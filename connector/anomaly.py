@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import lt
 from typing import Any
 
 from .detectors import CRITICAL, OK, WARNING, Verdict
@@ -92,25 +93,54 @@ class RowAligner:
     def add(self, tag: str, ts: float, value: float) -> list[tuple[float, list[float | None]]]:
         """Add a reading; return the rows completed, oldest first, as
         ``(slot start time, values)``."""
+        return self.add_many(tag, (ts,), (value,))
+
+    def add_many(
+        self,
+        tag: str,
+        ts: Sequence[float],
+        values: Sequence[float],
+        ends: list[int] | None = None,
+    ) -> list[tuple[float, list[float | None]]]:
+        """Add a tag's readings in turn (:meth:`add` is this on one reading);
+        return the rows they completed, oldest first. When *ends* is given,
+        the number of rows completed so far is appended to it after each
+        reading."""
         j = self.index.get(tag)
-        if j is None or not math.isfinite(ts):
-            return []
-        slot = math.floor(ts / self.period_s)
-        if self.done_ is not None and slot <= self.done_:
-            return []  # late: its row was scored
-        row = self.pending_.get(slot)
-        if row is None:
-            row = self.pending_[slot] = [None] * len(self.tags)
-        row[j] = value
-        if self.newest_ is None or slot > self.newest_:
-            self.newest_ = slot
-        limit = self.newest_ - self.grace
-        if not self.pending_ or min(self.pending_) > limit:
-            return []
-        out = []
-        for s in sorted(k for k in self.pending_ if k <= limit):
-            out.append((s * self.period_s, self.pending_.pop(s)))
-            self.done_ = s
+        out: list[tuple[float, list[float | None]]] = []
+        if j is None:
+            if ends is not None:
+                ends.extend([0] * len(values))
+            return out
+        period, grace, pending, width = self.period_s, self.grace, self.pending_, len(self.tags)
+        newest, done = self.newest_, self.done_
+        isfinite, floor = math.isfinite, math.floor
+        for t, value in zip(ts, values, strict=True):
+            if isfinite(t):
+                slot = floor(t / period)
+                if done is None or slot > done:  # else late: its row was scored
+                    row = pending.get(slot)
+                    if row is None:
+                        row = pending[slot] = [None] * width
+                    row[j] = value
+                    # Slots up to the last limit were emitted: only those
+                    # past it, or this one, may be due.
+                    if newest is None or slot > newest:
+                        old = None if newest is None else newest - grace
+                        newest = slot
+                        limit = newest - grace
+                        if old is None or limit - old > len(pending):
+                            due: Iterable[int] = sorted(s for s in pending if s <= limit)
+                        else:
+                            due = [s for s in range(old + 1, limit + 1) if s in pending]
+                    else:
+                        due = (slot,) if slot <= newest - grace else ()
+                    for s in due:
+                        out.append((s * period, pending.pop(s)))
+                        done = s
+            if ends is not None:
+                ends.append(len(out))
+        self.newest_, self.done_ = newest, done
         return out
 
     def state_dict(self) -> dict[str, Any]:
@@ -163,41 +193,70 @@ class MachineWatch:
         self, tag: str, ts: float, value: float, on_score: Callable[..., Any] | None = None
     ) -> bool:
         """Add one reading; return True when the alarm state or blame changed."""
+        rows = self.aligner.add(tag, ts, value)
+        scores: list[float] | None = [] if on_score is not None else None
+        changed, alarms = self.score_rows(rows, scores)
+        if on_score is not None and scores:
+            on = {i for i, _, _ in alarms}
+            for i, ((t, _), score) in enumerate(zip(rows, scores, strict=True)):
+                on_score(self.name, t, score, i in on)
+        return changed
+
+    def score_rows(
+        self, rows: Sequence[tuple[float, Sequence[float | None]]], scores: list[float] | None
+    ) -> tuple[bool, list[tuple[int, Verdict, list[str]]]]:
+        """Score aligned rows in turn; return whether the alarm state or
+        blame changed, and the rows after which the alarm was on (index, the
+        verdict and the tags it blamed then). Each row's score is appended
+        to *scores* when given."""
         changed = False
-        for t, row in self.aligner.add(tag, ts, value):
-            was = self.detector.active_
-            score, alarm = self.detector.update(row)
-            if on_score is not None:
-                on_score(self.name, t, score, alarm)
-            ratios = self.detector.ratios_
-            if alarm and not was:
+        alarms: list[tuple[int, Verdict, list[str]]] = []
+        if not rows:
+            return changed, alarms
+        det = self.detector
+        flat = [x for _, row in rows for x in row] if len(rows) > 1 else rows[0][1]
+        n_rows = len(rows)
+        tags = self.tags
+        ratios = det.ratios_
+        index = 0
+        while index < n_rows:
+            was = det.active_
+            start = index
+            index = det.update_many(flat, index, scores)
+            alarm = det.active_
+            if not alarm:  # every row taken left the alarm off
+                if was:  # cleared at the first of them
+                    self.blamed_ = []
+                    changed = True
+                self.verdict_ = OK
+                continue
+            if index - start > 1:  # rows before the last one left the alarm off
+                if was:
+                    self.blamed_ = []
+                    changed = True
+                was = False
+            score = det.score_
+            if not was:
                 self.blamed_ = [
-                    self.tags[j]
+                    tags[j]
                     for j in sorted(range(len(ratios)), key=lambda j: -ratios[j])
                     if ratios[j] > 0.5
-                ] or [self.tags[max(range(len(ratios)), key=ratios.__getitem__)]]
+                ] or [tags[max(range(len(ratios)), key=ratios.__getitem__)]]
                 changed = True
-            elif alarm:
-                for j, r in enumerate(ratios):
-                    if r > 1.0 and self.tags[j] not in self.blamed_:
-                        self.blamed_.append(self.tags[j])
-                        changed = True
-            elif was:
-                self.blamed_ = []
-                changed = True
-            if alarm:
-                parts = ", ".join(
-                    f"{tag} {ratios[self.tags.index(tag)]:.2f}x" for tag in self.blamed_
-                )
-                self.verdict_ = Verdict(
-                    True,
-                    _severity(score),
-                    f"machine {self.name}: anomaly score {score:.2f} over its tags "
-                    f"(contributing: {parts})",
-                )
             else:
-                self.verdict_ = OK
-        return changed
+                for j, r in enumerate(ratios):
+                    if r > 1.0 and tags[j] not in self.blamed_:
+                        self.blamed_.append(tags[j])
+                        changed = True
+            parts = ", ".join(f"{tag} {ratios[tags.index(tag)]:.2f}x" for tag in self.blamed_)
+            self.verdict_ = Verdict(
+                True,
+                _severity(score),
+                f"machine {self.name}: anomaly score {score:.2f} over its tags "
+                f"(contributing: {parts})",
+            )
+            alarms.append((index - 1, self.verdict_, list(self.blamed_)))
+        return changed, alarms
 
     def state_dict(self) -> dict[str, Any]:
         """Plain JSON."""
@@ -233,21 +292,73 @@ class TagScorer:
 
     def update(self, ts: float, value: float) -> Verdict:
         """Score one reading; an older or repeated time is not scored."""
-        if self.last_ts_ is not None and ts <= self.last_ts_:
-            return self.verdict_
-        self.last_ts_ = ts
-        score, alarm = self.detector.update((value,))
-        if alarm:
-            level = self.detector.ratios_[0]
-            self.verdict_ = Verdict(
-                True,
-                _severity(score),
-                f"anomaly score {score:.2f} ({level:.2f}x its learned threshold, "
-                f"{self.detector.mode_[0]})",
-            )
+        return self.update_many((ts,), (value,))[0]
+
+    def update_many(
+        self,
+        ts: Sequence[float],
+        values: Sequence[float],
+        flags: list[tuple[float, bool] | None] | None = None,
+    ) -> list[Verdict]:
+        """Score readings in turn (:meth:`update` is this on one reading);
+        return the verdict after each.
+
+        When *flags* is given, ``(score, alarm)`` after each reading is
+        appended to it: ``None`` for a reading older than the last one, the
+        last scored reading's for one that repeats its time.
+        """
+        last = first_last = self.last_ts_
+        n = len(ts)
+        order: list[int] | None = None
+        if (last is None or ts[0] > last) and (n == 1 or all(map(lt, ts, ts[1:]))):
+            taken = values  # every reading newer than the one before
         else:
-            self.verdict_ = OK
-        return self.verdict_
+            order = []
+            for i, t in enumerate(ts):
+                if last is None or t > last:
+                    order.append(i)
+                    last = t
+            taken = [values[i] for i in order]
+        det = self.detector
+        if order is not None:
+            before = self.verdict_, det.score_, det.active_
+        scores: list[float] | None = [] if flags is not None else None
+        n_taken = len(taken)
+        verdicts = [OK] * n_taken
+        pos = 0
+        while pos < n_taken:
+            pos = det.update_many(taken, pos, scores)
+            if det.active_:
+                verdicts[pos - 1] = Verdict(
+                    True,
+                    _severity(det.score_),
+                    f"anomaly score {det.score_:.2f} ({det.ratios_[0]:.2f}x its learned "
+                    f"threshold, {det.mode_[0]})",
+                )
+        if n_taken:
+            self.verdict_ = verdicts[-1]
+            self.last_ts_ = ts[-1] if order is None else ts[order[-1]]
+        if order is None:
+            if flags is not None and scores is not None:
+                flags.extend(zip(scores, [v.active for v in verdicts], strict=True))
+            return verdicts
+        out: list[Verdict] = []
+        verdict, score, alarm = before
+        last = first_last
+        k = 0
+        for i, t in enumerate(ts):
+            if k < n_taken and order[k] == i:
+                verdict = verdicts[k]
+                if scores is not None:
+                    score, alarm = scores[k], verdict.active
+                k += 1
+                last = t
+                if flags is not None:
+                    flags.append((score, alarm))
+            elif flags is not None:
+                flags.append((score, alarm) if t == last else None)
+            out.append(verdict)
+        return out
 
     def state_dict(self) -> dict[str, Any]:
         """Plain JSON."""
@@ -345,23 +456,53 @@ class AnomalyEngine:
     def update(self, tag: str, ts: float, value: float) -> Verdict:
         """Feed one reading; return the tag's ``anomaly`` verdict (its own
         scorer's and its machine's alarm merged)."""
+        return self.update_many(tag, (ts,), (value,))[0]
+
+    def update_many(self, tag: str, ts: Sequence[float], values: Sequence[float]) -> list[Verdict]:
+        """Feed a tag's readings in turn (:meth:`update` is this on one
+        reading); return the tag's ``anomaly`` verdict after each."""
         scorer = self.tags_.get(tag)
         if scorer is None:
-            return OK
-        own = scorer.update(ts, value)
-        if self.on_score is not None and scorer.last_ts_ == ts:
-            self.on_score(tag, ts, scorer.detector.score_, scorer.detector.active_)
+            return [OK] * len(values)
+        on_score = self.on_score
+        flags: list[tuple[float, bool] | None] | None = [] if on_score is not None else None
+        own = scorer.update_many(ts, values, flags)
         watch = self.groups_.get(self.group_of_.get(tag, ""))
-        if watch is not None:
-            watch.add(tag, ts, value, self.on_score)
-            if watch.verdict_.active and tag in watch.blamed_:
-                if not own.active:
-                    return watch.verdict_
-                severity = (
-                    CRITICAL if CRITICAL in (own.severity, watch.verdict_.severity) else WARNING
-                )
-                return Verdict(True, severity, f"{own.message}; {watch.verdict_.message}")
-        return own
+        if watch is None:
+            if on_score is not None and flags is not None:
+                for t, flag in zip(ts, flags, strict=True):
+                    if flag is not None:
+                        on_score(tag, t, *flag)
+            return own
+        carried = watch.verdict_ if watch.verdict_.active and tag in watch.blamed_ else None
+        ends: list[int] = []
+        rows = watch.aligner.add_many(tag, ts, values, ends)
+        scores: list[float] | None = [] if on_score is not None else None
+        alarms = watch.score_rows(rows, scores)[1] if rows else ()
+        if on_score is not None and flags is not None and scores is not None:
+            on = {r for r, _, _ in alarms}
+            r = 0
+            for t, flag, end in zip(ts, flags, ends, strict=True):
+                if flag is not None:
+                    on_score(tag, t, *flag)
+                while r < end:
+                    on_score(watch.name, rows[r][0], scores[r], r in on)
+                    r += 1
+        if carried is None and not alarms:
+            return own  # the machine's alarm held no reading of this tag
+        after = {r: (verdict if tag in blamed else None) for r, verdict, blamed in alarms}
+        out = []
+        for verdict, end in zip(own, ends, strict=True):
+            if end:
+                carried = after.get(end - 1)
+            if carried is None:
+                out.append(verdict)
+            elif not verdict.active:
+                out.append(carried)
+            else:
+                severity = CRITICAL if CRITICAL in (verdict.severity, carried.severity) else WARNING
+                out.append(Verdict(True, severity, f"{verdict.message}; {carried.message}"))
+        return out
 
     def leave_to_rules(self, tag: str, verdict: Verdict, rule: Verdict) -> Verdict:
         """The tag's anomaly verdict, unless a limit rule reports the excursion.

@@ -699,7 +699,7 @@ class Pipeline:
         :meth:`TagDetectors.update_quiet` proves every verdict inactive and
         takes the readings (True) there is nothing to feed. Otherwise it
         changes nothing (False) and the caller runs the detectors reading
-        by reading. The anomaly engine then takes the readings one by one
+        by reading. The anomaly engine then takes the readings in one call
         (:meth:`_online_quiet`).
         """
         if len(new) < 2 or stale:
@@ -721,13 +721,17 @@ class Pipeline:
         dirty: list[AlertStateRow],
     ) -> None:
         """The online engine on readings the other detectors took at once:
-        one by one (it is cheap), its verdicts to the ``anomaly`` aggregator."""
-        engine = self.engine.update
-        aggregators = self.aggregators_
-        for reading in new:
-            verdict = engine(tag, reading.ts, reading.value)
-            if verdict.active or (tag, ANOMALY) in aggregators:
-                items.extend(self._feed(ANOMALY, tag, reading.ts, verdict, reading.value, dirty))
+        in one call, its verdicts to the ``anomaly`` aggregator."""
+        if type(new) is ReadingBatch:  # columns already
+            ts, values = new.ts, new.value
+        else:
+            ts, values = [r.ts for r in new], [r.value for r in new]
+        verdicts = self.engine.update_many(tag, ts, values)
+        fed = (tag, ANOMALY) in self.aggregators_
+        for i, verdict in enumerate(verdicts):
+            if verdict.active or fed:
+                items.extend(self._feed(ANOMALY, tag, ts[i], verdict, values[i], dirty))
+                fed = (tag, ANOMALY) in self.aggregators_
 
     @staticmethod
     def _quiet(monitor: TagDetectors, new: Sequence[Reading]) -> bool:

@@ -156,6 +156,10 @@ class OnlineDetector:
             self.clip,
             self.relearn_after,
             self.wander_limit,
+            self.warmup,
+            self.on_count,
+            self.off_count,
+            self.clear_ratio,
         )
         self.names = list(names) if names is not None else [f"s{j}" for j in range(self.k)]
         if len(self.names) != self.k:
@@ -202,6 +206,26 @@ class OnlineDetector:
         self.active_ = False
         self.run_ = 0
         self.score_ = 0.0
+        self._bind()
+
+    def _bind(self) -> None:
+        """Keep the state's lists in one tuple, for :meth:`update_many`."""
+        self._lists = (
+            self.seen_,
+            self.level_,
+            self.last_,
+            self.noise_,
+            self.lcen_,
+            self.lmad_,
+            self.ln_,
+            self.over_,
+            self.ccen_,
+            self.cmad_,
+            self.cn_,
+            self.mode_,
+            self.hist_,
+            self.ratios_,
+        )
 
     _STATE = (
         "rows_",
@@ -269,6 +293,7 @@ class OnlineDetector:
             value = state[name]
             setattr(self, name, back(value) if name not in ("mode_",) else list(value))
         self.active_ = bool(self.active_)
+        self._bind()
         return True
 
     # -- streaming -----------------------------------------------------------
@@ -276,12 +301,34 @@ class OnlineDetector:
     def update(self, row: Sequence[float | None]) -> tuple[float, bool]:
         """Take one row (one value per signal, NaN/None if missing);
         return ``(score in [0, 1], alarm)``."""
+        if len(row) != self.k:
+            raise ValueError(f"a row holds {self.k} signals, got {len(row)}")
+        self.update_many(row)
+        return self.score_, self.active_
+
+    def update_many(
+        self,
+        values: Sequence[float | None],
+        start: int = 0,
+        scores: list[float] | None = None,
+    ) -> int:
+        """Take several rows at once: the same arithmetic as :meth:`update`
+        row by row (which is this method on one row).
+
+        *values* holds the rows one after the other (``k`` values each);
+        rows are taken from row *start* on, and each row's score is appended
+        to *scores* when given. It stops after the first row whose alarm is
+        on, so that :attr:`ratios_`, :attr:`score_` and :attr:`active_`
+        describe that row, and returns the index of the next row to take
+        (the number of rows when all were taken); every row it took but
+        that one left the alarm off.
+
+        >>> det = OnlineDetector(2, warmup=0)
+        >>> det.update_many([1.0, 2.0, 1.0, None])
+        2
+        """
         k = self.k
-        if len(row) != k:
-            raise ValueError(f"a row holds {k} signals, got {len(row)}")
-        self.rows_ += 1
-        learning = self.rows_ <= self.warmup
-        frozen = self.active_
+        n_rows = len(values) // k
         (
             alpha,
             lag,
@@ -293,124 +340,165 @@ class OnlineDetector:
             clip,
             relearn,
             wander_limit,
+            warmup,
+            on_count,
+            off_count,
+            clear_ratio,
         ) = self._consts
-        seen_, level_, last_, noise_ = self.seen_, self.level_, self.last_, self.noise_
-        lcen_, lmad_, ln_, over_ = self.lcen_, self.lmad_, self.ln_, self.over_
-        ccen_, cmad_, cn_, mode_ = self.ccen_, self.cmad_, self.cn_, self.mode_
-        ratios = self.ratios_
-        best = 0.0
-        for j in range(k):
-            x = row[j]
-            if x is None:
-                ratios[j] = 0.0
-                continue
-            x = float(x)
-            if x - x != 0.0:  # NaN or infinite: missing
-                ratios[j] = 0.0
-                continue
-            seen = seen_[j] + 1
-            seen_[j] = seen
-            lvl = level_[j]
-            lvl = x if lvl != lvl else lvl + alpha * (x - lvl)
-            level_[j] = lvl
-            last = last_[j]
-            if last == last:
-                w = 1.0 / seen if seen * forget < 1.0 else forget
-                noise_[j] += w * (abs(x - last) - noise_[j])
-            last_[j] = x
-            hist = self.hist_[j]
-            slot = seen % lag
-            past = hist[slot]
-            hist[slot] = lvl
-            if seen <= settle:
-                ratios[j] = 0.0
-                continue
-            # The level's baseline.
-            n = ln_[j]
-            if n == 0:
-                lcen_[j], lmad_[j], ln_[j] = lvl, 0.0, 1
-                r_level = 0.0
-                cen = lvl
-            else:
-                cen = lcen_[j]
-                mad = lmad_[j]
-                d = lvl - cen
-                thr = margin * mad
-                floor = rel_floor * abs(cen)
-                if floor > thr:
-                    thr = floor
-                if thr < _TINY:
-                    thr = _TINY
-                r_level = abs(d) / thr
-                over = over_[j] + 1 if r_level > 1.0 and not learning else 0
-                if over >= relearn:  # a lasting shift: the new normal
-                    cen = lcen_[j] = lvl
-                    over_[j] = 0
-                else:
-                    over_[j] = over
-                    if learning or n < 10 or (not frozen and r_level <= 1.0):
+        inf = math.inf
+        (
+            seen_,
+            level_,
+            last_,
+            noise_,
+            lcen_,
+            lmad_,
+            ln_,
+            over_,
+            ccen_,
+            cmad_,
+            cn_,
+            mode_,
+            hist_,
+            ratios,
+        ) = self._lists
+        signals = range(k)
+        rows = self.rows_
+        active, run = self.active_, self.run_
+        score = self.score_
+        r_index = start
+        try:
+            while r_index < n_rows:
+                base = r_index * k
+                r_index += 1
+                rows += 1
+                learning = rows <= warmup
+                frozen = active
+                best = 0.0
+                for j in signals:
+                    x = values[base + j]
+                    if x is None:
+                        ratios[j] = 0.0
+                        continue
+                    if type(x) is not float:
+                        x = float(x)
+                    if x - x != 0.0:  # NaN or infinite: missing
+                        ratios[j] = 0.0
+                        continue
+                    seen = seen_[j] + 1
+                    seen_[j] = seen
+                    lvl = level_[j]
+                    lvl = x if lvl != lvl else lvl + alpha * (x - lvl)
+                    level_[j] = lvl
+                    last = last_[j]
+                    if last == last:
+                        w = 1.0 / seen if seen * forget < 1.0 else forget
+                        a = x - last
+                        noise_[j] += w * ((a if a > 0.0 else 0.0 - a) - noise_[j])
+                    last_[j] = x
+                    hist = hist_[j]
+                    slot = seen % lag
+                    past = hist[slot]
+                    hist[slot] = lvl
+                    if seen <= settle:
+                        ratios[j] = 0.0
+                        continue
+                    # The level's baseline.
+                    n = ln_[j]
+                    if n == 0:
+                        lcen_[j], lmad_[j], ln_[j] = lvl, 0.0, 1
+                        r_level = 0.0
+                        cen = lvl
+                    else:
+                        cen = lcen_[j]
+                        mad = lmad_[j]
+                        d = lvl - cen
+                        thr = margin * mad
+                        floor = rel_floor * (cen if cen > 0.0 else 0.0 - cen)
+                        if floor > thr:
+                            thr = floor
+                        if thr < _TINY:
+                            thr = _TINY
+                        r_level = (d if d > 0.0 else 0.0 - d) / thr
+                        over = over_[j] + 1 if r_level > 1.0 and not learning else 0
+                        if over >= relearn:  # a lasting shift: the new normal
+                            cen = lcen_[j] = lvl
+                            over_[j] = 0
+                        else:
+                            over_[j] = over
+                            if learning or n < 10 or (not frozen and r_level <= 1.0):
+                                w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
+                                wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
+                                lim = clip * mad if n >= 10 and mad > 0 else inf
+                                cen += wc * (lim if d > lim else -lim if d < -lim else d)
+                                dev = lvl - cen
+                                if dev <= 0.0:
+                                    dev = 0.0 - dev
+                                lcen_[j] = cen
+                                lmad_[j] = mad + w * ((lim if dev > lim else dev) - mad)
+                                ln_[j] = n + 1
+                    # The change's baseline (threshold floor: a share of the level).
+                    change = lvl - past
+                    n = cn_[j]
+                    c = ccen_[j]
+                    mad = cmad_[j]
+                    d = change - c
+                    if n >= 10:
+                        thr = margin * mad
+                        floor = rel_floor * (cen if cen > 0.0 else 0.0 - cen)
+                        if floor > thr:
+                            thr = floor
+                        if thr < _TINY:
+                            thr = _TINY
+                        r_change = (d if d > 0.0 else 0.0 - d) / thr
+                    else:
+                        r_change = 0.0
+                    if learning or n < 10 or (not frozen and r_change <= 1.0):
                         w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
                         wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
-                        lim = clip * mad if n >= 10 and mad > 0 else math.inf
-                        cen += wc * (lim if d > lim else -lim if d < -lim else d)
-                        dev = abs(lvl - cen)
-                        lcen_[j] = cen
-                        lmad_[j] = mad + w * ((lim if dev > lim else dev) - mad)
-                        ln_[j] = n + 1
-            # The change's baseline (threshold floor: a share of the level).
-            change = lvl - past
-            n = cn_[j]
-            c = ccen_[j]
-            mad = cmad_[j]
-            d = change - c
-            if n >= 10:
-                thr = margin * mad
-                floor = rel_floor * abs(cen)
-                if floor > thr:
-                    thr = floor
-                if thr < _TINY:
-                    thr = _TINY
-                r_change = abs(d) / thr
-            else:
-                r_change = 0.0
-            if learning or n < 10 or (not frozen and r_change <= 1.0):
-                w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
-                wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
-                lim = clip * mad if n >= 10 and mad > 0 else math.inf
-                c += wc * (lim if d > lim else -lim if d < -lim else d)
-                dev = abs(change - c)
-                ccen_[j] = c
-                cmad_[j] = mad + w * ((lim if dev > lim else dev) - mad)
-                cn_[j] = n + 1
-            # Which quantity this signal is watched by.
-            wander = lmad_[j] / (0.5 * noise_[j] + _TINY)
-            mode = mode_[j]
-            if mode == LEVEL:
-                if wander > wander_limit:
-                    mode = mode_[j] = CHANGE
-            elif wander < 0.5 * wander_limit:
-                mode = mode_[j] = LEVEL
-            r = r_change if mode == CHANGE else r_level
-            if learning or ln_[j] < 10:
-                r = 0.0
-            ratios[j] = r
-            if r > best:
-                best = r
-        if learning:
-            self.score_ = 0.0
-            return 0.0, False
-        # The alarm, with hysteresis.
-        e = best
-        if not self.active_:
-            self.run_ = self.run_ + 1 if e > 1.0 else 0
-            if self.run_ >= self.on_count:
-                self.active_, self.run_ = True, 0
-        else:
-            self.run_ = self.run_ + 1 if e < self.clear_ratio else 0
-            if self.run_ >= self.off_count:
-                self.active_, self.run_ = False, 0
-        self.score_ = e / (1.0 + e)
-        return self.score_, self.active_
+                        lim = clip * mad if n >= 10 and mad > 0 else inf
+                        c += wc * (lim if d > lim else -lim if d < -lim else d)
+                        dev = change - c
+                        if dev <= 0.0:
+                            dev = 0.0 - dev
+                        ccen_[j] = c
+                        cmad_[j] = mad + w * ((lim if dev > lim else dev) - mad)
+                        cn_[j] = n + 1
+                    # Which quantity this signal is watched by.
+                    wander = lmad_[j] / (0.5 * noise_[j] + _TINY)
+                    mode = mode_[j]
+                    if mode == LEVEL:
+                        if wander > wander_limit:
+                            mode = mode_[j] = CHANGE
+                    elif wander < 0.5 * wander_limit:
+                        mode = mode_[j] = LEVEL
+                    r = r_change if mode == CHANGE else r_level
+                    if learning or ln_[j] < 10:
+                        r = 0.0
+                    ratios[j] = r
+                    if r > best:
+                        best = r
+                if learning:
+                    score = 0.0
+                else:
+                    # The alarm, with hysteresis.
+                    e = best
+                    if not active:
+                        run = run + 1 if e > 1.0 else 0
+                        if run >= on_count:
+                            active, run = True, 0
+                    else:
+                        run = run + 1 if e < clear_ratio else 0
+                        if run >= off_count:
+                            active, run = False, 0
+                    score = e / (1.0 + e)
+                if scores is not None:
+                    scores.append(score)
+                if active:
+                    break
+        finally:
+            self.rows_, self.active_, self.run_, self.score_ = rows, active, run, score
+        return r_index
 
     # -- description ---------------------------------------------------------
 

@@ -158,3 +158,47 @@ def test_engine_state_survives_a_pipeline_restart(tmp_path: object) -> None:
     feed(second, 460, 700)
     ref_tail = [row for row in ref_scores if row[1] >= T0 + 460 and row[0] == "PT-101"]
     assert [row for row in tail if row[0] == "PT-101"] == ref_tail
+
+
+def _messages(seed: int = 3) -> list[tuple[str, list[float], list[float]]]:
+    """Messages of four tags of one machine and a lone tag: a few readings
+    each, some late, repeated or missing, with faults that raise alarms."""
+    rng = random.Random(seed)
+    tags = ["A", "B", "C", "D", "E"]
+    step = dict.fromkeys(tags, 0)
+    out = []
+    for m in range(1500):
+        tag = tags[m % len(tags)]
+        ts, values = [], []
+        for _ in range(rng.choice((1, 2, 5, 20))):
+            t = step[tag]
+            step[tag] += 1
+            value = 10.0 + rng.gauss(0, 0.3) + (4.0 if 1200 < t < 1300 and tag == "B" else 0.0)
+            if 1600 < t < 1640 and tag in "AC":
+                value -= 6.0
+            if rng.random() < 0.01:
+                t -= rng.choice((0, 1, 3))  # repeated or late
+            ts.append(T0 + t)
+            values.append(math.nan if rng.random() < 0.005 else value)
+        out.append((tag, ts, values))
+    return out
+
+
+def test_a_message_at_once_scores_as_its_readings_one_by_one() -> None:
+    """The engine's batched path is its one-reading path: same verdicts and scores."""
+    sensors = [{"tag": t, "interval_s": 1.0, "machine": "M"} for t in "ABCD"] + [{"tag": "E"}]
+    one: list[tuple[object, ...]] = []
+    many: list[tuple[object, ...]] = []
+    each, batched = AnomalyEngine(on_score=lambda *a: one.append(a)), AnomalyEngine()
+    batched.on_score = lambda *a: many.append(a)
+    quiet = AnomalyEngine()  # no callback: the fast path
+    for engine in (each, batched, quiet):
+        engine.configure(sensors)
+    for tag, ts, values in _messages():
+        expected = [each.update(tag, t, v) for t, v in zip(ts, values, strict=True)]
+        assert batched.update_many(tag, ts, values) == expected
+        assert quiet.update_many(tag, ts, values) == expected
+    assert one == many
+    assert sum(row[3] for row in one if row[0] == "M") > 10  # the machine's alarm rose
+    assert any(row[3] for row in one if row[0] != "M")  # and a tag's own
+    assert json.dumps(each.state_dict()) == json.dumps(quiet.state_dict())
