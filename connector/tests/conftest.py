@@ -61,6 +61,26 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: flo
     return predicate()
 
 
+def wait_for_count(
+    count: Callable[[], int], target: int, idle: float = 30.0, timeout: float = 600.0
+) -> bool:
+    """Poll *count* until it reaches *target*; give up only when it has not
+    moved for *idle* seconds (or after *timeout*): a slow machine is slow,
+    a stuck one is stuck."""
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        now = count()
+        if now == target:
+            return True
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since > idle:
+            break
+        time.sleep(0.05)
+    return count() == target
+
+
 class Broker:
     """A Mosquitto process on a loopback port, restartable on the same state."""
 

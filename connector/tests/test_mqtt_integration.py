@@ -34,6 +34,7 @@ from connector.tests.conftest import (
     free_port,
     make_config,
     wait_for,
+    wait_for_count,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,7 +131,7 @@ def test_exactly_once_when_the_client_dies_mid_stream(
     second.start()
     try:
         assert second.ingest.session_present_ is True
-        done = wait_for(lambda: len(stored_seqs(store)) == 500, 15)
+        done = wait_for_count(lambda: len(stored_seqs(store)), 500)
         missing = sorted(set(range(500)) - set(stored_seqs(store)))
         assert done, (
             f"missing {len(missing)}: {missing[:5]}..{missing[-5:]}; first got "
@@ -161,7 +162,7 @@ def test_more_than_a_default_queue_survives_absence_and_broker_restart(
     back = Consumer(settings, store)
     back.start()
     try:
-        arrived = wait_for(lambda: len(stored_seqs(store)) == 2500, 20)
+        arrived = wait_for_count(lambda: len(stored_seqs(store)), 2500)
         assert arrived, f"{len(stored_seqs(store))} of 2500\n{mosquitto.log()[-2000:]}"
     finally:
         back.ingest.stop()
@@ -259,7 +260,7 @@ def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
         assert publisher.acked == 1500
         assert 300 <= at_kill < 1500
         proc = start()
-        assert wait_for(lambda: count() == 1500, 20), log_path.read_text()
+        assert wait_for_count(count, 1500), log_path.read_text()
         assert wait_for(lambda: any(k.endswith(":raised") for k in fake_odoo.accepted), 10)
         assert wait_for(
             lambda: any(i["type"] == "heartbeat" for i in fake_odoo.accepted.values()), 5
