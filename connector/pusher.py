@@ -10,6 +10,14 @@ pending item is ``batch_age_s`` old, and sent to ``ingest``. Per item:
   (``python -m connector requeue-rejected`` puts them back);
 * any other answer: left pending.
 
+Alert items (``alert_raised``, ``alert_active``, ``alert_cleared``) do not
+wait for a batch to close: as soon as one is pending (the pipeline wakes the
+pusher after each commit that queued items), the pending alert items are
+sent, oldest first, ahead of the older bulk items (aggregates, snapshots),
+which keep batching by size and age. An alert's items stay in their order
+(raise, active, clear), and every item is still committed to the outbox
+before it is pushed and carries its idempotency key.
+
 When Odoo is unreachable the items stay pending and the pusher retries with
 exponential backoff and jitter, capped at ``retry_max_s``: a backlog builds
 up and drains when Odoo returns, in order.
@@ -28,14 +36,19 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .items import ALERT_ACTIVE, ALERT_CLEARED, ALERT_RAISED
 from .odoo_client import OdooAuthError, OdooClient, OdooError, OdooUnreachableError
 from .store import OutboxRow, Store
 from .util import LogOnce
 
 log = logging.getLogger(__name__)
+
+#: Item types pushed at once, ahead of the batched ones (all the alert types,
+#: so that an alert's raise, active and clear keep their order).
+URGENT_TYPES = (ALERT_RAISED, ALERT_ACTIVE, ALERT_CLEARED)
 
 
 @dataclass(slots=True)
@@ -86,6 +99,8 @@ class Pusher:
         Server errors a lone item may cause before it can be set aside.
     clock : callable
         Current epoch time.
+    urgent_types : sequence of str
+        Item types sent as soon as they are pending, ahead of the others.
     rng : callable
         Uniform random number in [0, 1) for the jitter.
     """
@@ -101,6 +116,7 @@ class Pusher:
         max_item_attempts: int = 5,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
+        urgent_types: Sequence[str] = URGENT_TYPES,
     ) -> None:
         self.store = store
         self.client = client
@@ -111,6 +127,7 @@ class Pusher:
         self.max_item_attempts = max_item_attempts
         self.clock = clock
         self.rng = rng
+        self.urgent_types = tuple(urgent_types)
         self.log_once = LogOnce(log)
         self._wake = threading.Event()
         self.failures_ = 0
@@ -133,18 +150,31 @@ class Pusher:
 
     # -- one batch -----------------------------------------------------------
 
+    def urgent_pending(self) -> bool:
+        """Whether an item of :attr:`urgent_types` waits to be sent."""
+        return self.store.has_pending(self.urgent_types)
+
     def _rows(self) -> tuple[list[OutboxRow], bool]:
-        """Pick the next batch; the flag says it is a probe past the suspect."""
+        """Pick the next batch; the flag says it is a probe past the suspect.
+
+        The batch holds only urgent items while any is pending.
+        """
+        lane = self.urgent_types if self.urgent_pending() else None
         if self.suspect_ is None:
-            return self.store.fetch_pending(self.batch_limit_), False
-        rows = self.store.fetch_pending(self.batch_limit_ + 1)
+            return self.store.fetch_pending(self.batch_limit_, lane), False
+        rows = self.store.fetch_pending(self.batch_limit_ + 1, lane)
         suspect = [r for r in rows if r.id == self.suspect_]
-        if not suspect:  # sent or requeued meanwhile
+        if not suspect:
+            if lane is not None:  # the suspect is a bulk item: alerts first, keep it
+                return rows[: self.batch_limit_], False
+            # sent or requeued meanwhile
             self.suspect_, self.suspect_errors_ = None, 0
             return rows[: self.batch_limit_], False
         if self.suspect_errors_ < self.max_item_attempts:
             return suspect, False
         others = [r for r in rows if r.id != self.suspect_][:1]
+        if not others and lane is not None:  # a lone urgent suspect: probe with a bulk item
+            others = [r for r in self.store.fetch_pending(2) if r.id != self.suspect_][:1]
         return (others, True) if others else (suspect, False)
 
     def push_once(self) -> PushResult:
@@ -235,7 +265,7 @@ class Pusher:
             )
             log.error("outbox item %d set aside as rejected: %s", self.suspect_, self.last_error_)
             self.suspect_, self.suspect_errors_ = None, 0
-        elif self.suspect_ is not None and sent:
+        elif self.suspect_ is not None and self.suspect_ in sent:
             self.suspect_, self.suspect_errors_ = None, 0
         with self.store.transaction():
             self.store.mark_sent(sent, self.clock())
@@ -266,12 +296,13 @@ class Pusher:
     # -- loop ----------------------------------------------------------------
 
     def due(self) -> bool:
-        """Whether a batch is closed now (by size or by age)."""
+        """Whether a batch is closed now (by size or by age, or an urgent
+        item is pending)."""
         pending, oldest = self.store.pending_stats()
         if not pending:
             return False
         age = self.clock() - (oldest if oldest is not None else self.clock())
-        return pending >= self.batch_limit_ or age >= self.batch_age_s
+        return pending >= self.batch_limit_ or age >= self.batch_age_s or self.urgent_pending()
 
     def run(self, stop: threading.Event) -> None:
         """Push until *stop* is set (run it in its own thread)."""
@@ -282,7 +313,7 @@ class Pusher:
                 self._wake.wait(0.25)
                 continue
             age = self.clock() - (oldest if oldest is not None else self.clock())
-            if pending < self.batch_limit_ and age < self.batch_age_s:
+            if pending < self.batch_limit_ and age < self.batch_age_s and not self.urgent_pending():
                 self._wake.wait(min(self.batch_age_s - age, 0.25))
                 continue
             try:

@@ -960,13 +960,31 @@ class Store:
             ).fetchone()
         return int(row[0]), row[1]
 
-    def fetch_pending(self, limit: int) -> list[OutboxRow]:
-        """Return up to *limit* pending items, oldest first."""
+    def has_pending(self, types: Sequence[str]) -> bool:
+        """Whether an item of one of *types* is pending."""
+        if not types:
+            return False
+        marks = ", ".join("?" * len(types))
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM outbox WHERE status = 'pending' " f"AND type IN ({marks}) LIMIT 1",
+                tuple(types),
+            ).fetchone()
+        return row is not None
+
+    def fetch_pending(self, limit: int, types: Sequence[str] | None = None) -> list[OutboxRow]:
+        """Return up to *limit* pending items, oldest first (only those of
+        *types*, when given)."""
+        where = "status = 'pending'"
+        params: tuple[str, ...] = ()
+        if types:
+            where += f" AND type IN ({', '.join('?' * len(types))})"
+            params = tuple(types)
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, key, type, ts, data, attempts FROM outbox "
-                "WHERE status = 'pending' ORDER BY id LIMIT ?",
-                (limit,),
+                f"WHERE {where} ORDER BY id LIMIT ?",
+                (*params, limit),
             ).fetchall()
         return [
             OutboxRow(id=r[0], key=r[1], type=r[2], ts=r[3], data=json.loads(r[4]), attempts=r[5])

@@ -28,9 +28,9 @@ def client_for(fake: FakeOdoo, key: str = FakeOdoo.API_KEY) -> OdooClient:
     return OdooClient(fake.url, "cmms", "connector", key, timeout=5)
 
 
-def items(n: int, start: int = 0, **data: object) -> list[OutboxItem]:
+def items(n: int, start: int = 0, type_: str = "alert_raised", **data: object) -> list[OutboxItem]:
     return [
-        OutboxItem(f"k{i:05d}", "alert_raised", "2026-11-22T08:00:00Z", {"tag": "PT-101", **data})
+        OutboxItem(f"k{i:05d}", type_, "2026-11-22T08:00:00Z", {"tag": "PT-101", **data})
         for i in range(start, start + n)
     ]
 
@@ -189,13 +189,13 @@ def test_batches_close_by_age_or_size(store: Store, fake_odoo: FakeOdoo) -> None
     pusher = Pusher(
         store, client_for(fake_odoo), batch_size=10, batch_age_s=2.0, clock=lambda: now[0]
     )
-    store.add_outbox(items(3), now=1000.0)
+    store.add_outbox(items(3, type_="reading_agg"), now=1000.0)
     assert not pusher.due()
     now[0] = 1001.9
     assert not pusher.due()
     now[0] = 1002.0
     assert pusher.due()
-    store.add_outbox(items(10, start=3), now=1002.0)
+    store.add_outbox(items(10, start=3, type_="reading_agg"), now=1002.0)
     now[0] = 1000.0  # young, but a full batch is waiting
     assert pusher.due()
 
@@ -218,7 +218,7 @@ def test_run_loop_respects_batch_age(store: Store, fake_odoo: FakeOdoo) -> None:
     elapsed = None
     try:
         start = now[0]
-        store.add_outbox(items(3), now=start)
+        store.add_outbox(items(3, type_="reading_agg"), now=start)
         pusher.wake()
         for _ in range(30):
             seen = reads[0]
@@ -233,3 +233,48 @@ def test_run_loop_respects_batch_age(store: Store, fake_odoo: FakeOdoo) -> None:
     assert elapsed is not None, "the batch was sent"
     assert 0.3 < elapsed < 2.0
     assert fake_odoo.ingest_calls() == [3]
+
+
+def test_alert_items_do_not_wait_for_the_batch_age(store: Store, fake_odoo: FakeOdoo) -> None:
+    """The clock never moves: bulk items stay batched, an alert's raise and
+    clear are pushed as soon as they are committed, in their order and ahead
+    of the older bulk items."""
+    now = [1000.0]
+    pusher = make_pusher(store, fake_odoo, batch_size=100, batch_age_s=60.0, clock=lambda: now[0])
+    store.add_outbox(items(5, type_="reading_agg"), now=now[0])
+    assert not pusher.due()
+    stop = threading.Event()
+    thread = threading.Thread(target=pusher.run, args=(stop,))
+    thread.start()
+    try:
+        store.add_outbox(items(1, start=5) + items(1, start=6, type_="alert_cleared"), now=now[0])
+        pusher.wake()
+        assert wait_for(lambda: statuses(store)["sent"] == 2, 10), "the alert items are pushed"
+        assert statuses(store) == {"pending": 5, "sent": 2, "rejected": 0}
+        assert fake_odoo.ingest_calls() == [2]
+        assert list(fake_odoo.accepted) == ["k00005", "k00006"]
+        # the bulk items go when their batch closes by age
+        now[0] += 60.0
+        pusher.wake()
+        assert wait_for(lambda: statuses(store)["sent"] == 7, 10), "the batch closes by age"
+    finally:
+        stop.set()
+        thread.join(5)
+    assert fake_odoo.ingest_calls() == [2, 5]
+
+
+def test_poison_alert_is_isolated_while_bulk_items_go(store: Store, fake_odoo: FakeOdoo) -> None:
+    store.add_outbox(items(6, type_="reading_agg"))
+    store.add_outbox(items(4, start=6))
+    fake_odoo.error_keys = {"k00007"}
+    pusher = make_pusher(store, fake_odoo, batch_size=16, max_item_attempts=3)
+    for _ in range(60):
+        if not store.pending_stats()[0]:
+            break
+        pusher.push_once()
+    assert statuses(store) == {"pending": 0, "sent": 9, "rejected": 1}
+    [(key,)] = store.execute("SELECT key FROM outbox WHERE status = 'rejected'")
+    assert key == "k00007"
+    # the alert items were sent first, in their order
+    alerts = [k for k in fake_odoo.accepted if k in {"k00006", "k00008", "k00009"}]
+    assert alerts == ["k00006", "k00008", "k00009"]
