@@ -236,7 +236,10 @@ class CmmsAlert(models.Model):
             )
             return
         request.sudo().write(
-            {"user_id": technician.id, "schedule_date": request.schedule_date or fields.Datetime.now()}
+            {
+                "user_id": technician.id,
+                "schedule_date": request.schedule_date or fields.Datetime.now(),
+            }
         )
         request.sudo().action_approve()
 

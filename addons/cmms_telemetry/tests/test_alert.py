@@ -121,5 +121,8 @@ class TestAlertPolicyApproval(TelemetryCommon):
         request = self._critical(self.equipment)
         self.assertEqual(request.cmms_state, "requested")
         self.assertTrue(
-            any("Not approved at once" in (body or "") for body in request.message_ids.mapped("body"))
+            any(
+                "Not approved at once" in (body or "")
+                for body in request.message_ids.mapped("body")
+            )
         )
