@@ -8,7 +8,8 @@ walks a whole task: the task list, the task's detail, start, every step
 (checks confirmed, measured steps recorded), completion.
 
     python3 ar_client.py --url http://localhost:8069 --db cmms \\
-        --login tech1 --key "$ODOO_API_KEY" walk [--task ID] [--value STEP_ID=2.6]
+        --login tech1 --key "$ODOO_API_KEY" walk [--task ID] [--value STEP_ID=2.6] \\
+        [--photo after.jpg]
     python3 ar_client.py ... tasks
     python3 ar_client.py ... lookup "cmms:equipment:P-101"
     python3 ar_client.py ... reschedule TASK_ID "2026-12-08 09:00:00"
@@ -17,10 +18,12 @@ The key can also come from the environment variable ODOO_API_KEY.
 """
 
 import argparse
+import base64
 import json
 import os
 import sys
 import xmlrpc.client
+from pathlib import Path
 
 
 class ArClient:
@@ -64,7 +67,7 @@ class ArClient:
         return self.call("lookup", code)
 
 
-def walk(client, task_id=None, values=None, out=print):
+def walk(client, task_id=None, values=None, out=print, photos=None):
     """Carry out one task from start to completion; return its final detail.
 
     ``values`` maps step ids to the value to record for measured steps (the
@@ -90,7 +93,7 @@ def walk(client, task_id=None, values=None, out=print):
         flag = " FLAGGED" if reply["flagged"] else ""
         out(f"  step {step['sequence']}: {step['name']} -> {reply['step']['result']}{flag}")
     parts = [] if not detail["parts"] else None
-    client.complete_task(task_id, "Done with the AR glasses.", 0.5, parts=parts)
+    client.complete_task(task_id, "Done with the AR glasses.", 0.5, photos=photos, parts=parts)
     final = client.task_detail(task_id)
     out(f"  completed: {final['state']}")
     return final
@@ -106,6 +109,10 @@ def main(argv=None):
     p_walk = sub.add_parser("walk", help="carry out a task from start to completion")
     p_walk.add_argument("--task", type=int)
     p_walk.add_argument("--value", action="append", default=[], metavar="STEP_ID=VALUE")
+    p_walk.add_argument(
+        "--photo", action="append", default=[], metavar="FILE",
+        help="a completion photo (critical equipment needs one)",
+    )  # fmt: skip
     sub.add_parser("tasks", help="the tasks to do now")
     p_lookup = sub.add_parser("lookup", help="equipment by tag or QR payload")
     p_lookup.add_argument("code")
@@ -119,7 +126,8 @@ def main(argv=None):
         client = ArClient(args.url, args.db, args.login, args.key)
         if args.command == "walk":
             values = {int(k): float(v) for k, v in (item.split("=", 1) for item in args.value)}
-            walk(client, args.task, values)
+            photos = [base64.b64encode(Path(f).read_bytes()).decode() for f in args.photo]
+            walk(client, args.task, values, photos=photos or None)
         elif args.command == "tasks":
             json.dump(client.my_tasks(), sys.stdout, indent=2)
         elif args.command == "lookup":
@@ -129,7 +137,7 @@ def main(argv=None):
     except xmlrpc.client.Fault as fault:
         sys.stderr.write(f"Refused: {fault.faultString.strip().splitlines()[-1]}\n")
         return 1
-    except PermissionError as exc:
+    except OSError as exc:  # a refused login (PermissionError), a photo that cannot be read
         sys.stderr.write(f"{exc}\n")
         return 1
     return 0
