@@ -15,7 +15,7 @@ message)
    paho-mqtt subscriber that only ``json.loads`` each payload, and the
    **connector** (the real :class:`~connector.service.Service`: MQTT with
    manual acknowledgement in its receiver process,
-   :class:`~connector.pipeline.Pipeline` decoding, every detector of every
+   :class:`~connector.ingest.pipeline.Pipeline` decoding, every detector of every
    tag, alert aggregation, the SQLite store with ``synchronous=FULL``,
    acknowledgement after commit);
 2. publishes the scenario's readings once, so the broker queues them for
@@ -305,7 +305,7 @@ def connector_worker(
     receive_maximum: int,
 ) -> dict[str, Any]:
     """The real connector service, with a cached configuration and no Odoo."""
-    from .pipeline import CONFIG_KEY
+    from .ingest.pipeline import CONFIG_KEY
     from .service import Service
     from .store import Store
 

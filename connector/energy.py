@@ -40,8 +40,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ingest.schema import MeterReading
 from .items import ENERGY, OutboxItem, make_key
-from .schema import MeterReading
 from .util import iso_utc
 
 #: Default period of an ``energy`` item (seconds).

@@ -1,7 +1,7 @@
 """FLEXO 104 health and OEE engine: rule-based component scores from ticks.
 
 The component-health specification of the FLEXO 104 (five components,
-a tick payload per interval, see :mod:`connector.schema`) defines, per
+a tick payload per interval, see :mod:`connector.ingest.schema`) defines, per
 component, band tables that turn a metric into a score and weights that
 blend the scores into the component's health (0-100). This module is the
 one implementation of those rules in the project; Odoo stores the results,
@@ -131,6 +131,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .ingest.schema import Tick, TickEvent
 from .items import (
     DOWNTIME_EVENT,
     HEALTH_SNAPSHOT,
@@ -140,7 +141,6 @@ from .items import (
     OutboxItem,
     make_key,
 )
-from .schema import Tick, TickEvent
 from .util import LogOnce, iso_utc
 
 log = logging.getLogger(__name__)

@@ -4,12 +4,12 @@ Threads
 -------
 * the **MQTT receiver** puts received messages on a queue. By default
   (``mqtt_receiver = "process"``) paho runs in a child process
-  (:mod:`connector.mqtt_proc`), so that parsing MQTT packets and the
+  (:mod:`connector.ingest.mqtt_proc`), so that parsing MQTT packets and the
   ingest worker run on two cores; with ``"thread"`` paho's network thread
-  runs here (:mod:`connector.mqtt_ingest`). Either way a message is
+  runs here (:mod:`connector.ingest.mqtt`). Either way a message is
   acknowledged only after the worker's transaction committed;
 * the **ingest worker** takes up to ``ingest_batch_max`` queued messages,
-  runs them through :class:`~connector.pipeline.Pipeline` in one store
+  runs them through :class:`~connector.ingest.pipeline.Pipeline` in one store
   transaction, then acknowledges them to the broker (durable before ack). It
   also runs the data-gap timer, queues heartbeats and applies a new
   configuration, so the pipeline is only ever touched by this thread;
@@ -66,13 +66,13 @@ from .config import Settings
 from .energy import EnergyEngine
 from .flexo import FlexoEngine, Predictor, parse_tag_map
 from .history import History
+from .ingest.mqtt import Message, MqttIngest, Receiver
+from .ingest.mqtt_proc import MqttProcess
+from .ingest.pipeline import Pipeline
 from .items import heartbeat_item
 from .jobs import JobRunner
 from .metrics import ConnectorMetrics, Snapshot, TimedOdoo, machines_of
-from .mqtt_ingest import Message, MqttIngest, Receiver
-from .mqtt_proc import MqttProcess
 from .odoo_client import OdooClient, OdooError, OdooUnreachableError
-from .pipeline import Pipeline
 from .pusher import Pusher, backoff_delay
 from .store import StorageError, Store
 from .util import LogOnce

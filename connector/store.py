@@ -79,8 +79,8 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, Protocol
 
+from .ingest.schema import Reading, ReadingBatch
 from .items import OutboxItem
-from .schema import Reading, ReadingBatch
 from .util import POSTGRES_SCHEMES, redact_url, store_url_scheme
 
 SCHEMA_VERSION = 3

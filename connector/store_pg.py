@@ -60,7 +60,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from .schema import Reading
+from .ingest.schema import Reading
 from .store import _SCHEMA, SCHEMA_VERSION, StorageError, Store, reading_key
 from .util import redact_url
 

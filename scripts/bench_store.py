@@ -5,7 +5,7 @@ Three ways of writing 256 readings per transaction, each on a fresh store:
 * ``msg+savepoint``: one ``insert_readings`` of one reading per MQTT
   message, each in its savepoint (what the pipeline does);
 * ``one insert``: one ``insert_readings`` of the 256 readings;
-* ``Pipeline``: :meth:`connector.pipeline.Pipeline.process` of 256 reading
+* ``Pipeline``: :meth:`connector.ingest.pipeline.Pipeline.process` of 256 reading
   messages (decode, store, detectors of PT-101, alert aggregation).
 
 Stores: a SQLite file (WAL, ``synchronous=FULL``), a private PostgreSQL
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg2
 import stack
 
-from connector.pipeline import Pipeline
-from connector.schema import Reading
+from connector.ingest.pipeline import Pipeline
+from connector.ingest.schema import Reading
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, make_config
 

@@ -30,8 +30,8 @@ from connector.detectors import (
     Verdict,
     build_detectors,
 )
-from connector.pipeline import Pipeline
-from connector.schema import Reading
+from connector.ingest.pipeline import Pipeline
+from connector.ingest.schema import Reading
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, make_config
 

@@ -10,11 +10,11 @@ import pytest
 MODULES = [
     "connector.util",
     "connector.items",
-    "connector.schema",
+    "connector.ingest.schema",
     "connector.energy",
     "connector.detectors",
     "connector.alerts",
-    "connector.pipeline",
+    "connector.ingest.pipeline",
     "connector.pusher",
     "connector.store_pg",
 ]

@@ -10,8 +10,8 @@ import pytest
 
 from connector.energy import EnergyEngine
 from connector.flexo import FlexoEngine
-from connector.pipeline import ENERGY_KEY, Pipeline
-from connector.schema import DecodeError, MeterReading, decode_energy
+from connector.ingest.pipeline import ENERGY_KEY, Pipeline
+from connector.ingest.schema import DecodeError, MeterReading, decode_energy
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, make_config
 from connector.util import iso_utc

@@ -10,7 +10,7 @@ import pytest
 
 from connector.detectors import DATA_GAP
 from connector.event_clock import EventClock
-from connector.pipeline import Pipeline
+from connector.ingest.pipeline import Pipeline
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, make_config
 

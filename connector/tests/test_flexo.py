@@ -23,7 +23,7 @@ from connector.flexo import (
     stop_severity,
     system_status,
 )
-from connector.schema import Tick, TickEvent, parse_ts
+from connector.ingest.schema import Tick, TickEvent, parse_ts
 
 T0 = parse_ts("2026-11-22T06:00:00Z")  # shift A starts
 

@@ -10,10 +10,10 @@ import pytest
 
 from connector.__main__ import main
 from connector.detectors import WARNING
+from connector.ingest.schema import Reading
 from connector.ml.features import FEATURE_SET_VERSION
 from connector.ml.isolation import AnomalyWatch, IsolationForestDetector, as_series, load_watch
 from connector.ml.registry import ModelRegistry, RegistryError, model_version_item
-from connector.schema import Reading
 from connector.store import Store
 
 T0 = 1_795_334_400.0

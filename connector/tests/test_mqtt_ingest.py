@@ -7,7 +7,7 @@ import json
 import pytest
 
 from connector.config import Settings
-from connector.mqtt_ingest import Message, MqttIngest, status_payload
+from connector.ingest.mqtt import Message, MqttIngest, status_payload
 
 
 def test_ack_only_on_the_connection_that_received_the_message(

@@ -23,8 +23,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from connector.config import Settings
-from connector.mqtt_ingest import Message, MqttIngest
-from connector.pipeline import CONFIG_KEY, Pipeline
+from connector.ingest.mqtt import Message, MqttIngest
+from connector.ingest.pipeline import CONFIG_KEY, Pipeline
 from connector.store import Store
 from connector.tests.conftest import (
     SENSOR_PT101,

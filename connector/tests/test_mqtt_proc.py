@@ -1,4 +1,4 @@
-"""The MQTT receiver process (:mod:`connector.mqtt_proc`) against a real Mosquitto.
+"""The MQTT receiver process (:mod:`connector.ingest.mqtt_proc`) against a real Mosquitto.
 
 What is checked: nothing is acknowledged before the owner says so (the
 broker's in-flight window stops the flow); the receiver's death loses and
@@ -23,9 +23,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from connector.config import Settings
-from connector.mqtt_ingest import Message
-from connector.mqtt_proc import MqttProcess
-from connector.pipeline import Pipeline
+from connector.ingest.mqtt import Message
+from connector.ingest.mqtt_proc import MqttProcess
+from connector.ingest.pipeline import Pipeline
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, Broker, Publisher, make_config, wait_for
 from connector.tests.test_mqtt_integration import settings_for, stored_seqs
@@ -158,7 +158,7 @@ def test_clean_stop_says_offline_and_keeps_the_session(
 OWNER_SCRIPT = """
 import sys, time
 from connector.config import Settings
-from connector.mqtt_proc import MqttProcess
+from connector.ingest.mqtt_proc import MqttProcess
 settings = Settings(connector_id="k1", mqtt_host="127.0.0.1", mqtt_port=int(sys.argv[1]),
                     mqtt_site="plant1", mqtt_reconnect_min_s=1, mqtt_reconnect_max_s=2)
 owner = MqttProcess(settings, lambda message: None)

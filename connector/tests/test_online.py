@@ -9,8 +9,8 @@ import random
 import pytest
 
 from connector.anomaly import AnomalyEngine, RowAligner
+from connector.ingest.pipeline import Pipeline
 from connector.ml.online import DEFAULTS, OnlineDetector
-from connector.pipeline import Pipeline
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, T0, make_config
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from connector.anomaly import AnomalyEngine, replay_stream
-from connector.mqtt_ingest import Message, MqttIngest
-from connector.pipeline import Pipeline
+from connector.ingest.mqtt import Message, MqttIngest
+from connector.ingest.pipeline import Pipeline
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, T0, Broker, make_config, wait_for
 from connector.tests.test_mqtt_integration import settings_for

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from connector.detectors import ANOMALY
+from connector.ingest.pipeline import Pipeline, sensor_model_version
 from connector.ml.isolation import AnomalyWatch, IsolationForestDetector
 from connector.ml.registry import ModelRegistry
-from connector.pipeline import Pipeline, sensor_model_version
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, make_config
 
@@ -136,7 +136,7 @@ def test_a_new_config_version_reloads_the_watch(pipe: Pipeline) -> None:
 def test_a_missing_model_version_is_logged_once_and_ignored(
     pipe: Pipeline, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="connector.pipeline"):
+    with caplog.at_level(logging.WARNING, logger="connector.ingest.pipeline"):
         assert pipe.apply_config(make_config("v2", sensor("9")))
         assert pipe.apply_config(make_config("v3", sensor("9", deadband=0.3)))
     missing = [r for r in caplog.records if "model version 9" in r.getMessage()]

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from connector.flexo import FlexoEngine
-from connector.pipeline import FLEXO_KEY, Pipeline
-from connector.schema import Reading
+from connector.ingest.pipeline import FLEXO_KEY, Pipeline
+from connector.ingest.schema import Reading
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, make_config
 from connector.util import iso_utc

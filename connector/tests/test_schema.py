@@ -10,7 +10,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from connector.schema import (
+from connector.ingest.schema import (
     DecodeError,
     Reading,
     ReadingBatch,
@@ -313,7 +313,7 @@ full_elements = st.builds(
 
 def element_wise(tag: str, doc: list[Any]) -> list[Reading] | str:
     """What the element-wise path makes of an array: readings, or the reason."""
-    from connector.schema import _reading
+    from connector.ingest.schema import _reading
 
     try:
         return [_reading(tag, obj) for obj in doc]
@@ -340,7 +340,7 @@ def test_column_path_agrees_with_the_element_path(doc: list[Any]) -> None:
     """An array decoded as columns gives exactly the readings the element-wise
     path gives (same floats, same types); anything it declines goes through
     the element-wise path, so refusals keep their reasons."""
-    from connector.schema import _plain_array
+    from connector.ingest.schema import _plain_array
 
     columns = _plain_array("PT-101", doc)
     expected = element_wise("PT-101", doc)

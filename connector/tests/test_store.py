@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connector.ingest.schema import Reading, ReadingBatch
 from connector.items import OutboxItem
-from connector.schema import Reading, ReadingBatch
 from connector.store import AlertStateRow, StorageError, Store, chunk_readings, encode_chunk
 
 T0 = 1795334400.0
@@ -365,7 +365,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from connector.schema import Reading, ReadingBatch
+    from connector.ingest.schema import Reading, ReadingBatch
     from connector.store import Store
     store = Store(sys.argv[1])
     for i in range(100000):

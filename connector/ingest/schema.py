@@ -49,7 +49,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
-from .util import MAX_EPOCH_S, parse_time
+from ..util import MAX_EPOCH_S, parse_time
 
 #: A message may not carry more readings than this.
 MAX_READINGS_PER_MESSAGE = 10_000

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .alerts import AlertAggregator
-from .anomaly import AnomalyEngine
-from .detectors import (
+from ..alerts import AlertAggregator
+from ..anomaly import AnomalyEngine
+from ..detectors import (
     ANOMALY,
     DATA_GAP,
     DEFAULT_CUSUM_BASELINE_N,
@@ -53,10 +53,12 @@ from .detectors import (
     build_detectors,
     combine,
 )
-from .energy import EnergyEngine
-from .event_clock import EventClock
-from .flexo import FlexoEngine
-from .items import OutboxItem
+from ..energy import EnergyEngine
+from ..event_clock import EventClock
+from ..flexo import FlexoEngine
+from ..items import OutboxItem
+from ..store import AlertStateRow, Store
+from ..util import LogOnce
 from .schema import (
     DecodeError,
     Reading,
@@ -66,11 +68,9 @@ from .schema import (
     decode_readings,
     decode_tick,
 )
-from .store import AlertStateRow, Store
-from .util import LogOnce
 
 if TYPE_CHECKING:
-    from .ml.isolation import AnomalyWatch
+    from ..ml.isolation import AnomalyWatch
 
 log = logging.getLogger(__name__)
 
@@ -393,7 +393,7 @@ class Pipeline:
 
     def _load_watch(self, tag: str, version: str) -> AnomalyWatch | None:
         try:
-            from .ml.isolation import load_watch
+            from ..ml.isolation import load_watch
 
             watch = load_watch(self.models_path or ".", tag, version, every=self.anomaly_every)
         except Exception as exc:  # unreadable file, ML extras missing ...

@@ -4,9 +4,9 @@ paho-mqtt parses every packet in Python. In one process, its network thread
 and the ingest worker (decoding, detectors, SQLite) share one interpreter
 lock, so the connector could never receive faster than paho alone minus
 everything the worker does. :class:`MqttProcess` runs the same
-:class:`~connector.mqtt_ingest.MqttIngest` (same session, status topic, last
+:class:`~connector.ingest.mqtt.MqttIngest` (same session, status topic, last
 will, TLS, reconnect) in a child process, the **receiver**, and keeps the
-interface of :class:`~connector.mqtt_ingest.MqttIngest` for the service:
+interface of :class:`~connector.ingest.mqtt.MqttIngest` for the service:
 
 * the receiver forwards what it receives over a pipe, in batches (however
   many messages arrived while the previous batch was being sent), together
@@ -23,7 +23,7 @@ Failure handling:
   broker redelivers what was not acknowledged, and the store recognises
   what it already holds. An acknowledgement meant for a dead receiver's
   connection is dropped (:meth:`MqttProcess.ack` returns ``False``), as
-  :class:`~connector.mqtt_ingest.MqttIngest` drops one meant for an earlier
+  :class:`~connector.ingest.mqtt.MqttIngest` drops one meant for an earlier
   connection;
 * the owner dies, even by SIGKILL: the receiver sees the pipe close and
   exits at once without a clean disconnect, so the broker publishes the
@@ -52,8 +52,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from .config import Settings
-from .mqtt_ingest import Message, MqttIngest, Receiver
+from ..config import Settings
+from .mqtt import Message, MqttIngest, Receiver
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class _Forwarder:
 class _ReceiverIngest(MqttIngest):
     """:class:`MqttIngest` that hands plain tuples to the forwarder.
 
-    A message is a tuple in :class:`~connector.mqtt_ingest.Message`'s field
+    A message is a tuple in :class:`~connector.ingest.mqtt.Message`'s field
     order, its ``connection`` already numbered for the owner
     (``generation << CONNECTION_BITS | connection``); a connection change is
     ``(None, connected, session_present)``.
@@ -170,14 +170,14 @@ def receiver_main(conn: Connection, settings: Settings, log_level: int, generati
 
 
 class MqttProcess(Receiver):
-    """:class:`~connector.mqtt_ingest.MqttIngest`'s interface, served by a receiver process.
+    """:class:`~connector.ingest.mqtt.MqttIngest`'s interface, served by a receiver process.
 
     Parameters
     ----------
     settings : Settings
         Broker address, credentials, TLS, client id, topics.
     on_message : callable
-        Called with each :class:`~connector.mqtt_ingest.Message`, in order,
+        Called with each :class:`~connector.ingest.mqtt.Message`, in order,
         from this object's reader thread.
     on_connection_change : callable, optional
         Called with ``True`` once connected and subscribed, ``False`` on a
@@ -365,7 +365,7 @@ class MqttProcess(Receiver):
 
 
 def _main(argv: list[str]) -> None:
-    """``python -m connector.mqtt_proc FD LEVEL GENERATION``: a receiver (internal)."""
+    """``python -m connector.ingest.mqtt_proc FD LEVEL GENERATION``: a receiver (internal)."""
     conn = Connection(int(argv[0]))
     try:
         settings = pickle.loads(conn.recv_bytes())

@@ -33,8 +33,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from .config import Settings
-from .util import iso_utc
+from ..config import Settings
+from ..util import iso_utc
 
 log = logging.getLogger(__name__)
 
