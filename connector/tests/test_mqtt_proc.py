@@ -214,7 +214,7 @@ def test_the_receiver_holds_a_bounded_number_of_messages(monkeypatch: Any) -> No
     import socket
     from multiprocessing.connection import Connection
 
-    from connector import mqtt_proc
+    from connector.ingest import mqtt_proc
 
     monkeypatch.setattr(mqtt_proc, "FORWARD_PENDING_MAX", 3)
     ours, theirs = socket.socketpair()
