@@ -12,7 +12,7 @@ Shapes follow ``docs/contracts.md``::
 ``data`` by type, and the key (every key is deterministic, so a replay
 after a crash produces the same items):
 
-``alert_*`` (:mod:`connector.alerts`)
+``alert_*`` (:mod:`connector.detect.alerts`)
     ``{"tag", "alert_type", "severity", "value", "message"}``;
     ``<tag>:<alert_type>:<raised ts>:raised|active:<n>|cleared``.
 ``heartbeat``

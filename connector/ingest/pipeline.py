@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..alerts import AlertAggregator
-from ..anomaly import AnomalyEngine
-from ..detectors import (
+from ..detect.alerts import AlertAggregator
+from ..detect.anomaly import AnomalyEngine
+from ..detect.detectors import (
     ANOMALY,
     DATA_GAP,
     DEFAULT_CUSUM_BASELINE_N,
@@ -53,8 +53,8 @@ from ..detectors import (
     build_detectors,
     combine,
 )
+from ..detect.event_clock import EventClock
 from ..energy import EnergyEngine
-from ..event_clock import EventClock
 from ..flexo import FlexoEngine
 from ..items import OutboxItem
 from ..store import AlertStateRow, Store
@@ -189,7 +189,7 @@ class Pipeline:
     topic_prefix : str
         MQTT topic prefix (``cmms``).
     active_interval_s, clear_delay_s : float
-        Passed to every :class:`~connector.alerts.AlertAggregator`
+        Passed to every :class:`~connector.detect.alerts.AlertAggregator`
         (``data_gap`` alerts clear at the first reading, without delay).
     cusum_baseline_n : int
         Points (window means) each CUSUM learns its baseline from.
@@ -210,7 +210,7 @@ class Pipeline:
         Energy per machine and period from meter counters, with the units
         of the FLEXO ticks (default: hourly, with its defaults).
     engine : AnomalyEngine, optional
-        The online anomaly engine (:mod:`connector.anomaly`): a univariate
+        The online anomaly engine (:mod:`connector.detect.anomaly`): a univariate
         scorer per tag and a machine-level detector per group of tags, the
         classes and defaults ``replay`` runs; their alarms are ``anomaly``
         verdicts of the tags (default: one with the defaults).
@@ -695,7 +695,7 @@ class Pipeline:
         Only for several readings of a tag with no open alert of a type the
         detectors report (nor a stale anomaly alert to clear): inactive
         verdicts then change nothing (a closed
-        :class:`~connector.alerts.AlertAggregator` ignores them), so when
+        :class:`~connector.detect.alerts.AlertAggregator` ignores them), so when
         :meth:`TagDetectors.update_quiet` proves every verdict inactive and
         takes the readings (True) there is nothing to feed. Otherwise it
         changes nothing (False) and the caller runs the detectors reading

@@ -531,13 +531,13 @@ def bench(rows: int = 20_000, signals: Sequence[int] = (1, 8), seed: int = 0) ->
 
     Returns printable lines: microseconds per reading per signal for a
     detector of each size in *signals*, and for
-    :class:`connector.anomaly.AnomalyEngine` (a univariate scorer and the
+    :class:`connector.detect.anomaly.AnomalyEngine` (a univariate scorer and the
     machine-level detector of 8 tags, with the row alignment) per reading.
     """
     import random
     import time
 
-    from ..anomaly import AnomalyEngine
+    from ..detect.anomaly import AnomalyEngine
 
     rng = random.Random(seed)
     lines = []

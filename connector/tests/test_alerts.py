@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connector.alerts import AlertAggregator
-from connector.detectors import CRITICAL, WARNING, LimitRule, Verdict
+from connector.detect.alerts import AlertAggregator
+from connector.detect.detectors import CRITICAL, WARNING, LimitRule, Verdict
 from connector.items import OutboxItem
 from connector.store import AlertStateRow
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from connector.detectors import (
+from connector.detect.detectors import (
     CRITICAL,
     DRIFT,
     INSTRUMENT_FAULT,

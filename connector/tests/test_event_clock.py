@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from connector.detectors import DATA_GAP
-from connector.event_clock import EventClock
+from connector.detect.detectors import DATA_GAP
+from connector.detect.event_clock import EventClock
 from connector.ingest.pipeline import Pipeline
 from connector.store import Store
 from connector.tests.conftest import SENSOR_PT101, make_config

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from connector.anomaly import AnomalyEngine, RowAligner
+from connector.detect.anomaly import AnomalyEngine, RowAligner
 from connector.ingest.pipeline import Pipeline
 from connector.ml.online import DEFAULTS, OnlineDetector
 from connector.store import Store

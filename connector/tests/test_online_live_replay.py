@@ -3,7 +3,7 @@
 The readings of three tags of one machine go through a real broker, the
 connector's MQTT client and its pipeline, whose anomaly engine records every
 score it gives; the stored readings are then replayed offline through the
-same classes (:func:`connector.anomaly.replay_stream`) and must give the same
+same classes (:func:`connector.detect.anomaly.replay_stream`) and must give the same
 scores and flags, reading for reading and row for row.
 """
 
@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from connector.anomaly import AnomalyEngine, replay_stream
+from connector.detect.anomaly import AnomalyEngine, replay_stream
 from connector.ingest.mqtt import Message, MqttIngest
 from connector.ingest.pipeline import Pipeline
 from connector.store import Store

@@ -13,7 +13,7 @@ plain list of numbers:
 
 A verdict is a *condition*, not an event: turning conditions into
 ``alert_raised`` / ``alert_active`` / ``alert_cleared`` is the job of
-:class:`connector.alerts.AlertAggregator`.
+:class:`connector.detect.alerts.AlertAggregator`.
 
 A message often carries many readings of one tag. :meth:`TagDetectors.update_quiet`
 takes them at once when it can prove that every one of them would give an
@@ -743,7 +743,7 @@ class DataGap(Detector):
     :meth:`check` or arrival. ``interval_s`` of 0 or ``None`` disables it.
 
     Given the readings' own time too (``event_ts`` of :meth:`update`,
-    ``event_now`` of :meth:`check`, from :class:`~connector.event_clock.EventClock`),
+    ``event_now`` of :meth:`check`, from :class:`~connector.detect.event_clock.EventClock`),
     a gap must hold on both clocks: readings replayed faster than real time
     or received late after a backlog are no gap, a tag that stops while its
     site goes on is one (the site's clock runs on without it).

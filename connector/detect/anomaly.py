@@ -12,9 +12,9 @@ connector replay`` and the benchmarks run, in two ways:
   a reading of a slot already scored is left out, a tag without a reading in
   a slot is a missing value).
 
-Both give :class:`~connector.detectors.Verdict` s of the ``anomaly`` alert
+Both give :class:`~connector.detect.detectors.Verdict` s of the ``anomaly`` alert
 type; the pipeline merges them into each tag's ``anomaly`` verdict, so they
-go through the same :class:`~connector.alerts.AlertAggregator` and outbox
+go through the same :class:`~connector.detect.alerts.AlertAggregator` and outbox
 as every alert. While a machine's alarm is on, its contributing tags (those
 beyond half their threshold when it rose, and any that crosses its
 threshold while it holds) carry it; the message names them.
@@ -42,8 +42,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import lt
 from typing import Any
 
+from ..ml.online import DEFAULTS, OnlineDetector
 from .detectors import CRITICAL, OK, WARNING, Verdict
-from .ml.online import DEFAULTS, OnlineDetector
 
 #: Slots a reading may be late and still count in its machine's row.
 DEFAULT_GRACE = 2
