@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .ingest.schema import MeterReading
-from .items import ENERGY, OutboxItem, make_key
+from .push.items import ENERGY, OutboxItem, make_key
 from .util import iso_utc
 
 #: Default period of an ``energy`` item (seconds).

@@ -132,7 +132,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .ingest.schema import Tick, TickEvent
-from .items import (
+from .push.items import (
     DOWNTIME_EVENT,
     HEALTH_SNAPSHOT,
     METER_READING,

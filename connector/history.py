@@ -50,7 +50,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from .items import READING_AGG, OutboxItem, make_key
+from .push.items import READING_AGG, OutboxItem, make_key
 from .store import Store
 from .util import iso_utc
 

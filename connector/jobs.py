@@ -46,8 +46,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .items import JOB_UPDATE, OutboxItem, make_key
-from .odoo_client import OdooClient, OdooError, OdooUnreachableError
+from .push.items import JOB_UPDATE, OutboxItem, make_key
+from .push.odoo_client import OdooClient, OdooError, OdooUnreachableError
 from .store import StorageError, Store
 from .util import LogOnce, iso_utc
 

@@ -69,11 +69,11 @@ from .history import History
 from .ingest.mqtt import Message, MqttIngest, Receiver
 from .ingest.mqtt_proc import MqttProcess
 from .ingest.pipeline import Pipeline
-from .items import heartbeat_item
 from .jobs import JobRunner
 from .metrics import ConnectorMetrics, Snapshot, TimedOdoo, machines_of
-from .odoo_client import OdooClient, OdooError, OdooUnreachableError
-from .pusher import Pusher, backoff_delay
+from .push.items import heartbeat_item
+from .push.odoo_client import OdooClient, OdooError, OdooUnreachableError
+from .push.pusher import Pusher, backoff_delay
 from .store import StorageError, Store
 from .util import LogOnce
 

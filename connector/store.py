@@ -80,7 +80,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .ingest.schema import Reading, ReadingBatch
-from .items import OutboxItem
+from .push.items import OutboxItem
 from .util import POSTGRES_SCHEMES, redact_url, store_url_scheme
 
 SCHEMA_VERSION = 3

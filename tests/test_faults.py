@@ -65,7 +65,7 @@ if str(ROOT) not in sys.path:
 
 from connector.config import Settings  # noqa: E402
 from connector.ingest.pipeline import Pipeline  # noqa: E402
-from connector.odoo_client import OdooClient  # noqa: E402
+from connector.push.odoo_client import OdooClient  # noqa: E402
 from connector.store import Store  # noqa: E402
 
 ALERT_TYPES = ("alert_raised", "alert_active", "alert_cleared")

@@ -26,7 +26,7 @@ raising it again.
 
 from __future__ import annotations
 
-from ..items import (
+from ..push.items import (
     ALERT_ACTIVE,
     ALERT_CLEARED,
     ALERT_RAISED,

@@ -56,7 +56,7 @@ from ..detect.detectors import (
 from ..detect.event_clock import EventClock
 from ..energy import EnergyEngine
 from ..flexo import FlexoEngine
-from ..items import OutboxItem
+from ..push.items import OutboxItem
 from ..store import AlertStateRow, Store
 from ..util import LogOnce
 from .schema import (

@@ -48,7 +48,7 @@ from numpy.typing import NDArray
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import mean_absolute_error, r2_score
 
-from ..items import OutboxItem, make_key
+from ..push.items import OutboxItem, make_key
 from ..util import iso_utc
 from .io import InputError
 from .registry import ModelRegistry, ModelVersion, RegistryError, models_dir

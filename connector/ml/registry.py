@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 import joblib
 
-from ..items import OutboxItem, make_key
+from ..push.items import OutboxItem, make_key
 from ..util import iso_utc
 
 MODEL_VERSION = "model_version"

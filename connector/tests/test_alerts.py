@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connector.detect.alerts import AlertAggregator
 from connector.detect.detectors import CRITICAL, WARNING, LimitRule, Verdict
-from connector.items import OutboxItem
+from connector.push.items import OutboxItem
 from connector.store import AlertStateRow
 
 T0 = 1795334400.0

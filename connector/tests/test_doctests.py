@@ -9,13 +9,13 @@ import pytest
 
 MODULES = [
     "connector.util",
-    "connector.items",
+    "connector.push.items",
     "connector.ingest.schema",
     "connector.energy",
     "connector.detect.detectors",
     "connector.detect.alerts",
     "connector.ingest.pipeline",
-    "connector.pusher",
+    "connector.push.pusher",
     "connector.store_pg",
 ]
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from connector.history import DAY, HOUR, MINUTE, History, floor_to
 from connector.ingest.schema import Reading
-from connector.items import OutboxItem
+from connector.push.items import OutboxItem
 from connector.store import Store
 
 T = 1795334400.0  # 2026-11-22T08:00:00Z, a whole hour

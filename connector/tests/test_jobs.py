@@ -13,7 +13,7 @@ from connector.ingest.schema import Reading
 from connector.jobs import JobRunner, job_update_item
 from connector.ml.duration import train_duration
 from connector.ml.registry import ModelRegistry
-from connector.odoo_client import OdooUnreachableError
+from connector.push.odoo_client import OdooUnreachableError
 from connector.store import Store
 from simulator.history import generate_history, write_history
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from connector.items import OutboxItem
-from connector.odoo_client import (
+from connector.push.items import OutboxItem
+from connector.push.odoo_client import (
     OdooAuthError,
     OdooClient,
     OdooError,
     OdooUnreachableError,
 )
-from connector.pusher import Pusher, backoff_delay
+from connector.push.pusher import Pusher, backoff_delay
 from connector.store import Store
 from connector.tests.conftest import FakeOdoo, free_port, wait_for
 

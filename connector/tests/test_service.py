@@ -18,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from connector.__main__ import main
 from connector.config import Settings
 from connector.ingest.pipeline import CONFIG_KEY
-from connector.items import OutboxItem
+from connector.push.items import OutboxItem
 from connector.service import Service
 from connector.store import Store
 from connector.tests.conftest import (

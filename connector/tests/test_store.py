@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.ingest.schema import Reading, ReadingBatch
-from connector.items import OutboxItem
+from connector.push.items import OutboxItem
 from connector.store import AlertStateRow, StorageError, Store, chunk_readings, encode_chunk
 
 T0 = 1795334400.0

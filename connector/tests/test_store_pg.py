@@ -22,7 +22,7 @@ from connector.config import ConfigError, Settings
 from connector.history import History
 from connector.ingest.pipeline import Pipeline
 from connector.ingest.schema import Reading
-from connector.items import OutboxItem
+from connector.push.items import OutboxItem
 from connector.store import SCHEMA_VERSION, StorageError, Store
 from connector.store_pg import PostgresError, PostgresStore, pg_schema, translate
 from connector.tests.conftest import (

@@ -39,10 +39,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..store import OutboxRow, Store
+from ..util import LogOnce
 from .items import ALERT_ACTIVE, ALERT_CLEARED, ALERT_RAISED
 from .odoo_client import OdooAuthError, OdooClient, OdooError, OdooUnreachableError
-from .store import OutboxRow, Store
-from .util import LogOnce
 
 log = logging.getLogger(__name__)
 

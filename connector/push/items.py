@@ -60,7 +60,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .util import iso_utc
+from ..util import iso_utc
 
 MAX_KEY = 255
 
