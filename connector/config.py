@@ -143,7 +143,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .flexo import parse_tag_map
+from .flexo.engine import parse_tag_map
 from .util import POSTGRES_SCHEMES, redact_url, store_url_scheme
 
 ENV_PREFIX = "CMMS_"

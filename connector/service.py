@@ -64,7 +64,7 @@ from typing import Any, cast
 
 from .config import Settings
 from .energy import EnergyEngine
-from .flexo import FlexoEngine, Predictor, parse_tag_map
+from .flexo.engine import FlexoEngine, Predictor, parse_tag_map
 from .history import History
 from .ingest.mqtt import Message, MqttIngest, Receiver
 from .ingest.mqtt_proc import MqttProcess

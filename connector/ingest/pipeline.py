@@ -13,7 +13,7 @@ opens one store transaction in which it
    message of several readings that are provably quiet, with no alert of the
    tag open, goes through the detectors at once);
    a new FLEXO tick goes through the
-   :class:`~connector.flexo.FlexoEngine` instead (health snapshots, OEE
+   :class:`~connector.flexo.engine.FlexoEngine` instead (health snapshots, OEE
    records of closed shifts, downtime events);
 4. queues the resulting outbox items and saves the changed alert states and
    the engine's state of the machine.
@@ -55,7 +55,7 @@ from ..detect.detectors import (
 )
 from ..detect.event_clock import EventClock
 from ..energy import EnergyEngine
-from ..flexo import FlexoEngine
+from ..flexo.engine import FlexoEngine
 from ..push.items import OutboxItem
 from ..store import AlertStateRow, Store
 from ..util import LogOnce

@@ -22,7 +22,7 @@ after a crash produces the same items):
     ``{"tag", "resolution": "minute", "period_start", "min", "max", "mean",
     "last", "count"}``; ``agg:<tag>:<period_start>`` (``:r<n>`` for the
     n-th revision of a minute that received late readings).
-``health_snapshot`` (:mod:`connector.flexo`, one per component)
+``health_snapshot`` (:mod:`connector.flexo.engine`, one per component)
     ``{"tag": <component equipment tag>, "score": 0-100,
     "metrics": {<metric>: 0-100} | null, "recommendations": [str]}``;
     ``health:<machine_id>:<component>:<tick ts>``.
@@ -44,7 +44,7 @@ after a crash produces the same items):
     ``{"machine", "period_start", "period_end", "kwh", "produced"?}``;
     ``energy:<machine_id>:<period_start>`` (``:r<n>`` for the n-th revision
     of a period whose units arrived after it was reported).
-``meter_reading`` (:mod:`connector.flexo`, every ``meter_interval_s``)
+``meter_reading`` (:mod:`connector.flexo.engine`, every ``meter_interval_s``)
     ``{"machine", "meter": "run_hours" | "produced_units", "increment"}``;
     ``meter:<machine_id>:<meter>:<tick ts>``.
 ``job_update`` (:mod:`connector.jobs`, a job Odoo asked for)

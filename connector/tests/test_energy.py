@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connector.energy import EnergyEngine
-from connector.flexo import FlexoEngine
+from connector.flexo.engine import FlexoEngine
 from connector.ingest.pipeline import ENERGY_KEY, Pipeline
 from connector.ingest.schema import DecodeError, MeterReading, decode_energy
 from connector.store import Store

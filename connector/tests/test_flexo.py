@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connector.flexo import (
+from connector.flexo.engine import (
     COMPONENTS,
     DEFAULT_THRESHOLDS,
     RULES,

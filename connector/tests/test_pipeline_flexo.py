@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.flexo import FlexoEngine
+from connector.flexo.engine import FlexoEngine
 from connector.ingest.pipeline import FLEXO_KEY, Pipeline
 from connector.ingest.schema import Reading
 from connector.store import Store

@@ -131,8 +131,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .ingest.schema import Tick, TickEvent
-from .push.items import (
+from ..ingest.schema import Tick, TickEvent
+from ..push.items import (
     DOWNTIME_EVENT,
     HEALTH_SNAPSHOT,
     METER_READING,
@@ -141,7 +141,7 @@ from .push.items import (
     OutboxItem,
     make_key,
 )
-from .util import LogOnce, iso_utc
+from ..util import LogOnce, iso_utc
 
 log = logging.getLogger(__name__)
 
