@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import ConfigError, Settings
-from .store import StorageError, Store
+from .store.sqlite import StorageError, Store
 from .util import is_postgres_url
 
 ML_COMMANDS = ("train", "models", "replay", "train-duration", "predict")

@@ -307,7 +307,7 @@ def connector_worker(
     """The real connector service, with a cached configuration and no Odoo."""
     from .ingest.pipeline import CONFIG_KEY
     from .service import Service
-    from .store import Store
+    from .store.sqlite import Store
 
     path = Path(workdir) / f"{client_id}.sqlite3"
     with Store(path) as store:

@@ -22,7 +22,7 @@ Threads
   database every second on its own connection, so that the ingest
   transaction's commit is a single append and ``fsync`` of the log;
 * the **history** thread compacts the local history every
-  ``history_compact_s`` (:mod:`connector.history`) and queues closed
+  ``history_compact_s`` (:mod:`connector.store.history`) and queues closed
   minutes for Odoo, on its own store connection;
 * optionally a small HTTP server answers ``GET /health`` (JSON) and
   ``GET /metrics`` (Prometheus text, :mod:`connector.metrics`).
@@ -65,7 +65,6 @@ from typing import Any, cast
 from .config import Settings
 from .energy import EnergyEngine
 from .flexo.engine import FlexoEngine, Predictor, parse_tag_map
-from .history import History
 from .ingest.mqtt import Message, MqttIngest, Receiver
 from .ingest.mqtt_proc import MqttProcess
 from .ingest.pipeline import Pipeline
@@ -74,7 +73,8 @@ from .metrics import ConnectorMetrics, Snapshot, TimedOdoo, machines_of
 from .push.items import heartbeat_item
 from .push.odoo_client import OdooClient, OdooError, OdooUnreachableError
 from .push.pusher import Pusher, backoff_delay
-from .store import StorageError, Store
+from .store.history import History
+from .store.sqlite import StorageError, Store
 from .util import LogOnce
 
 log = logging.getLogger(__name__)

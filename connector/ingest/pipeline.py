@@ -57,7 +57,7 @@ from ..detect.event_clock import EventClock
 from ..energy import EnergyEngine
 from ..flexo.engine import FlexoEngine
 from ..push.items import OutboxItem
-from ..store import AlertStateRow, Store
+from ..store.sqlite import AlertStateRow, Store
 from ..util import LogOnce
 from .schema import (
     DecodeError,

@@ -169,7 +169,7 @@ def _store_path(args: argparse.Namespace) -> str:
 
 
 def _queue(args: argparse.Namespace, item: Any) -> None:
-    from ..store import Store
+    from ..store.sqlite import Store
 
     path = _store_path(args)
     with Store(path) as store:
@@ -179,7 +179,7 @@ def _queue(args: argparse.Namespace, item: Any) -> None:
 
 
 def _store_readings(args: argparse.Namespace) -> list[tuple[float, float]]:
-    from ..store import Store
+    from ..store.sqlite import Store
     from ..util import is_postgres_url
     from .io import InputError, parse_time
 
@@ -366,7 +366,7 @@ def _predict(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run one model subcommand; return the exit status."""
     from ..config import ConfigError
-    from ..store import StorageError
+    from ..store.sqlite import StorageError
     from .io import InputError
     from .registry import RegistryError
 

@@ -18,7 +18,7 @@ after a crash produces the same items):
 ``heartbeat``
     ``{"connector_id", "mqtt_connected", "backlog", "readings_per_s",
     "dead_letters", "heartbeat_interval_s"}``; ``heartbeat:<connector_id>:<ts>``.
-``reading_agg`` (:mod:`connector.history`)
+``reading_agg`` (:mod:`connector.store.history`)
     ``{"tag", "resolution": "minute", "period_start", "min", "max", "mean",
     "last", "count"}``; ``agg:<tag>:<period_start>`` (``:r<n>`` for the
     n-th revision of a minute that received late readings).

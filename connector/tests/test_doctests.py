@@ -16,7 +16,7 @@ MODULES = [
     "connector.detect.alerts",
     "connector.ingest.pipeline",
     "connector.push.pusher",
-    "connector.store_pg",
+    "connector.store.postgres",
 ]
 
 

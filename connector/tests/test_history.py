@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.history import DAY, HOUR, MINUTE, History, floor_to
 from connector.ingest.schema import Reading
 from connector.push.items import OutboxItem
 from connector.store import Store
+from connector.store.history import DAY, HOUR, MINUTE, History, floor_to
 
 T = 1795334400.0  # 2026-11-22T08:00:00Z, a whole hour
 DAY_S = 86400.0
@@ -227,7 +227,7 @@ def test_checkpoint_copies_the_log(tmp_path: Path) -> None:
         other.checkpoint("NOW")
 
 
-@pytest.mark.parametrize("name", ["connector.flexo.engine", "connector.history"])
+@pytest.mark.parametrize("name", ["connector.flexo.engine", "connector.store.history"])
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0

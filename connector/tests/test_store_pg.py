@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 
-from connector import store_pg
 from connector.config import ConfigError, Settings
-from connector.history import History
 from connector.ingest.pipeline import Pipeline
 from connector.ingest.schema import Reading
 from connector.push.items import OutboxItem
 from connector.store import SCHEMA_VERSION, StorageError, Store
-from connector.store_pg import PostgresError, PostgresStore, pg_schema, translate
+from connector.store import postgres as store_pg
+from connector.store.history import History
+from connector.store.postgres import PostgresError, PostgresStore, pg_schema, translate
 from connector.tests.conftest import (
     SENSOR_PT101,
     Broker,

@@ -50,9 +50,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from .push.items import READING_AGG, OutboxItem, make_key
-from .store import Store
-from .util import iso_utc
+from ..push.items import READING_AGG, OutboxItem, make_key
+from ..util import iso_utc
+from .sqlite import Store
 
 log = logging.getLogger(__name__)
 

@@ -60,9 +60,9 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from .ingest.schema import Reading
-from .store import _SCHEMA, SCHEMA_VERSION, StorageError, Store, reading_key
-from .util import redact_url
+from ..ingest.schema import Reading
+from ..util import redact_url
+from .sqlite import _SCHEMA, SCHEMA_VERSION, StorageError, Store, reading_key
 
 try:  # optional: only a PostgreSQL store needs it
     import psycopg2

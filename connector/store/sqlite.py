@@ -2,7 +2,7 @@
 
 The store is a SQLite file by default. Given a ``postgresql://`` (or
 ``postgres://``) URL instead of a path, the same tables live in that
-PostgreSQL database (:mod:`connector.store_pg`) with the same guarantees: a
+PostgreSQL database (:mod:`connector.store.postgres`) with the same guarantees: a
 committed transaction is durable (``synchronous_commit`` on), a failure is a
 :class:`StorageError`, a redelivered reading lands once. SQL given to
 :meth:`Store.execute` is written for SQLite (``?`` placeholders); the
@@ -43,7 +43,7 @@ Tables
     Small values such as the last connector configuration pulled from Odoo,
     the FLEXO engine's state per machine and the history cursor.
 ``agg_minute``, ``agg_hour``, ``agg_day``
-    The local history tiers (:mod:`connector.history`): per tag and period,
+    The local history tiers (:mod:`connector.store.history`): per tag and period,
     ``n`` readings, their ``total``, ``vmin``, ``vmax`` and the last value
     ``vlast`` (at ``last_ts``). ``agg_pending`` lists the minutes that
     received readings since they were last aggregated, ``agg_dirty`` the
@@ -55,10 +55,10 @@ broker only after that transaction commits. One :class:`Store` is used by
 one thread at a time (an internal lock enforces it); the pusher thread opens
 its own.
 
-The SQL of this module and of :mod:`connector.history` is written so that
+The SQL of this module and of :mod:`connector.store.history` is written so that
 SQLite and PostgreSQL both accept it (``coalesce``, ``INSERT ... ON
-CONFLICT``), except ``ifnull``, which :mod:`connector.store_pg` translates to
-``coalesce``; what differs is in :mod:`connector.store_pg`.
+CONFLICT``), except ``ifnull``, which :mod:`connector.store.postgres` translates to
+``coalesce``; what differs is in :mod:`connector.store.postgres`.
 """
 
 from __future__ import annotations
@@ -79,9 +79,9 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, Protocol
 
-from .ingest.schema import Reading, ReadingBatch
-from .push.items import OutboxItem
-from .util import POSTGRES_SCHEMES, redact_url, store_url_scheme
+from ..ingest.schema import Reading, ReadingBatch
+from ..push.items import OutboxItem
+from ..util import POSTGRES_SCHEMES, redact_url, store_url_scheme
 
 SCHEMA_VERSION = 3
 #: Largest ``ts_last - ts_first`` of a reading chunk (seconds): bounds the
@@ -406,7 +406,7 @@ class AlertStateRow:
 
 class _Connection(Protocol):
     """What :class:`_Savepoint` needs of a connection (sqlite3's, or
-    :class:`connector.store_pg.PgConnection`)."""
+    :class:`connector.store.postgres.PgConnection`)."""
 
     def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
 
@@ -438,7 +438,7 @@ class Store:
         Database file; created with its tables when missing. ``":memory:"``
         works for tests that need no durability. A ``postgresql://`` or
         ``postgres://`` URL opens that PostgreSQL database instead (the
-        object is then a :class:`connector.store_pg.PostgresStore`, with
+        object is then a :class:`connector.store.postgres.PostgresStore`, with
         the same methods); its tables are created on first use.
     synchronous : str
         SQLite ``synchronous`` pragma. ``FULL`` (default) makes a commit
@@ -464,7 +464,7 @@ class Store:
     dialect = "sqlite"
 
     def __new__(cls, path: str | Path, *args: Any, **kwargs: Any) -> Store:
-        """Open a :class:`~connector.store_pg.PostgresStore` for a PostgreSQL URL."""
+        """Open a :class:`~connector.store.postgres.PostgresStore` for a PostgreSQL URL."""
         scheme = store_url_scheme(path) if isinstance(path, str) else None
         if scheme is None or cls is not Store:
             return super().__new__(cls)
@@ -473,7 +473,7 @@ class Store:
                 f"unsupported store URL {redact_url(path)}: a file path or a "
                 "postgresql:// URL is expected"
             )
-        from .store_pg import PostgresStore
+        from .postgres import PostgresStore
 
         return super().__new__(PostgresStore)
 
@@ -1135,10 +1135,10 @@ class Store:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement and return all rows.
 
-        Used for reads (tests, diagnostics, :mod:`connector.history`) and,
+        Used for reads (tests, diagnostics, :mod:`connector.store.history`) and,
         inside :meth:`transaction`, for writes of the history tiers. *sql*
         is SQLite's (``?`` placeholders); on PostgreSQL it is translated
-        (:func:`connector.store_pg.translate`).
+        (:func:`connector.store.postgres.translate`).
         """
         with self._lock:
             return list(self._db.execute(sql, params).fetchall())
