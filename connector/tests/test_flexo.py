@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 
-from connector.flexo.engine import (
+from connector.flexo.engine import FlexoEngine, parse_tag_map
+from connector.flexo.scoring import (
     COMPONENTS,
     DEFAULT_THRESHOLDS,
     RULES,
-    FlexoEngine,
     WindowSummary,
     component_metrics,
     fallback_component,
     health_band,
-    parse_tag_map,
     reason_component,
     resolve_thresholds,
     score_component,

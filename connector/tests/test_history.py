@@ -227,7 +227,9 @@ def test_checkpoint_copies_the_log(tmp_path: Path) -> None:
         other.checkpoint("NOW")
 
 
-@pytest.mark.parametrize("name", ["connector.flexo.engine", "connector.store.history"])
+@pytest.mark.parametrize(
+    "name", ["connector.flexo.engine", "connector.flexo.scoring", "connector.store.history"]
+)
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0

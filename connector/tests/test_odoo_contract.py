@@ -4,7 +4,7 @@ Odoo keeps the FLEXO health band limits, the OEE formula and its status
 settings, and the largest values its ingestion accepts in
 ``addons/cmms_telemetry/models/telemetry_tools.py`` (plain Python, no Odoo
 import) and sends them as ``flexo_rules`` in ``get_connector_config``. The
-connector reads them (:class:`connector.flexo.engine.OdooRules`) and keeps Odoo's
+connector reads them (:class:`connector.flexo.scoring.OdooRules`) and keeps Odoo's
 values as defaults for an older Odoo. These tests run Odoo's own functions
 beside the connector's and fail when the two disagree.
 """
@@ -19,8 +19,14 @@ from typing import Any
 
 import pytest
 
-from connector.flexo import engine
-from connector.flexo.engine import DEFAULT_RULES, OdooRules, health_band, oee_percent, system_status
+from connector.flexo import scoring
+from connector.flexo.scoring import (
+    DEFAULT_RULES,
+    OdooRules,
+    health_band,
+    oee_percent,
+    system_status,
+)
 
 MODELS = Path(__file__).resolve().parents[2] / "addons" / "cmms_telemetry" / "models"
 
@@ -44,7 +50,7 @@ def odoo_defaults(odoo: dict[str, Any]) -> dict[str, Any]:
 def test_the_connector_defaults_are_odoos_values(odoo: dict[str, Any]) -> None:
     rules, problems = OdooRules.from_config(odoo_defaults(odoo))
     assert problems == []
-    assert rules == DEFAULT_RULES, "connector.flexo.engine defaults differ from Odoo's values"
+    assert rules == DEFAULT_RULES, "connector.flexo.scoring defaults differ from Odoo's values"
 
 
 def test_every_rule_odoo_sends_is_read(odoo: dict[str, Any]) -> None:
@@ -143,6 +149,6 @@ def test_odoo_uses_the_rules_it_sends() -> None:
 
 def test_the_connector_has_no_other_copy() -> None:
     """The module constants are the defaults' source, not a second rule."""
-    assert DEFAULT_RULES.band_limits == engine.BAND_LIMITS
+    assert DEFAULT_RULES.band_limits == scoring.BAND_LIMITS
     defaults = (DEFAULT_RULES.oee_fault_below, DEFAULT_RULES.oee_warning_up_to)
-    assert defaults == (engine.OEE_FAULT_BELOW, engine.OEE_WARNING_UP_TO)
+    assert defaults == (scoring.OEE_FAULT_BELOW, scoring.OEE_WARNING_UP_TO)
