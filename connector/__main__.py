@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import ConfigError, Settings
-from .store.sqlite import StorageError, Store
+from .store import StorageError, open_store
 from .util import is_postgres_url
 
 ML_COMMANDS = ("train", "models", "replay", "train-duration", "predict")
@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no store at {settings.store_path}", file=sys.stderr)
         return 1
     try:
-        with Store(settings.store_path) as store:
+        with open_store(settings.store_path) as store:
             if args.command == "requeue-rejected":
                 print(f"{store.requeue_rejected()} items put back in the queue")
                 return 0

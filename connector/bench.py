@@ -307,10 +307,10 @@ def connector_worker(
     """The real connector service, with a cached configuration and no Odoo."""
     from .ingest.pipeline import CONFIG_KEY
     from .service import Service
-    from .store.sqlite import Store
+    from .store import open_store
 
     path = Path(workdir) / f"{client_id}.sqlite3"
-    with Store(path) as store:
+    with open_store(path) as store:
         config = {
             "version": "bench",
             # Eight tags per machine: the anomaly engine's machine-level detectors run too.

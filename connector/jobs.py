@@ -48,7 +48,7 @@ from typing import Any
 
 from .push.items import JOB_UPDATE, OutboxItem, make_key
 from .push.odoo_client import OdooClient, OdooError, OdooUnreachableError
-from .store.sqlite import StorageError, Store
+from .store import StorageError, Store
 from .util import LogOnce, iso_utc
 
 log = logging.getLogger(__name__)

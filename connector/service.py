@@ -73,8 +73,8 @@ from .metrics import ConnectorMetrics, Snapshot, TimedOdoo, machines_of
 from .push.items import heartbeat_item
 from .push.odoo_client import OdooClient, OdooError, OdooUnreachableError
 from .push.pusher import Pusher, backoff_delay
+from .store import StorageError, Store, open_store
 from .store.history import History
-from .store.sqlite import StorageError, Store
 from .util import LogOnce
 
 log = logging.getLogger(__name__)
@@ -207,8 +207,8 @@ class Service:
 
     def _start(self) -> None:
         s = self.settings
-        self.store = Store(s.store_path, autocheckpoint=False)
-        self.status_store = Store(s.store_path)
+        self.store = open_store(s.store_path, autocheckpoint=False)
+        self.status_store = open_store(s.store_path)
         self.pipeline = Pipeline(
             self.store,
             s.mqtt_topic_prefix,
@@ -241,7 +241,7 @@ class Service:
         if self.stop_event.is_set():
             return
         self.pusher = Pusher(
-            Store(s.store_path),
+            open_store(s.store_path),
             cast(OdooClient, TimedOdoo(self.odoo, self.metrics)),
             s.push_batch_size,
             s.push_batch_age_s,
@@ -257,12 +257,12 @@ class Service:
         else:
             self.mqtt = MqttIngest(s, self._put_one, self._on_connection_change)
         self._spawn("ingest", self._ingest_loop)
-        self._spawn("checkpoint", self._checkpoint_loop, Store(s.store_path))
+        self._spawn("checkpoint", self._checkpoint_loop, open_store(s.store_path))
         self._spawn("pusher", self.pusher.run, self.stop_event)
         self._spawn("config", self._config_loop)
         if s.jobs_poll_s:
             self.jobs = JobRunner(
-                Store(s.store_path),
+                open_store(s.store_path),
                 self.odoo,
                 s.connector_id,
                 s.models_folder,
@@ -274,7 +274,7 @@ class Service:
         if s.history_compact_s:
             pipeline = self.pipeline
             self.history = History(
-                Store(s.store_path),
+                open_store(s.store_path),
                 close_delay_s=s.history_close_delay_s,
                 raw_days=s.history_raw_days,
                 minute_days=s.history_minute_days,

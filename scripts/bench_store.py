@@ -32,7 +32,7 @@ import stack
 
 from connector.ingest.pipeline import Pipeline
 from connector.ingest.schema import Reading
-from connector.store import Store
+from connector.store import open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 
 T0 = 1795334400.0
@@ -49,7 +49,7 @@ def new_database(pg: stack.Postgres, name: str) -> str:
 
 
 def inserts(target: str, savepoints: bool, transactions: int = 40) -> float:
-    store = Store(target, autocheckpoint=False)
+    store = open_store(target, autocheckpoint=False)
     i = 0
     started = time.perf_counter()
     for _ in range(transactions):
@@ -71,7 +71,7 @@ def inserts(target: str, savepoints: bool, transactions: int = 40) -> float:
 
 
 def pipeline(target: str, transactions: int = 20) -> float:
-    store = Store(target, autocheckpoint=False)
+    store = open_store(target, autocheckpoint=False)
     pipe = Pipeline(store, "cmms", 60, 2, clock=lambda: T0)
     pipe.apply_config(make_config("v1", SENSOR_PT101))
     i = 0

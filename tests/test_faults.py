@@ -66,7 +66,7 @@ if str(ROOT) not in sys.path:
 from connector.config import Settings  # noqa: E402
 from connector.ingest.pipeline import Pipeline  # noqa: E402
 from connector.push.odoo_client import OdooClient  # noqa: E402
-from connector.store import Store  # noqa: E402
+from connector.store import open_store  # noqa: E402
 
 ALERT_TYPES = ("alert_raised", "alert_active", "alert_cleared")
 #: The simulator's FLEXO 104 is equipment FLX-104 in the demo data.
@@ -93,7 +93,7 @@ def stored_readings(store: Path) -> list[tuple[str, float, int | None, float]]:
     """``(tag, ts, seq, value)`` of every reading in the connector's store."""
     if not store.exists():
         return []
-    with Store(store) as s:
+    with open_store(store) as s:
         return [(r.tag, r.ts, r.seq, r.value) for r in s.iter_readings()]
 
 
@@ -321,7 +321,7 @@ def reference_alerts(config: dict, expected: Expected) -> list[dict]:
     """The alert items the connector's pipeline makes of the readings, fault-free."""
     s = Settings()
     pipeline = Pipeline(
-        Store(":memory:"), s.mqtt_topic_prefix, s.alert_active_interval_s,
+        open_store(":memory:"), s.mqtt_topic_prefix, s.alert_active_interval_s,
         s.alert_clear_delay_s, s.cusum_baseline_n, s.cusum_window_s,
     )  # fmt: skip
     pipeline.apply_config(config, persist=False)

@@ -33,7 +33,7 @@ from ..push.items import (
     OutboxItem,
     make_key,
 )
-from ..store.sqlite import AlertStateRow
+from ..store import AlertStateRow
 from ..util import iso_utc
 from .detectors import WARNING, Verdict
 

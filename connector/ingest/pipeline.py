@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import logging
 import pickle
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,7 +56,7 @@ from ..detect.event_clock import EventClock
 from ..energy import EnergyEngine
 from ..flexo.engine import FlexoEngine
 from ..push.items import OutboxItem
-from ..store.sqlite import AlertStateRow, Store
+from ..store import AlertStateRow, Store
 from ..util import LogOnce
 from .schema import (
     DecodeError,
@@ -482,7 +481,7 @@ class Pipeline:
                 result.items += one.items
             except DecodeError as exc:
                 self._dead_letter(topic, payload, exc.reason, exc.kind, now, result)
-            except sqlite3.Error:
+            except self.store.errors:  # a storage failure, never a dead letter
                 raise
             except Exception as exc:  # a bug must not stop ingestion
                 if self.log_once(

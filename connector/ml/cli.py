@@ -169,17 +169,17 @@ def _store_path(args: argparse.Namespace) -> str:
 
 
 def _queue(args: argparse.Namespace, item: Any) -> None:
-    from ..store.sqlite import Store
+    from ..store import open_store
 
     path = _store_path(args)
-    with Store(path) as store:
+    with open_store(path) as store:
         store.add_outbox([item])
         where = store.path  # a PostgreSQL URL's password is hidden
     print(f"queued {item.type} item {item.key} in {where}", file=sys.stderr)
 
 
 def _store_readings(args: argparse.Namespace) -> list[tuple[float, float]]:
-    from ..store.sqlite import Store
+    from ..store import open_store
     from ..util import is_postgres_url
     from .io import InputError, parse_time
 
@@ -191,7 +191,7 @@ def _store_readings(args: argparse.Namespace) -> list[tuple[float, float]]:
     path = _store_path(args)
     if not is_postgres_url(path) and not Path(path).exists():
         raise InputError(f"no store at {path}")
-    with Store(path) as store:
+    with open_store(path) as store:
         readings = store.tag_readings(args.tag, since, math.nextafter(until, math.inf))
     rows = [(r.ts, r.value) for r in readings if (r.quality or "good").lower() == "good"]
     out: list[tuple[float, float]] = []
@@ -366,7 +366,7 @@ def _predict(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run one model subcommand; return the exit status."""
     from ..config import ConfigError
-    from ..store.sqlite import StorageError
+    from ..store import StorageError
     from .io import InputError
     from .registry import RegistryError
 

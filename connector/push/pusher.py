@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..store.sqlite import OutboxRow, Store
+from ..store import OutboxRow, Store
 from ..util import LogOnce
 from .items import ALERT_ACTIVE, ALERT_CLEARED, ALERT_RAISED
 from .odoo_client import OdooAuthError, OdooClient, OdooError, OdooUnreachableError

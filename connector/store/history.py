@@ -52,7 +52,7 @@ from typing import Any
 
 from ..push.items import READING_AGG, OutboxItem, make_key
 from ..util import iso_utc
-from .sqlite import Store
+from .base import Store
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """PostgreSQL backend of :class:`connector.store.Store` (``store_path`` a URL).
 
-``Store("postgresql://user:password@host:5432/dbname")`` (or ``postgres://``,
+``open_store("postgresql://user:password@host:5432/dbname")`` (or ``postgres://``,
 any URI libpq accepts) returns a :class:`PostgresStore`: the same methods and
 the same guarantees as the SQLite file, on a PostgreSQL database.
 
-* **One schema.** The tables are :data:`connector.store._SCHEMA` with the
+* **One schema.** The tables are :data:`connector.store.base.SCHEMA_SQL` with the
   types mapped (:func:`pg_schema`: ``INTEGER PRIMARY KEY`` becomes a
   ``bigint`` identity, ``INTEGER`` ``bigint``, ``REAL`` ``double
   precision``, ``BLOB`` ``bytea``, no ``WITHOUT ROWID``). They are created
@@ -17,10 +17,10 @@ the same guarantees as the SQLite file, on a PostgreSQL database.
   default). Each :class:`PostgresStore` has its own connection, in
   autocommit mode outside :meth:`~connector.store.Store.transaction`
   (``BEGIN`` ... ``COMMIT``), like the SQLite connection.
-* **Errors.** psycopg2's errors are re-raised as :class:`PostgresError`, a
-  :class:`sqlite3.DatabaseError`, so that every ``except sqlite3.Error``
-  of the store and the pipeline (a storage failure stops ingestion, it is
-  never a dead letter) holds for both backends; transactions turn them into
+* **Errors.** psycopg2's errors are re-raised as :class:`PostgresError`,
+  this backend's :attr:`~connector.store.base.Store.errors`, which the
+  store and the pipeline (a storage failure stops ingestion, it is never a
+  dead letter) handle like SQLite's; transactions turn them into
   :class:`~connector.store.StorageError`. A transaction that a caller
   swallowed an error in is refused at commit (PostgreSQL would roll it back
   silently).
@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
@@ -62,7 +61,7 @@ from typing import Any
 
 from ..ingest.schema import Reading
 from ..util import redact_url
-from .sqlite import _SCHEMA, SCHEMA_VERSION, StorageError, Store, reading_key
+from .base import SCHEMA_SQL, SCHEMA_VERSION, StorageError, Store, reading_key
 
 try:  # optional: only a PostgreSQL store needs it
     import psycopg2
@@ -117,11 +116,11 @@ def fresh_flags(readings: Sequence[Reading], fresh: set[tuple[Any, ...]]) -> lis
     return out
 
 
-class PostgresError(sqlite3.DatabaseError):
+class PostgresError(Exception):
     """A PostgreSQL error (its psycopg2 exception is the ``__cause__``).
 
-    A :class:`sqlite3.DatabaseError`, so that code handling the store's
-    SQLite errors handles PostgreSQL's the same way.
+    The backend's :attr:`~connector.store.base.Store.errors`: a
+    transaction turns it into a :class:`~connector.store.base.StorageError`.
     """
 
 
@@ -137,7 +136,7 @@ _TYPE_MAP = (
 )
 
 
-def pg_schema(sqlite_schema: str = _SCHEMA + _ROW_READINGS) -> list[str]:
+def pg_schema(sqlite_schema: str = SCHEMA_SQL + _ROW_READINGS) -> list[str]:
     """The SQLite schema's statements, with PostgreSQL's types.
 
     Examples
@@ -412,7 +411,7 @@ def _password(url: str) -> str | None:
 class PostgresStore(Store):
     """:class:`~connector.store.Store` on a PostgreSQL database.
 
-    Made by ``Store(url)``; see the module doc for what differs.
+    Made by ``open_store(url)``; see the module doc for what differs.
 
     Parameters
     ----------
@@ -427,6 +426,7 @@ class PostgresStore(Store):
     """
 
     dialect = "postgresql"
+    errors = (PostgresError,)
 
     def __init__(
         self, path: str | Path, synchronous: str = "FULL", autocheckpoint: bool = True
@@ -447,7 +447,7 @@ class PostgresStore(Store):
         try:
             self._configure(synchronous)
             self._create_schema()
-        except sqlite3.Error as exc:
+        except PostgresError as exc:
             self._db.close()
             raise StorageError(f"cannot open store {self.path}: {exc}") from exc
         except BaseException:
@@ -481,7 +481,7 @@ class PostgresStore(Store):
                 db.execute("INSERT INTO store_schema (version) VALUES (?)", (SCHEMA_VERSION,))
             db.execute("COMMIT")
         except BaseException:
-            with suppress(sqlite3.Error):
+            with suppress(PostgresError):
                 db.execute("ROLLBACK")
             raise
 

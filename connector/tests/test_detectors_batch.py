@@ -32,7 +32,7 @@ from connector.detect.detectors import (
 )
 from connector.ingest.pipeline import Pipeline
 from connector.ingest.schema import Reading
-from connector.store import Store
+from connector.store import Store, open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 
 T0 = 1795334400.0
@@ -230,7 +230,7 @@ def test_pipeline_batch_path_gives_the_same_items_and_states(
     sensor: dict[str, Any], cusum: tuple[int, float], data: list[Any], gap_checks: list[bool]
 ) -> None:
     config = make_config("v1", {**SENSOR_PT101, **sensor})
-    stores = [Store(":memory:"), Store(":memory:")]
+    stores = [open_store(":memory:"), open_store(":memory:")]
     fast = CountingPipeline(
         stores[0], "cmms", 60, 2, cusum_baseline_n=cusum[0], cusum_window_s=cusum[1]
     )
@@ -254,7 +254,7 @@ def test_pipeline_batch_path_gives_the_same_items_and_states(
 
 
 def test_pipeline_takes_quiet_messages_at_once_and_falls_back_on_an_alert() -> None:
-    store = Store(":memory:")
+    store = open_store(":memory:")
     pipe = CountingPipeline(store, "cmms", 60, 2, clock=lambda: T0)
     pipe.apply_config(make_config("v1", dict(SENSOR_PT101, roc_limit=5.0, stuck_deadband=0.001)))
     quiet = [6.0, 6.1, 5.9, 6.05, 6.2, 5.95]
@@ -471,7 +471,7 @@ def test_values_just_beyond_a_limit_are_refused() -> None:
 def test_stale_anomaly_alert_clears_the_same_with_multi_reading_messages() -> None:
     pipes: list[Pipeline] = []
     for cls in (CountingPipeline, PerReadingPipeline):
-        pipe = cls(Store(":memory:"), "cmms", 60, 0.0, clock=lambda: T0)
+        pipe = cls(open_store(":memory:"), "cmms", 60, 0.0, clock=lambda: T0)
         pipe.apply_config(make_config("v1", dict(SENSOR_PT101, cusum_h=None)))
         pipe.process([("cmms/plant1/PT-101/reading", payload(times(3, 0.0), noisy(3)))])
         # An anomaly alert left open by a model that was withdrawn.

@@ -12,7 +12,7 @@ from connector.energy import EnergyEngine
 from connector.flexo.engine import FlexoEngine
 from connector.ingest.pipeline import ENERGY_KEY, Pipeline
 from connector.ingest.schema import DecodeError, MeterReading, decode_energy
-from connector.store import Store
+from connector.store import Store, open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 from connector.util import iso_utc
 
@@ -68,7 +68,7 @@ def make(store: Store) -> Pipeline:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "s.sqlite3")
+    return open_store(tmp_path / "s.sqlite3")
 
 
 # -- decoding ---------------------------------------------------------------------
@@ -215,15 +215,15 @@ def test_energy_survives_a_restart_without_loss_or_double_count(tmp_path: Path) 
     rows = [(t, 500.0 + 0.002 * t) for t in range(0, 6000, 300)]
     rows += [(t, 1.0 + 0.002 * (t - 6000)) for t in range(6000, 3 * 3600 + 601, 300)]
     batch = [meter(MIXER, row) for row in rows]
-    reference = Store(tmp_path / "ref.sqlite3")
+    reference = open_store(tmp_path / "ref.sqlite3")
     make(reference).process(batch)
     want = energy_items(reference)
     assert len(want) == 3
     path = tmp_path / "s.sqlite3"
-    store = Store(path)
+    store = open_store(path)
     make(store).process(batch[:17])
     store.close()
-    store = Store(path)  # a new process: the engine state comes from the store
+    store = open_store(path)  # a new process: the engine state comes from the store
     make(store).process(batch[12:])  # the unacknowledged tail comes again
     assert energy_items(store) == want
     total = sum(d["kwh"] for d in latest(want).values())

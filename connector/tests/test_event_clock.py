@@ -11,7 +11,7 @@ import pytest
 from connector.detect.detectors import DATA_GAP
 from connector.detect.event_clock import EventClock
 from connector.ingest.pipeline import Pipeline
-from connector.store import Store
+from connector.store import open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 
 T0 = 1795334400.0
@@ -26,7 +26,7 @@ def reading(tag: str, ts: float) -> tuple[str, bytes]:
 
 @pytest.fixture
 def pipe(tmp_path: Path) -> Pipeline:
-    p = Pipeline(Store(tmp_path / "s.sqlite3"), "cmms", clear_delay_s=0, clock=lambda: WALL0)
+    p = Pipeline(open_store(tmp_path / "s.sqlite3"), "cmms", clear_delay_s=0, clock=lambda: WALL0)
     sensors = [dict(SENSOR_PT101, tag=tag, cusum_h=None, interval_s=1.0) for tag in TAGS]
     p.apply_config(make_config("v1", *sensors))
     return p

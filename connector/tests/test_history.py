@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from connector.ingest.schema import Reading
 from connector.push.items import OutboxItem
-from connector.store import Store
+from connector.store import Store, open_store
 from connector.store.history import DAY, HOUR, MINUTE, History, floor_to
 
 T = 1795334400.0  # 2026-11-22T08:00:00Z, a whole hour
@@ -28,7 +28,7 @@ DAY_S = 86400.0
 
 @pytest.fixture
 def store(store_target: str) -> Iterator[Store]:
-    with Store(store_target) as opened:
+    with open_store(store_target) as opened:
         yield opened
 
 
@@ -121,7 +121,7 @@ def test_hours_and_days_keep_the_shape_of_the_series(store: Store) -> None:
     )
 )
 def test_hour_aggregates_equal_the_raw_statistics(rows: list[tuple[float, float]]) -> None:
-    store = Store(":memory:")
+    store = open_store(":memory:")
     history = History(store, close_delay_s=0.0)
     put(store, [(T + ts, value) for ts, value in rows])
     history.compact(T + 4 * 3600)
@@ -176,7 +176,7 @@ def test_only_known_tags_are_pushed(store: Store) -> None:
     stats = history.compact(T + 60)
     assert (stats.minutes, stats.items) == (2, 1)
     assert [a["tag"] for a in aggs(store)] == ["PT-101"]
-    quiet = History(Store(":memory:"), push=False)
+    quiet = History(open_store(":memory:"), push=False)
     put(quiet.store, [(T, 1.0)])
     assert quiet.compact(T + 120).items == 0
 
@@ -217,10 +217,10 @@ def test_minutes_are_floored_not_rounded(store: Store) -> None:
 
 
 def test_checkpoint_copies_the_log(tmp_path: Path) -> None:
-    ingest = Store(tmp_path / "c.sqlite3", autocheckpoint=False)
+    ingest = open_store(tmp_path / "c.sqlite3", autocheckpoint=False)
     assert ingest.execute("PRAGMA wal_autocheckpoint")[0][0] == 0
     put(ingest, [(T + i, float(i)) for i in range(2000)])
-    other = Store(tmp_path / "c.sqlite3")
+    other = open_store(tmp_path / "c.sqlite3")
     busy, frames, done = other.checkpoint()
     assert busy == 0 and frames > 0 and done == frames
     with pytest.raises(ValueError):

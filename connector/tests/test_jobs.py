@@ -14,7 +14,7 @@ from connector.jobs import JobRunner, job_update_item
 from connector.ml.duration import train_duration
 from connector.ml.registry import ModelRegistry
 from connector.push.odoo_client import OdooUnreachableError
-from connector.store import Store
+from connector.store import Store, open_store
 from simulator.history import generate_history, write_history
 
 T0 = 1_795_334_400.0  # 2026-11-22T08:00:00Z
@@ -70,7 +70,7 @@ def train_spec(**kw: Any) -> dict[str, Any]:
 
 
 def with_readings(path: Path) -> Store:
-    store = Store(path)
+    store = open_store(path)
     rng = np.random.default_rng(0)
     values = 6.0 + 0.05 * rng.standard_normal(1200)
     readings = [Reading("PT-101", T0 + i, float(v), "bar", "good", i + 1) for i, v in
@@ -91,7 +91,7 @@ def test_item_keys() -> None:
 
 
 def test_prediction(tmp_path: Path, models: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+    store = open_store(tmp_path / "s.sqlite3")
     odoo = FakeOdoo(predict_spec())
     runner = JobRunner(store, odoo, "c1", str(models), clock=lambda: T0)
     assert runner.poll_once() == 1
@@ -141,7 +141,7 @@ def test_failures_are_reported_not_fatal(
 
 
 def test_no_model_is_a_clear_failure(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+    store = open_store(tmp_path / "s.sqlite3")
     runner = JobRunner(store, FakeOdoo(predict_spec()), "c1", str(tmp_path / "none"))
     assert runner.poll_once() == 1
     assert "no trained repair-duration model" in outbox(store)[-1]["data"]["error"]
@@ -150,7 +150,7 @@ def test_no_model_is_a_clear_failure(tmp_path: Path) -> None:
 def test_odoo_down_is_not_fatal(tmp_path: Path) -> None:
     odoo = FakeOdoo(predict_spec())
     odoo.down = True
-    runner = JobRunner(Store(tmp_path / "s.sqlite3"), odoo, "c1", str(tmp_path))
+    runner = JobRunner(open_store(tmp_path / "s.sqlite3"), odoo, "c1", str(tmp_path))
     assert runner.poll_once() == 0
 
 
@@ -180,7 +180,7 @@ def test_training_done_once_across_a_crash(tmp_path: Path) -> None:
     # The restarted connector gets the job again (attempt 2): it reports the
     # version registered by attempt 1 instead of training another.
     store.close()
-    store = Store(path)
+    store = open_store(path)
     runner = JobRunner(store, FakeOdoo(train_spec(attempt=2)), "c1", str(models),
                        clock=lambda: T0 + 60)  # fmt: skip
     assert runner.poll_once() == 1

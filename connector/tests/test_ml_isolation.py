@@ -14,7 +14,7 @@ from connector.ingest.schema import Reading
 from connector.ml.features import FEATURE_SET_VERSION
 from connector.ml.isolation import AnomalyWatch, IsolationForestDetector, as_series, load_watch
 from connector.ml.registry import ModelRegistry, RegistryError, model_version_item
-from connector.store import Store
+from connector.store import open_store
 
 T0 = 1_795_334_400.0
 
@@ -243,7 +243,7 @@ def test_train_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_train_command_from_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store_path = tmp_path / "store.sqlite3"
     values = clean(700, seed=4)
-    with Store(store_path) as store:
+    with open_store(store_path) as store:
         readings = [Reading("PT-101", T0 + i, float(v), "bar") for i, v in enumerate(values)]
         readings.append(Reading("PT-101", T0 + 10.5, 99.0, "bar", quality="bad"))
         readings.append(Reading("FT-301", T0 + 1, 99.0, "m3/h"))
@@ -263,7 +263,7 @@ def test_train_command_from_the_store(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     captured = capsys.readouterr()
     assert rc == 0 and "from 600 readings" in captured.out, captured.err
-    with Store(store_path) as store:
+    with open_store(store_path) as store:
         rows = store.execute("SELECT type, data FROM outbox")
     assert [r[0] for r in rows] == ["model_version"]
     assert json.loads(rows[0][1])["metrics"]["readings"] == 600

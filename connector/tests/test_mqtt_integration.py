@@ -25,7 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from connector.config import Settings
 from connector.ingest.mqtt import Message, MqttIngest
 from connector.ingest.pipeline import CONFIG_KEY, Pipeline
-from connector.store import Store
+from connector.store import Store, open_store
 from connector.tests.conftest import (
     SENSOR_PT101,
     Broker,
@@ -112,7 +112,7 @@ def test_exactly_once_when_the_client_dies_mid_stream(
     mosquitto: Broker, publisher: Publisher, tmp_path: Path, protocol: str, after: str
 ) -> None:
     settings = settings_for(mosquitto, tmp_path, mqtt_protocol=protocol)
-    store = Store(settings.store_path)
+    store = open_store(settings.store_path)
     first = Consumer(settings, store, limit=150, after=after)
     first.start()
     publisher.readings(0, 400)
@@ -152,7 +152,7 @@ def test_more_than_a_default_queue_survives_absence_and_broker_restart(
     mosquitto: Broker, publisher: Publisher, tmp_path: Path
 ) -> None:
     settings = settings_for(mosquitto, tmp_path)
-    store = Store(settings.store_path)
+    store = open_store(settings.store_path)
     consumer = Consumer(settings, store)
     consumer.start()  # creates the persistent session and its subscriptions
     consumer.ingest.stop()
@@ -178,7 +178,7 @@ def test_status_topic_online_and_last_will(mosquitto: Broker, tmp_path: Path) ->
     watcher.subscribe(settings.status_topic, qos=1)
     watcher.loop_start()
     try:
-        consumer = Consumer(settings, Store(settings.store_path))
+        consumer = Consumer(settings, open_store(settings.store_path))
         consumer.start()
         assert wait_for(lambda: any(s["state"] == "online" for s in seen), 5)
         consumer.crash()  # no DISCONNECT: the broker publishes the will
@@ -205,7 +205,7 @@ def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
     mosquitto: Broker, publisher: Publisher, fake_odoo: FakeOdoo, tmp_path: Path
 ) -> None:
     store_path = tmp_path / "daemon.sqlite3"
-    with Store(store_path) as store:  # a cached config: start without Odoo's help
+    with open_store(store_path) as store:  # a cached config: start without Odoo's help
         store.set_json(CONFIG_KEY, make_config("v0", SENSOR_PT101))
     health_port = free_port()
     env = dict(
@@ -242,7 +242,7 @@ def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
         return 10.5 if 700 <= i < 720 else 6.0
 
     def count() -> int:
-        with Store(store_path) as s:
+        with open_store(store_path) as s:
             return int(s.counts()["readings"])
 
     proc = start()
@@ -273,7 +273,7 @@ def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
             proc.kill()
             proc.wait(5)
 
-    with Store(store_path) as s:
+    with open_store(store_path) as s:
         seqs = sorted(r.seq for r in s.iter_readings())
         assert seqs == list(range(1500))
         counts = s.counts()

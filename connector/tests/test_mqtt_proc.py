@@ -26,7 +26,7 @@ from connector.config import Settings
 from connector.ingest.mqtt import Message
 from connector.ingest.mqtt_proc import MqttProcess
 from connector.ingest.pipeline import Pipeline
-from connector.store import Store
+from connector.store import Store, open_store
 from connector.tests.conftest import SENSOR_PT101, Broker, Publisher, make_config, wait_for
 from connector.tests.test_mqtt_integration import settings_for, stored_seqs
 
@@ -77,7 +77,7 @@ def test_nothing_is_acknowledged_before_the_owner_says_so(
     mosquitto: Broker, publisher: Publisher, tmp_path: Path
 ) -> None:
     settings = settings_for(mosquitto, tmp_path, mqtt_receive_maximum=50)
-    store = Store(settings.store_path)
+    store = open_store(settings.store_path)
     owner = Owner(settings, store, ack=False)
     owner.start()
     try:
@@ -103,7 +103,7 @@ def test_receiver_killed_mid_stream_loses_and_doubles_nothing(
     mosquitto: Broker, publisher: Publisher, tmp_path: Path
 ) -> None:
     settings = settings_for(mosquitto, tmp_path)
-    store = Store(settings.store_path)
+    store = open_store(settings.store_path)
     owner = Owner(settings, store, ack=False)  # stored, not yet acknowledged
     owner.start()
     try:
@@ -134,7 +134,7 @@ def test_clean_stop_says_offline_and_keeps_the_session(
 ) -> None:
     settings = settings_for(mosquitto, tmp_path, connector_id="p1")
     watcher = StatusWatcher(mosquitto.port, settings.status_topic)
-    store = Store(settings.store_path)
+    store = open_store(settings.store_path)
     try:
         owner = Owner(settings, store)
         owner.start()

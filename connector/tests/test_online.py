@@ -11,7 +11,7 @@ import pytest
 from connector.detect.anomaly import AnomalyEngine, RowAligner
 from connector.ingest.pipeline import Pipeline
 from connector.ml.online import DEFAULTS, OnlineDetector
-from connector.store import Store
+from connector.store import open_store
 from connector.tests.conftest import SENSOR_PT101, T0, make_config
 
 
@@ -138,19 +138,19 @@ def test_engine_state_survives_a_pipeline_restart(tmp_path: object) -> None:
 
     ref_scores: list[tuple[object, ...]] = []
     ref = Pipeline(
-        Store(":memory:"), engine=AnomalyEngine(on_score=lambda *a: ref_scores.append(a))
+        open_store(":memory:"), engine=AnomalyEngine(on_score=lambda *a: ref_scores.append(a))
     )
     ref.apply_config(make_config("v1", sensor))
     feed(ref, 0, 700)
 
     scores: list[tuple[object, ...]] = []
-    first = Pipeline(Store(path), engine=AnomalyEngine(on_score=lambda *a: scores.append(a)))
+    first = Pipeline(open_store(path), engine=AnomalyEngine(on_score=lambda *a: scores.append(a)))
     first.apply_config(make_config("v1", sensor))
     feed(first, 0, 450)
     first.save_state(T0 + 450)
     feed(first, 450, 460)  # stored after the save: replayed at the restart
     first.store.close()
-    second = Pipeline(Store(path), engine=AnomalyEngine(on_score=lambda *a: scores.append(a)))
+    second = Pipeline(open_store(path), engine=AnomalyEngine(on_score=lambda *a: scores.append(a)))
     second.load_cached_config()
     assert second.engine.tags_["PT-101"].detector.rows_ == 460
     tail: list[tuple[object, ...]] = []

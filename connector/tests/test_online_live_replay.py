@@ -17,7 +17,7 @@ from typing import Any
 from connector.detect.anomaly import AnomalyEngine, replay_stream
 from connector.ingest.mqtt import Message, MqttIngest
 from connector.ingest.pipeline import Pipeline
-from connector.store import Store
+from connector.store import open_store
 from connector.tests.conftest import SENSOR_PT101, T0, Broker, make_config, wait_for
 from connector.tests.test_mqtt_integration import settings_for
 
@@ -58,7 +58,7 @@ def test_live_scores_equal_the_offline_replay(mosquitto: Broker, tmp_path: Path)
     from paho.mqtt.enums import CallbackAPIVersion
 
     settings = settings_for(mosquitto, tmp_path)
-    store = Store(settings.store_path)
+    store = open_store(settings.store_path)
     live: list[tuple[Any, ...]] = []
     pipe = Pipeline(
         store,

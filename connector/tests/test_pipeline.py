@@ -10,7 +10,7 @@ import pytest
 
 from connector.detect.detectors import DATA_GAP
 from connector.ingest.pipeline import CONFIG_KEY, Pipeline, parse_topic
-from connector.store import StorageError, Store
+from connector.store import StorageError, Store, open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 
 T0 = 1795334400.0
@@ -33,7 +33,7 @@ def outbox(store: Store) -> list[tuple[str, str, dict[str, Any]]]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "s.sqlite3")
+    return open_store(tmp_path / "s.sqlite3")
 
 
 @pytest.fixture
@@ -127,12 +127,12 @@ def test_full_alert_life_cycle(pipe: Pipeline, store: Store) -> None:
 def test_restart_continues_the_open_alert(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     config = make_config("v1", SENSOR_PT101)
-    store = Store(path)
+    store = open_store(path)
     first = Pipeline(store, clear_delay_s=2)
     first.apply_config(config)
     first.process([msg(i, 10.5) for i in range(10)])
     store.close()
-    store = Store(path)
+    store = open_store(path)
     second = Pipeline(store, clear_delay_s=2)
     assert second.load_cached_config() and second.config_version == "v1"
     second.process([msg(i, 10.5) for i in range(10, 20)] + [msg(i, 6.0) for i in range(20, 25)])
@@ -145,7 +145,7 @@ def test_replay_after_a_crash_produces_the_same_keys(tmp_path: Path) -> None:
     values = [6.0, 9.5, 9.6, 10.4, 10.2, 9.0, 6.0, 6.0, 6.0, 6.0]
     keys = []
     for run in ("a", "b"):
-        store = Store(tmp_path / f"{run}.sqlite3")
+        store = open_store(tmp_path / f"{run}.sqlite3")
         pipe = Pipeline(store, clear_delay_s=2)
         pipe.apply_config(make_config("v1", SENSOR_PT101))
         pipe.process([msg(i, v) for i, v in enumerate(values)])

@@ -14,7 +14,7 @@ from connector.detect.detectors import ANOMALY
 from connector.ingest.pipeline import Pipeline, sensor_model_version
 from connector.ml.isolation import AnomalyWatch, IsolationForestDetector
 from connector.ml.registry import ModelRegistry
-from connector.store import Store
+from connector.store import Store, open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 
 T0 = 1795334400.0
@@ -52,7 +52,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "s.sqlite3")
+    return open_store(tmp_path / "s.sqlite3")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from connector.detect.detectors import DRIFT
 from connector.ingest.pipeline import Pipeline, calibration_changed
-from connector.store import Store
+from connector.store import open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 
 T0 = 1795334400.0
@@ -30,7 +30,7 @@ def sensor(calibrated: str | None, **extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def pipe(tmp_path: Path) -> Pipeline:
     p = Pipeline(
-        Store(tmp_path / "s.sqlite3"),
+        open_store(tmp_path / "s.sqlite3"),
         clear_delay_s=2,
         cusum_baseline_n=BASELINE_N,
         clock=lambda: T0,

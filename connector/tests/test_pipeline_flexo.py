@@ -11,7 +11,7 @@ import pytest
 from connector.flexo.engine import FlexoEngine
 from connector.ingest.pipeline import FLEXO_KEY, Pipeline
 from connector.ingest.schema import Reading
-from connector.store import Store
+from connector.store import Store, open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 from connector.util import iso_utc
 
@@ -96,7 +96,7 @@ def make(store: Store) -> Pipeline:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "s.sqlite3")
+    return open_store(tmp_path / "s.sqlite3")
 
 
 def test_a_tick_queues_its_items_in_the_same_transaction(store: Store) -> None:
@@ -149,10 +149,10 @@ def test_stops_shifts_and_redelivery(store: Store) -> None:
 
 def test_engine_state_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    store = Store(path)
+    store = open_store(path)
     make(store).process([tick(m) for m in range(1, 4)])
     store.close()
-    store = Store(path)
+    store = open_store(path)
     pipe = make(store)  # a new process: state comes from the store
     pipe.process([tick(4), tick(5, shift="B")])
     [(_, _, oee)] = closed(store)
@@ -168,7 +168,7 @@ def test_replay_in_a_fresh_store_gives_the_same_keys(tmp_path: Path) -> None:
     batch = [tick(m) for m in range(1, 5)] + [tick(5, shift="B")]
     keys = []
     for name in ("a", "b"):
-        store = Store(tmp_path / f"{name}.sqlite3")
+        store = open_store(tmp_path / f"{name}.sqlite3")
         make(store).process(batch)
         keys.append([k for k, _, _ in outbox(store)])
     # 5 snapshots, a stop, the closed shift A, the running shifts A and B

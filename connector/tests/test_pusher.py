@@ -20,7 +20,7 @@ from connector.push.odoo_client import (
     OdooUnreachableError,
 )
 from connector.push.pusher import Pusher, backoff_delay
-from connector.store import Store
+from connector.store import Store, open_store
 from connector.tests.conftest import FakeOdoo, free_port, wait_for
 
 
@@ -37,7 +37,7 @@ def items(n: int, start: int = 0, type_: str = "alert_raised", **data: object) -
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "s.sqlite3")
+    return open_store(tmp_path / "s.sqlite3")
 
 
 def make_pusher(store: Store, fake: FakeOdoo, **kw: float) -> Pusher:

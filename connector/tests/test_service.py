@@ -20,7 +20,7 @@ from connector.config import Settings
 from connector.ingest.pipeline import CONFIG_KEY
 from connector.push.items import OutboxItem
 from connector.service import Service
-from connector.store import Store
+from connector.store import open_store
 from connector.tests.conftest import (
     SENSOR_PT101,
     Broker,
@@ -134,7 +134,7 @@ def test_waits_for_odoo_then_runs_and_pushes(
     }
     assert beat["data"]["heartbeat_interval_s"] == settings.heartbeat_s
     assert run.stop() == 0
-    with Store(settings.store_path) as store:
+    with open_store(settings.store_path) as store:
         assert store.get_json(CONFIG_KEY)["version"] == "v1"
         assert store.counts()["readings"] == 4
 
@@ -165,7 +165,7 @@ def test_starts_from_cached_config_while_odoo_is_down(
 ) -> None:
     dead_odoo = f"http://127.0.0.1:{free_port()}"
     settings = settings_for(mosquitto, dead_odoo, tmp_path)
-    with Store(settings.store_path) as store:
+    with open_store(settings.store_path) as store:
         store.set_json(CONFIG_KEY, make_config("cached", SENSOR_PT101))
     run = Running(settings)
     running.append(run)
@@ -174,13 +174,13 @@ def test_starts_from_cached_config_while_odoo_is_down(
     publish(mosquitto.port, "PT-101", [(0, 12.0)])
 
     def queued() -> int:
-        with Store(settings.store_path) as s:
+        with open_store(settings.store_path) as s:
             return int(s.counts()["outbox_pending"])
 
     assert wait_for(lambda: queued() >= 1, 5)  # the alert waits for Odoo
     assert run.service.pipeline.config_version == "cached"  # type: ignore[union-attr]
     assert run.stop() == 0
-    with Store(settings.store_path) as store:
+    with open_store(settings.store_path) as store:
         keys = [r[0] for r in store.execute("SELECT key FROM outbox WHERE status = 'pending'")]
     assert "PT-101:rule_violation:2026-11-22T08:00:00Z:raised" in keys
 
@@ -231,7 +231,7 @@ def test_cli_status_and_requeue(
     for name in [n for n in os.environ if n.startswith("CMMS_")]:
         monkeypatch.delenv(name)
     assert main(["status", "--config", str(conf)]) == 1  # no store yet
-    with Store(path) as store:
+    with open_store(path) as store:
         store.add_outbox(
             [
                 OutboxItem("a", "heartbeat", "2026-11-22T08:00:00Z", {}),

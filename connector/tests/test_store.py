@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from connector.ingest.schema import Reading, ReadingBatch
 from connector.push.items import OutboxItem
-from connector.store import AlertStateRow, StorageError, Store, chunk_readings, encode_chunk
+from connector.store import AlertStateRow, StorageError, open_store
+from connector.store.sqlite import chunk_readings, encode_chunk
 
 T0 = 1795334400.0
 
@@ -34,7 +35,7 @@ def item(key: str, **data: object) -> OutboxItem:
 
 
 def test_wal_mode_and_tables(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
+    with open_store(tmp_path / "s.sqlite3") as store:
         assert store.journal_mode() == "wal"
         assert store.execute("PRAGMA synchronous")[0][0] == 2  # FULL
         tables = {
@@ -44,7 +45,7 @@ def test_wal_mode_and_tables(tmp_path: Path) -> None:
 
 
 def test_redelivered_readings_are_stored_once(store_target: str) -> None:
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         batch = [reading(0), reading(1, seq=7), reading(1, seq=8)]
         assert store.insert_readings(batch, T0) == [True, True, True]
         # the same message again (MQTT redelivery), with and without seq
@@ -63,7 +64,7 @@ def batch(*stamps: float, tag: str = "PT-101") -> ReadingBatch:
 def test_readings_come_back_as_stored(store_target: str) -> None:
     """Columns, seq, quality and mixed units survive the chunk format; cursors
     give the readings stored after them, in the order stored."""
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         store.insert_readings(batch(0, 1, 2), T0, "plant")
         cursor = store.reading_cursor()
         odd = [
@@ -131,7 +132,7 @@ def test_a_chunk_gives_back_its_readings(readings: list[Reading], as_batch: bool
 
 
 def test_minutes_of_the_readings_after_a_cursor(store_target: str) -> None:
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         store.insert_readings(batch(1, 2, 3), T0)  # T0 starts a minute
         cursor = store.reading_cursor()
         store.insert_readings(batch(50, 70, 130), T0)  # three minutes in one message
@@ -149,7 +150,7 @@ def test_minutes_of_the_readings_after_a_cursor(store_target: str) -> None:
 
 def test_repeated_readings_are_recognised(store_target: str) -> None:
     """Redelivered, overlapping and late messages, and repeats inside one."""
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         assert store.insert_readings(batch(0, 1, 2, 3), T0) == [True] * 4
         assert store.insert_readings(batch(0, 1, 2, 3), T0) == [False] * 4  # redelivered
         assert store.insert_readings(batch(2, 3, 4, 5), T0) == [False, False, True, True]
@@ -164,10 +165,10 @@ def test_repeated_readings_are_recognised(store_target: str) -> None:
 
 
 def test_a_long_message_is_cut_into_chunks(tmp_path: Path) -> None:
-    from connector.store import CHUNK_MAX_S
+    from connector.store.sqlite import CHUNK_MAX_S
 
     hours = [i * 600.0 for i in range(19)]  # three hours of ten-minute readings
-    with Store(tmp_path / "s.sqlite3") as store:
+    with open_store(tmp_path / "s.sqlite3") as store:
         assert store.insert_readings(batch(*hours), T0) == [True] * 19
         spans = store.execute("SELECT ts_last - ts_first, n FROM reading_chunks")
         assert len(spans) > 1 and all(span <= CHUNK_MAX_S for span, _ in spans)
@@ -180,7 +181,7 @@ def test_a_reading_written_by_another_connection_is_known(tmp_path: Path) -> Non
     """The insert's knowledge of each tag's last reading is dropped when
     another connection wrote to the file."""
     path = tmp_path / "s.sqlite3"
-    with Store(path) as ours, Store(path) as other:
+    with open_store(path) as ours, open_store(path) as other:
         ours.insert_readings(batch(0, 1), T0)
         other.insert_readings(batch(2, 3), T0)
         assert ours.insert_readings(batch(2, 3, 4), T0) == [False, False, True]
@@ -188,7 +189,7 @@ def test_a_reading_written_by_another_connection_is_known(tmp_path: Path) -> Non
 
 
 def test_old_readings_are_deleted_to_the_reading(store_target: str) -> None:
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         store.insert_readings(batch(0, 1, 2, 3, 4, 5), T0)
         store.insert_readings(batch(0, 1, tag="TT-201"), T0)
         store.insert_readings(batch(6, 7), T0)
@@ -233,7 +234,7 @@ def test_a_schema_2_store_is_migrated(tmp_path: Path) -> None:
     db.execute("INSERT INTO kv VALUES ('history_cursor', '8', 0)")
     db.commit()
     db.close()
-    with Store(path) as store:
+    with open_store(path) as store:
         assert list(store.iter_readings()) == [
             Reading("PT-101", T0, 1.0, "bar"),
             Reading("PT-101", T0 + 1, 2.0, "bar", "bad", 5),
@@ -253,7 +254,7 @@ def test_a_schema_2_store_is_migrated(tmp_path: Path) -> None:
 
 
 def test_transaction_rolls_back_everything_on_error(store_target: str) -> None:
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         with pytest.raises(RuntimeError, match="boom"), store.transaction():
             store.insert_readings([reading(0)], T0)
             store.add_outbox([item("k1")])
@@ -263,7 +264,7 @@ def test_transaction_rolls_back_everything_on_error(store_target: str) -> None:
 
 
 def test_savepoint_undoes_one_message_only(store_target: str) -> None:
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         with store.transaction():
             store.insert_readings([reading(0)], T0)
             with pytest.raises(ValueError), store.savepoint():
@@ -275,7 +276,7 @@ def test_savepoint_undoes_one_message_only(store_target: str) -> None:
 
 def test_database_errors_become_storage_errors(store_target: str) -> None:
     with (
-        Store(store_target) as store,
+        open_store(store_target) as store,
         pytest.raises(StorageError),
         store.transaction(),
     ):
@@ -284,7 +285,7 @@ def test_database_errors_become_storage_errors(store_target: str) -> None:
 
 def test_committed_data_survives_reopen(store_target: str) -> None:
     path = store_target
-    with Store(path) as store, store.transaction():
+    with open_store(path) as store, store.transaction():
         store.insert_readings([reading(0)], T0)
         store.add_outbox([item("k1", tag="PT-101")])
         store.save_alert_state(
@@ -298,7 +299,7 @@ def test_committed_data_survives_reopen(store_target: str) -> None:
             )
         )
         store.set_json("connector_config", {"version": "v1"})
-    with Store(path) as store:
+    with open_store(path) as store:
         assert store.counts()["readings"] == 1
         [row] = store.fetch_pending(10)
         assert (row.key, row.data) == ("k1", {"tag": "PT-101"})
@@ -309,7 +310,7 @@ def test_committed_data_survives_reopen(store_target: str) -> None:
 
 
 def test_outbox_key_is_unique_and_status_flow(store_target: str) -> None:
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         assert store.add_outbox([item("a"), item("b"), item("c")], now=100.0) == 3
         assert store.add_outbox([item("a"), item("d")], now=101.0) == 1
         assert store.pending_stats() == (4, 100.0)
@@ -328,7 +329,7 @@ def test_outbox_key_is_unique_and_status_flow(store_target: str) -> None:
 
 
 def test_dead_letters_count_repeats(store_target: str) -> None:
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         for at in (1.0, 2.0, 3.0):
             store.add_dead_letter("cmms/p/PT-101/reading", b"garbage", "not json", "not json", at)
         store.add_dead_letter("cmms/p/PT-101/reading", b"other", "not json", "not json", 4.0)
@@ -340,7 +341,7 @@ def test_dead_letters_count_repeats(store_target: str) -> None:
 
 
 def test_ticks_are_deduplicated(store_target: str) -> None:
-    with Store(store_target) as store:
+    with open_store(store_target) as store:
         assert store.insert_tick("FLEXO_104", T0, "A", "{}", T0)
         assert not store.insert_tick("FLEXO_104", T0, "A", "{}", T0 + 1)
         assert store.insert_tick("FLEXO_104", T0 + 60, "A", "{}", T0)
@@ -348,7 +349,7 @@ def test_ticks_are_deduplicated(store_target: str) -> None:
 
 def test_two_connections_share_the_file(store_target: str) -> None:
     path = store_target
-    with Store(path) as writer, Store(path) as pusher:
+    with open_store(path) as writer, open_store(path) as pusher:
         writer.add_outbox([item("a")])
         [row] = pusher.fetch_pending(5)
         pusher.mark_sent([row.id])
@@ -357,17 +358,17 @@ def test_two_connections_share_the_file(store_target: str) -> None:
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    with Store(path) as store:
+    with open_store(path) as store:
         store.execute("PRAGMA user_version = 99")
     with pytest.raises(StorageError, match="newer"):
-        Store(path)
+        open_store(path)
 
 
 WRITER = textwrap.dedent("""
     import sys, time
     from connector.ingest.schema import Reading, ReadingBatch
-    from connector.store import Store
-    store = Store(sys.argv[1])
+    from connector.store import open_store
+    store = open_store(sys.argv[1])
     for i in range(100000):
         with store.transaction():
             store.insert_readings([Reading("PT-101", 1e9 + i, float(i), "bar")], 0.0)
@@ -390,6 +391,6 @@ def test_commit_survives_sigkill(store_target: str) -> None:
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait(5)
-    with Store(path) as store:
+    with open_store(path) as store:
         stored = store.counts()["readings"]
     assert stored >= last + 1 >= 151

@@ -21,7 +21,7 @@ from connector.config import ConfigError, Settings
 from connector.ingest.pipeline import Pipeline
 from connector.ingest.schema import Reading
 from connector.push.items import OutboxItem
-from connector.store import SCHEMA_VERSION, StorageError, Store
+from connector.store import SCHEMA_VERSION, StorageError, Store, open_store
 from connector.store import postgres as store_pg
 from connector.store.history import History
 from connector.store.postgres import PostgresError, PostgresStore, pg_schema, translate
@@ -95,7 +95,7 @@ def test_settings_take_a_url_and_hide_its_password() -> None:
 
 def test_other_url_schemes_are_refused() -> None:
     with pytest.raises(StorageError, match=r"unsupported store URL mysql://u:\*\*\*@h/d"):
-        Store(f"mysql://u:{SECRET}@h/d")
+        open_store(f"mysql://u:{SECRET}@h/d")
     with pytest.raises(ConfigError, match=r"store_path mysql://u:\*\*\*@h/d") as bad:
         Settings.load(None, environ={"CMMS_STORE_URL": f"mysql://u:{SECRET}@h/d"})
     assert SECRET not in str(bad.value)
@@ -105,7 +105,7 @@ def test_other_url_schemes_are_refused() -> None:
 
 
 def test_tables_durability_and_no_ops(pg_url: str) -> None:
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         assert isinstance(store, PostgresStore) and store.dialect == "postgresql"
         tables = {
             r[0]
@@ -133,12 +133,12 @@ def test_tables_durability_and_no_ops(pg_url: str) -> None:
         assert store.checkpoint() == (0, 0, 0) and store.journal_mode() == "postgresql"
         with pytest.raises(ValueError):
             store.checkpoint("NOW")
-    with Store(pg_url, synchronous="OFF") as fast:
+    with open_store(pg_url, synchronous="OFF") as fast:
         assert fast.execute("SHOW synchronous_commit") == [("off",)]
 
 
 def test_results_have_sqlite_types(pg_url: str) -> None:
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         store.add_dead_letter("t", b"\x00\xffraw", "r", "k", 1.0)
         store.add_dead_letter("t", b"\x00\xffraw", "r", "k", 2.0)
         [(payload, total, mean)] = store.execute(
@@ -159,7 +159,7 @@ def test_results_have_sqlite_types(pg_url: str) -> None:
 def test_sql_postgresql_cannot_take_is_a_storage_error(pg_url: str) -> None:
     sql = "INSERT OR REPLACE INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
     with (
-        Store(pg_url) as store,
+        open_store(pg_url) as store,
         pytest.raises(StorageError, match="ON CONFLICT"),
         store.transaction(),
     ):
@@ -172,14 +172,14 @@ def test_schema_is_created_once_by_concurrent_openers(pg_cluster: Any) -> None:
     stores: list[Store] = []
     barrier = threading.Barrier(8)
 
-    def open_store() -> None:
+    def open_one() -> None:
         barrier.wait()
         try:
-            stores.append(Store(url))
+            stores.append(open_store(url))
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_store) for _ in range(8)]
+    threads = [threading.Thread(target=open_one) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -191,30 +191,30 @@ def test_schema_is_created_once_by_concurrent_openers(pg_cluster: Any) -> None:
 
 
 def test_newer_schema_is_refused(pg_url: str) -> None:
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         store.execute("UPDATE store_schema SET version = 99")
     with pytest.raises(StorageError, match="newer"):
-        Store(pg_url)
+        open_store(pg_url)
 
 
 def test_password_is_never_shown(pg_cluster: Any, caplog: pytest.LogCaptureFixture) -> None:
     url = new_database(pg_cluster, password=SECRET)  # trust authentication: accepted
     caplog.set_level(logging.DEBUG)
-    with Store(url) as store:
+    with open_store(url) as store:
         assert SECRET not in store.path and ":***@" in store.path
         with pytest.raises(StorageError) as failed, store.transaction():
             store.execute("SELECT nope")
         assert SECRET not in str(failed.value)
     missing = url.rsplit("/", 1)[0] + "/no_such_db"
     with pytest.raises(StorageError) as refused:
-        Store(missing)
+        open_store(missing)
     assert "no_such_db" in str(refused.value) and SECRET not in str(refused.value)
     assert SECRET not in caplog.text
 
 
 def test_swallowed_error_fails_the_commit(pg_url: str) -> None:
     """PostgreSQL would roll back silently: the store says so instead."""
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         with pytest.raises(StorageError, match="aborted"), store.transaction():
             store.insert_readings([reading(0)], T0)
             with pytest.raises(PostgresError):
@@ -225,7 +225,7 @@ def test_swallowed_error_fails_the_commit(pg_url: str) -> None:
 
 
 def test_savepoint_recovers_from_a_database_error(pg_url: str) -> None:
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         with store.transaction():
             store.insert_readings([reading(0)], T0)
             with pytest.raises(PostgresError), store.savepoint():
@@ -237,7 +237,7 @@ def test_savepoint_recovers_from_a_database_error(pg_url: str) -> None:
 
 def test_held_savepoints_keep_their_meaning(pg_url: str) -> None:
     """SAVEPOINT/RELEASE travel with the next statement: outcomes are unchanged."""
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         with store.transaction():
             for i in range(6):
                 try:
@@ -266,7 +266,7 @@ def test_held_savepoints_keep_their_meaning(pg_url: str) -> None:
 
 
 def test_duplicates_within_one_batch_and_many_rows(pg_url: str) -> None:
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         batch = [reading(0, seq=1), reading(0, seq=1), reading(1), reading(1), reading(2, seq=2)]
         assert store.insert_readings(batch, T0) == [True, False, True, False, True]
         big = [reading(i, seq=i) for i in range(5000)]
@@ -277,7 +277,7 @@ def test_duplicates_within_one_batch_and_many_rows(pg_url: str) -> None:
 def test_missing_psycopg2_is_a_clear_error(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_pg, "psycopg2", None)
     with pytest.raises(StorageError, match="needs psycopg2.*requirements-postgres.txt"):
-        Store(pg_url)
+        open_store(pg_url)
 
 
 # -- the pipeline on PostgreSQL --------------------------------------------------
@@ -290,7 +290,7 @@ def new_pipeline(store: Store) -> Pipeline:
 
 
 def test_pipeline_stores_once_and_queues_alerts(pg_url: str) -> None:
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         pipe = new_pipeline(store)
         batch = [msg(0, 6.0, seq=1), msg(1, 10.5, seq=2), msg(2, 10.6, seq=3)]
         result = pipe.process(batch)
@@ -309,7 +309,7 @@ def test_pipeline_stores_once_and_queues_alerts(pg_url: str) -> None:
 
 def test_pipeline_failed_transaction_rolls_back(pg_url: str) -> None:
     """A database error is a storage failure (never a dead letter): nothing is kept."""
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         pipe = new_pipeline(store)
         store.execute("ALTER TABLE readings ADD CONSTRAINT no_huge CHECK (value < 1000)")
         with pytest.raises(StorageError, match="no_huge"):
@@ -322,12 +322,12 @@ def test_pipeline_failed_transaction_rolls_back(pg_url: str) -> None:
 
 def test_pipeline_detector_state_is_restored_and_replayed(pg_url: str) -> None:
     values = [6.0, 6.2, 6.1, 6.4, 6.3, 6.0, 5.9, 6.6, 6.2, 6.1]
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         first = new_pipeline(store)
         first.process([msg(i, v) for i, v in enumerate(values[:5])])  # state saved here
         assert store.get_json("detector_state")["reading_id"] > 0
         first.process([msg(i, v) for i, v in enumerate(values[5:], start=5)])  # not saved
-    with Store(pg_url) as store:
+    with open_store(pg_url) as store:
         second = new_pipeline(store)  # restores the state, replays the last 5 readings
         old, new = first.monitors_["PT-101"], second.monitors_["PT-101"]
         assert new.last_ts_ == old.last_ts_ == T0 + 9
@@ -338,7 +338,7 @@ def test_pipeline_detector_state_is_restored_and_replayed(pg_url: str) -> None:
 def test_ingest_and_history_on_their_own_connections(pg_url: str) -> None:
     """Compaction running beside ingestion misses no minute."""
     minutes = 30
-    with Store(pg_url) as ingest, Store(pg_url) as other:
+    with open_store(pg_url) as ingest, open_store(pg_url) as other:
         pipe = new_pipeline(ingest)
         history = History(other, close_delay_s=0.0, push=False)
         done = threading.Event()
@@ -391,7 +391,7 @@ def test_service_on_postgresql(
     finally:
         code = run.stop()
     assert code == 0
-    with Store(url) as store:
+    with open_store(url) as store:
         assert store.counts()["readings"] == 4
         sent = [
             (k, json.loads(d)["tag"])
@@ -405,7 +405,7 @@ def test_service_on_postgresql(
 
 
 def test_outbox_flow_between_two_connections(pg_url: str) -> None:
-    with Store(pg_url) as writer, Store(pg_url) as pusher:
+    with open_store(pg_url) as writer, open_store(pg_url) as pusher:
         item = OutboxItem("a", "heartbeat", "2026-11-22T08:00:00Z", {"x": 1})
         assert writer.add_outbox([item, item]) == 1
         [row] = pusher.fetch_pending(5)
