@@ -14,14 +14,14 @@ backend.
 
 Tables
 ------
-``reading_chunks``
+``reading_chunks`` (SQLite, :mod:`connector.store.sqlite`)
     Every accepted reading, once, in chunks: one row per insert (usually one
     MQTT message) with the tag, the first and last ``ts`` (at most
-    :data:`CHUNK_MAX_S` apart), the count, and the readings as columns:
+    :data:`~connector.store.sqlite.CHUNK_MAX_S` apart), the count, and the readings as columns:
     ``ts`` and ``value`` are little-endian IEEE 754 doubles, ``unit`` and
     ``quality`` the ones they all share, ``seq`` their sequence numbers
     (64-bit integers) and ``extra`` (JSON ``[[unit, quality, seq], ...]``)
-    what is less regular (:func:`encode_chunk`). One row and one index
+    what is less regular (:func:`~connector.store.sqlite.encode_chunk`). One row and one index
     entry per message rather than per reading: on SQLite, the index entry
     per reading cost more than everything else ingestion does. A reading
     is identified by ``(tag, ts, seq)``; a redelivered message, a late one

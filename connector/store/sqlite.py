@@ -206,7 +206,6 @@ class SqliteStore(Store):
         connector's.
     """
 
-    #: ``sqlite`` or ``postgresql``: for the few statements written per dialect.
     dialect = "sqlite"
     errors = (sqlite3.Error,)
 
