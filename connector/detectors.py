@@ -20,7 +20,18 @@ takes them at once when it can prove that every one of them would give an
 inactive verdict: each detector's ``quiet_plan`` checks the batch as a whole
 (minimum, maximum, smallest time step ...) and returns the state that
 feeding the readings one by one would have left, or ``None`` when it cannot
-tell; the caller then falls back to :meth:`TagDetectors.update`.
+tell; the caller then falls back to :meth:`TagDetectors.update`. Each
+detector's algorithm is written once, for both paths: ``update`` applies to
+one reading the test or step the batch path applies to many
+(:meth:`SignalRange._outside`, :meth:`LimitRule._calm`,
+:meth:`RateOfChange._too_fast`, :meth:`StuckSensor._extend`,
+:meth:`Cusum._points`).
+
+The learned state is saved explicitly: :meth:`Detector.state_dict` and
+:meth:`TagDetectors.state_dict` return plain JSON with a ``kind``, a format
+``version`` and the parameters it was learned with; ``load_state`` takes
+it back only when all three still fit, so a moved module or class does not
+lose it and a changed configuration does not inherit it.
 
 :func:`build_detectors` assembles the set for one tag from a sensor dict of
 Odoo's ``get_connector_config`` (see ``docs/contracts.md``); a ``None``
