@@ -551,7 +551,8 @@ class Pipeline:
 
     def _restore(self, saved: Mapping[str, Any]) -> None:
         """Give the new detector sets their saved state (first configuration only)."""
-        restored, other_params, other_format = 0, [], []
+        other_params: list[str] = []
+        other_format: list[str] = []
         for tag, state in saved.items():
             monitor = self.monitors_.get(tag)
             if monitor is None:
@@ -561,7 +562,6 @@ class Pipeline:
             except ValueError as exc:
                 other_format.append(f"{tag} ({exc})")
                 continue
-            restored += 1
             other_params.extend(f"{tag}.{name}" for name in fresh)
         if other_format:
             self.log_once(
