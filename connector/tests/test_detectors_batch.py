@@ -4,7 +4,8 @@
 can prove every verdict inactive. These tests feed the same data through it
 (falling back reading by reading when it declines) and strictly reading by
 reading, and compare verdicts, alert items, alert states and the detectors'
-pickled state after every message.
+saved state (:meth:`TagDetectors.state_dict` as JSON text, which tells -0.0
+from 0.0) after every message.
 """
 
 from __future__ import annotations
