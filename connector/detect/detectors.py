@@ -20,7 +20,18 @@ takes them at once when it can prove that every one of them would give an
 inactive verdict: each detector's ``quiet_plan`` checks the batch as a whole
 (minimum, maximum, smallest time step ...) and returns the state that
 feeding the readings one by one would have left, or ``None`` when it cannot
-tell; the caller then falls back to :meth:`TagDetectors.update`.
+tell; the caller then falls back to :meth:`TagDetectors.update`. Each
+detector's algorithm is written once, for both paths: ``update`` applies to
+one reading the test or step the batch path applies to many
+(:meth:`SignalRange._outside`, :meth:`LimitRule._calm`,
+:meth:`RateOfChange._too_fast`, :meth:`StuckSensor._extend`,
+:meth:`Cusum._points`).
+
+The learned state is saved explicitly: :meth:`Detector.state_dict` and
+:meth:`TagDetectors.state_dict` return plain JSON with a ``kind``, a format
+``version`` and the parameters it was learned with; ``load_state`` takes
+it back only when all three still fit, so a moved module or class does not
+lose it and a changed configuration does not inherit it.
 
 :func:`build_detectors` assembles the set for one tag from a sensor dict of
 Odoo's ``get_connector_config`` (see ``docs/contracts.md``); a ``None``
@@ -29,7 +40,10 @@ limit disables that side of that check.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -48,6 +62,12 @@ DATA_GAP = "data_gap"
 #: Reported by :class:`connector.ml.isolation.AnomalyWatch` (scikit-learn is
 #: not imported here).
 ANOMALY = "anomaly"
+
+#: Format of :meth:`Detector.state_dict` and :meth:`TagDetectors.state_dict`
+#: (bumped when it changes: a saved state of another format is not loaded).
+STATE_VERSION = 1
+#: ``kind`` of :meth:`TagDetectors.state_dict`.
+TAG_KIND = "tag_detectors"
 
 #: Points (window means) learned by :class:`Cusum` before it starts watching.
 DEFAULT_CUSUM_BASELINE_N = 30
@@ -81,12 +101,18 @@ class Verdict:
 
 OK = Verdict(False)
 
+_UNSET = object()
+
 #: The state a detector's ``quiet_plan`` asks to set (attribute name -> value).
 QuietPlan = dict[str, Any]
 #: The plan of a detector that is only told it was inactive (never mutated).
 _INACTIVE: QuietPlan = {"active_": False}
 #: The plan of a disabled detector: nothing to set (never mutated).
 _NOTHING: QuietPlan = {}
+#: :class:`LimitRule`: no level pending.
+_NOT_PENDING: tuple[None, None] = (None, None)
+#: The plan of a calm :class:`LimitRule` (never mutated).
+_CALM: QuietPlan = {"since_": _NOT_PENDING, "active_": False}
 
 
 def _fmt(value: float) -> str:
@@ -94,10 +120,15 @@ def _fmt(value: float) -> str:
 
 
 class Detector:
-    """Base class: ``alert_type`` and the ``get_params`` convention."""
+    """Base class: ``alert_type``, the ``get_params`` convention and the
+    explicit state (:meth:`state_dict`, :meth:`load_state`)."""
 
     alert_type: ClassVar[str] = ""
+    #: Names the saved state; stable when classes or modules move.
+    kind: ClassVar[str] = ""
     _param_names: ClassVar[tuple[str, ...]] = ()
+    #: The learned attributes :meth:`state_dict` saves (those set so far).
+    _state_names: ClassVar[tuple[str, ...]] = ("active_",)
     active_: bool = False
 
     def get_params(self) -> dict[str, Any]:
@@ -108,6 +139,57 @@ class Detector:
     def active(self) -> bool:
         """Whether the condition held at the last update."""
         return self.active_
+
+    def state_dict(self) -> dict[str, Any]:
+        """The learned state as plain JSON, with its kind, format and parameters.
+
+        Examples
+        --------
+        >>> roc = RateOfChange(roc_limit=1.0)
+        >>> _ = roc.update(0.0, 5.0)
+        >>> roc.state_dict()["state"]
+        {'prev_': [0.0, 5.0], 'active_': False}
+        >>> again = RateOfChange(roc_limit=1.0)
+        >>> again.load_state(roc.state_dict()), again.prev_
+        (True, (0.0, 5.0))
+        >>> RateOfChange(roc_limit=2.0).load_state(roc.state_dict())  # other parameters
+        False
+        """
+        state = {}
+        for name in self._state_names:
+            value = getattr(self, name, _UNSET)  # not vars(self): it slows attributes down
+            if value is not _UNSET:
+                state[name] = list(value) if type(value) is tuple else value
+        return {
+            "kind": self.kind,
+            "version": STATE_VERSION,
+            "params": self.get_params(),
+            "state": state,
+        }
+
+    def load_state(self, saved: Mapping[str, Any]) -> bool:
+        """Restore :meth:`state_dict` output; return False (and change
+        nothing) when it is of another kind, format or configuration."""
+        if (
+            not isinstance(saved, Mapping)
+            or saved.get("kind") != self.kind
+            or saved.get("version") != STATE_VERSION
+            or saved.get("params") != self.get_params()
+        ):
+            return False
+        state = saved.get("state")
+        if not isinstance(state, Mapping) or not set(state) <= set(self._state_names):
+            return False
+        self._forget()
+        for name, value in state.items():
+            setattr(self, name, tuple(value) if type(value) is list else value)
+        return True
+
+    def _forget(self) -> None:
+        """Drop every learned attribute."""
+        for name in self._state_names:
+            with contextlib.suppress(AttributeError):
+                delattr(self, name)
 
     def update(self, ts: float, value: float) -> Verdict:  # pragma: no cover
         """Take one reading and return the current verdict."""
@@ -168,6 +250,7 @@ class SignalRange(Detector):
     """
 
     alert_type = INSTRUMENT_FAULT
+    kind = "signal_range"
     _param_names = ("signal_low", "signal_high", "unit")
 
     def __init__(
@@ -177,25 +260,30 @@ class SignalRange(Detector):
         self.signal_high = signal_high
         self.unit = unit
 
-    def update(self, ts: float, value: float) -> Verdict:
-        """Check one reading against the signal range."""
+    def _outside(self, vmin: float, vmax: float) -> int:
+        """-1 when *vmin* is below the range, 1 when *vmax* is above it, else 0."""
         low, high = self.signal_low, self.signal_high
-        if low is not None and value < low:
-            self.active_ = True
-            return Verdict(
-                True,
-                CRITICAL,
-                f"{_fmt(value)} {self.unit} below signal range low {_fmt(low)} {self.unit}",
-            )
-        if high is not None and value > high:
-            self.active_ = True
-            return Verdict(
-                True,
-                CRITICAL,
-                f"{_fmt(value)} {self.unit} above signal range high {_fmt(high)} {self.unit}",
-            )
-        self.active_ = False
-        return OK
+        if low is not None and vmin < low:
+            return -1
+        if high is not None and vmax > high:
+            return 1
+        return 0
+
+    def update(self, ts: float, value: float) -> Verdict:
+        """Check one reading against the signal range (:meth:`quiet_plan` of one)."""
+        side = self._outside(value, value)
+        self.active_ = side != 0
+        if not side:
+            return OK
+        word, name, limit = (
+            ("below", "low", self.signal_low) if side < 0 else ("above", "high", self.signal_high)
+        )
+        unit = self.unit
+        return Verdict(
+            True,
+            CRITICAL,
+            f"{_fmt(value)} {unit} {word} signal range {name} {_fmt(limit or 0.0)} {unit}",
+        )
 
     def quiet_plan(
         self,
@@ -206,10 +294,7 @@ class SignalRange(Detector):
         step: float,
     ) -> QuietPlan | None:
         """Quiet when every value is inside the signal range (see :meth:`Detector.quiet_plan`)."""
-        low, high = self.signal_low, self.signal_high
-        if (low is not None and vmin < low) or (high is not None and vmax > high):
-            return None
-        return _INACTIVE
+        return None if self._outside(vmin, vmax) else _INACTIVE
 
 
 class LimitRule(Detector):
@@ -243,6 +328,8 @@ class LimitRule(Detector):
     """
 
     alert_type = RULE_VIOLATION
+    kind = "limit_rule"
+    _state_names = ("level_", "since_", "active_")
     _param_names = (
         "low_critical",
         "low_warning",
@@ -283,31 +370,45 @@ class LimitRule(Detector):
                 return level
         return 0
 
+    def _inside(self) -> tuple[float, float]:
+        """The band inside every limit (a value on a limit is inside)."""
+        highs = [x for x in (self.high_warning, self.high_critical) if x is not None]
+        lows = [x for x in (self.low_warning, self.low_critical) if x is not None]
+        return max(lows, default=-math.inf), min(highs, default=math.inf)
+
+    def load_state(self, saved: Mapping[str, Any]) -> bool:
+        """Restore :meth:`state_dict` output (see :meth:`Detector.load_state`)."""
+        if not super().load_state(saved):
+            return False
+        self.inside_ = self._inside()
+        return True
+
+    def _calm(self, vmin: float, vmax: float) -> bool:
+        """No level held and every value from *vmin* to *vmax* inside every
+        limit: then nothing is pending after them (one reading or many)."""
+        if self.level_:
+            return False
+        low, high = self.inside_
+        return low <= vmin and vmax <= high
+
     def update(self, ts: float, value: float) -> Verdict:
         """Take one reading and return the rule's level as a verdict."""
         if not hasattr(self, "level_"):
             self.level_ = 0
-            self.since_: dict[int, float | None] = {1: None, 2: None}
-            highs = [x for x in (self.high_warning, self.high_critical) if x is not None]
-            lows = [x for x in (self.low_warning, self.low_critical) if x is not None]
-            self.inside_ = (max(lows, default=-math.inf), min(highs, default=math.inf))
-        low, high = self.inside_
-        if not self.level_ and low <= value <= high:
-            # Fast path: inside every limit and no level held: nothing pending.
-            self.since_[1] = self.since_[2] = None
+            self.since_: tuple[float | None, float | None] = (None, None)
+            self.inside_ = self._inside()
+        if self._calm(value, value):  # what :meth:`quiet_plan` takes at once
+            self.since_ = _NOT_PENDING
             self.active_ = False
             return OK
         entry = self._level(value, 0.0)
         hold = self._level(value, max(self.deadband, 0.0))
-        for level in (1, 2):
-            if entry >= level:
-                if self.since_[level] is None:
-                    self.since_[level] = ts
-            else:
-                self.since_[level] = None
+        warning, critical = self.since_  # when each level's limit was first exceeded
+        warning = (ts if warning is None else warning) if entry >= 1 else None
+        critical = (ts if critical is None else critical) if entry >= 2 else None
+        self.since_ = (warning, critical)
         new = 0
-        for level in (2, 1):
-            since = self.since_[level]
+        for level, since in ((2, critical), (1, warning)):
             held = self.level_ >= level and hold >= level
             delayed = since is not None and ts - since >= self.on_delay_s
             if held or delayed:
@@ -342,17 +443,12 @@ class LimitRule(Detector):
         vmax: float,
         step: float,
     ) -> QuietPlan | None:
-        """Quiet when no level is held and every value is inside every limit.
-
-        Each reading then takes the fast path of :meth:`update` (nothing
-        pending). A rule that has never seen a reading is left to it.
-        """
-        if getattr(self, "level_", 1):
+        """Quiet when no level is held and every value is inside every limit
+        (the test :meth:`update` makes first). A rule that has never seen a
+        reading is left to it."""
+        if not hasattr(self, "level_") or not self._calm(vmin, vmax):
             return None
-        low, high = self.inside_
-        if low <= vmin and vmax <= high:
-            return {"since_": {1: None, 2: None}, "active_": False}
-        return None
+        return _CALM
 
 
 class RateOfChange(Detector):
@@ -370,15 +466,28 @@ class RateOfChange(Detector):
     """
 
     alert_type = INSTRUMENT_FAULT
+    kind = "rate_of_change"
     _param_names = ("roc_limit", "unit")
+    _state_names = ("prev_", "active_", "message_")
     message_: str
 
     def __init__(self, roc_limit: float | None = 0.0, unit: str = "") -> None:
         self.roc_limit = roc_limit
         self.unit = unit
 
+    def _too_fast(self, span: float, dt: float) -> bool:
+        """Whether a change of *span* over *dt* seconds is faster than ``roc_limit``.
+
+        For one reading *span* is ``|value - previous|``; for many, the
+        widest range of the batch's values and the previous one, over the
+        shortest time step: every consecutive change is at most that range
+        and every step at least that long; IEEE rounding is monotonic, so
+        each computed ``|rate|`` is at most the computed bound.
+        """
+        return span / dt > (self.roc_limit or 0.0)
+
     def update(self, ts: float, value: float) -> Verdict:
-        """Compare with the previous reading."""
+        """Compare with the previous reading (:meth:`quiet_plan` of one)."""
         if not self.roc_limit or self.roc_limit <= 0:
             return OK
         prev = getattr(self, "prev_", None)
@@ -387,10 +496,11 @@ class RateOfChange(Detector):
         self.prev_ = (ts, value)
         if prev is None:
             return OK
-        rate = (value - prev[1]) / (ts - prev[0])
-        self.active_ = abs(rate) > self.roc_limit
+        t0, v0 = prev
+        self.active_ = self._too_fast(abs(value - v0), ts - t0)
         if not self.active_:
             return OK
+        rate = (value - v0) / (ts - t0)
         self.message_ = (
             f"rate of change {rate:+.4g} {self.unit}/s exceeds {_fmt(self.roc_limit)} {self.unit}/s"
         )
@@ -404,13 +514,8 @@ class RateOfChange(Detector):
         vmax: float,
         step: float,
     ) -> QuietPlan | None:
-        """Quiet when the widest value range over the shortest time step is
-        within ``roc_limit``.
-
-        Every consecutive change (from the previous reading on) is at most
-        that range and every time step at least that step; IEEE rounding is
-        monotonic, so each computed ``|rate|`` is at most the computed bound.
-        """
+        """Quiet when the widest value range over the shortest time step
+        (the first from the previous reading) is within ``roc_limit``."""
         limit = self.roc_limit
         if not limit or limit <= 0:
             return _NOTHING
@@ -419,10 +524,7 @@ class RateOfChange(Detector):
             return None
         t0, v0 = prev
         first = ts[0] - t0
-        if not first > 0:
-            return None
-        span = max(vmax, v0) - min(vmin, v0)
-        if span / min(first, step) > limit:
+        if not first > 0 or self._too_fast(max(vmax, v0) - min(vmin, v0), min(first, step)):
             return None
         return {"prev_": (ts[-1], values[-1]), "active_": False}
 
@@ -444,7 +546,9 @@ class StuckSensor(Detector):
     """
 
     alert_type = INSTRUMENT_FAULT
+    kind = "stuck_sensor"
     _param_names = ("stuck_deadband", "stuck_window_s", "unit")
+    _state_names = ("since_", "low_", "high_", "active_")
 
     def __init__(
         self, stuck_deadband: float = 0.0, stuck_window_s: float | None = 0.0, unit: str = ""
@@ -453,21 +557,26 @@ class StuckSensor(Detector):
         self.stuck_window_s = stuck_window_s
         self.unit = unit
 
+    def _extend(
+        self, since: float, low: float, high: float, ts: float, value: float
+    ) -> tuple[float, float, float]:
+        """The band of unchanged values (from *since*, between *low* and
+        *high*) after a reading: extended, or restarted at it."""
+        lo, hi = min(low, value), max(high, value)
+        if hi - lo > max(self.stuck_deadband or 0.0, 0.0):
+            return ts, value, value
+        return since, lo, hi
+
     def update(self, ts: float, value: float) -> Verdict:
-        """Extend or restart the band of unchanged values."""
-        if not self.stuck_window_s or self.stuck_window_s <= 0:
+        """Extend or restart the band of unchanged values (:meth:`_extend`)."""
+        window = self.stuck_window_s
+        if not window or window <= 0:
             return OK
-        since = getattr(self, "since_", None)
-        if since is None:
+        if getattr(self, "since_", None) is None:
             self.since_, self.low_, self.high_ = ts, value, value
-        else:
-            low, high = min(self.low_, value), max(self.high_, value)
-            if high - low > max(self.stuck_deadband or 0.0, 0.0):
-                self.since_, self.low_, self.high_ = ts, value, value
-            else:
-                self.low_, self.high_ = low, high
-        duration = ts - self.since_
-        self.active_ = duration >= self.stuck_window_s
+        since, self.low_, self.high_ = self._extend(self.since_, self.low_, self.high_, ts, value)
+        self.since_ = since
+        self.active_ = ts - since >= window
         if not self.active_:
             return OK
         return Verdict(
@@ -475,7 +584,7 @@ class StuckSensor(Detector):
             WARNING,
             f"stuck at {_fmt(value)} {self.unit}: no change beyond "
             f"{_fmt(self.stuck_deadband or 0.0)} {self.unit} for "
-            f"{duration:.0f} s",
+            f"{ts - since:.0f} s",
         )
 
     def quiet_plan(
@@ -493,8 +602,8 @@ class StuckSensor(Detector):
         starts there or later) and the band left at the end is found without
         a loop in the common cases: the last two values differ by more than
         the deadband (a new band at the last reading), or the whole batch
-        fits in the current band. Otherwise the bands are followed reading
-        by reading on local variables.
+        fits in the current band. Otherwise the band is followed reading by
+        reading (:meth:`_extend`, the step of :meth:`update`).
         """
         window = self.stuck_window_s
         if not window or window <= 0:
@@ -511,12 +620,9 @@ class StuckSensor(Detector):
             if high - low <= band:
                 return {"since_": since, "low_": low, "high_": high, "active_": False}
         low, high = self.low_, self.high_
+        extend = self._extend
         for t, value in zip(ts, values, strict=True):
-            lo, hi = min(low, value), max(high, value)
-            if hi - lo > band:
-                since, low, high = t, value, value
-            else:
-                low, high = lo, hi
+            since, low, high = extend(since, low, high, t, value)
             if t - since >= window:
                 return None
         return {"since_": since, "low_": low, "high_": high, "active_": False}
@@ -566,7 +672,21 @@ class Cusum(Detector):
     """
 
     alert_type = DRIFT
+    kind = "cusum"
     _param_names = ("k", "h", "baseline_n", "window_n", "unit")
+    _state_names = (
+        "win_sum_",
+        "win_n_",
+        "n_",
+        "mean_",
+        "m2_",
+        "mu_",
+        "sigma_",
+        "s_hi_",
+        "s_lo_",
+        "active_",
+        "message_",
+    )
     message_: str
 
     def __init__(
@@ -600,12 +720,11 @@ class Cusum(Detector):
 
     def reset(self) -> None:
         """Forget the baseline and the sums (after a calibration)."""
-        for name in ("n_", "mean_", "m2_", "mu_", "sigma_", "s_hi_", "s_lo_", "win_sum_", "win_n_"):
-            self.__dict__.pop(name, None)
+        self._forget()
         self.active_ = False
 
     def update(self, ts: float, value: float) -> Verdict:
-        """Add a reading; evaluate when it completes a window."""
+        """Add a reading; evaluate when it completes a window (:meth:`_points`)."""
         if not self.enabled:
             return OK
         if self.window_n > 1:
@@ -615,84 +734,51 @@ class Cusum(Detector):
                 return Verdict(True, WARNING, self.message_) if self.active_ else OK
             value = self.win_sum_ / self.win_n_
             self.win_sum_, self.win_n_ = 0.0, 0
-        return self._point(value)
-
-    def _point(self, value: float) -> Verdict:
-        if not self.baseline_ready:
-            n = getattr(self, "n_", 0) + 1
-            mean = getattr(self, "mean_", 0.0)
-            delta = value - mean
-            mean += delta / n
-            self.m2_ = getattr(self, "m2_", 0.0) + delta * (value - mean)
-            self.n_, self.mean_ = n, mean
-            if n >= max(self.baseline_n, 2):
-                std = math.sqrt(self.m2_ / (n - 1))
-                if std > 0:
-                    self.mu_, self.sigma_ = mean, std
-                    self.s_hi_ = self.s_lo_ = 0.0
-            return OK
-        k = float(self.k or 0.0)
-        h = float(self.h or 0.0)
-        z = (value - self.mu_) / self.sigma_
-        cap = 2.0 * h
-        self.s_hi_ = min(cap, max(0.0, self.s_hi_ + z - k))
-        self.s_lo_ = min(cap, max(0.0, self.s_lo_ - z - k))
-        self.active_ = self.s_hi_ > h or self.s_lo_ > h
-        if not self.active_:
+        plan, active = self._points((value,))
+        for name, learned in plan.items():
+            setattr(self, name, learned)  # not vars(self): it slows attributes down
+        if active is None:
             return OK
         direction = "upward" if self.s_hi_ >= self.s_lo_ else "downward"
         self.message_ = (
             f"{direction} drift from baseline {_fmt(self.mu_)} "
             f"{self.unit} (sigma {_fmt(self.sigma_)}), now "
-            f"{_fmt(value)} {self.unit}"
+            f"{_fmt(active)} {self.unit}"
         )
         return Verdict(True, WARNING, self.message_)
 
-    def quiet_plan(
-        self,
-        ts: Sequence[float],
-        values: Sequence[float],
-        vmin: float,
-        vmax: float,
-        step: float,
-    ) -> QuietPlan | None:
-        """Replay the batch on local variables; quiet when no point is active.
+    def _windows(self, values: Sequence[float]) -> tuple[list[float], QuietPlan]:
+        """The points that readings complete, and the open window after them.
 
-        The same floating-point operations in the same order as
-        :meth:`update` (window sums added one value at a time, baseline
-        learning, sums), so the state returned is bit for bit the state it
-        would leave; attributes are listed in the order :meth:`update`
-        creates them.
+        The sums add one value at a time from the open window's sum, as
+        :meth:`update` does, so the points are bit for bit the same. A
+        fractional ``window_n`` closes at the next whole count, as there.
         """
-        if not self.enabled:
-            return _NOTHING
-        if self.active_:
-            return None
+        window = math.ceil(self.window_n)
+        win_sum = getattr(self, "win_sum_", 0.0)
+        win_n = getattr(self, "win_n_", 0)
+        n = len(values)
+        need = max(1, window - win_n)  # readings that complete the open window
+        if n < need:
+            return [], {"win_sum_": reduce(add, values, win_sum), "win_n_": win_n + n}
+        points = [reduce(add, values[:need], win_sum) / (win_n + need)]
+        i = need
+        while n - i >= window:
+            points.append(reduce(add, values[i : i + window], 0.0) / window)
+            i += window
+        return points, {"win_sum_": reduce(add, values[i:], 0.0), "win_n_": n - i}
+
+    def _points(self, points: Sequence[float]) -> tuple[QuietPlan, float | None]:
+        """Learn the baseline from the points, then run the sums, on local
+        variables, up to the first point at which a sum exceeds ``h``.
+
+        Returns the attributes to set (``vars(self).update(plan)``) to leave
+        the state those points leave, and the point that turned the
+        condition on (``None`` when none did; ``active_`` is then in the
+        plan, False, when a point was watched). :meth:`update` gives it one
+        point, :meth:`quiet_plan` those of a batch.
+        """
         plan: QuietPlan = {}
-        window = self.window_n
-        points: Sequence[float]
-        if window > 1:
-            if type(window) is not int:
-                return None
-            win_sum = getattr(self, "win_sum_", 0.0)
-            win_n = getattr(self, "win_n_", 0)
-            n = len(values)
-            need = max(1, window - win_n)  # readings that complete the open window
-            if n < need:
-                points = ()
-                win_sum, win_n = reduce(add, values, win_sum), win_n + n
-            else:
-                points = [reduce(add, values[:need], win_sum) / (win_n + need)]
-                i = need
-                while n - i >= window:
-                    points.append(reduce(add, values[i : i + window], 0.0) / window)
-                    i += window
-                win_sum, win_n = reduce(add, values[i:], 0.0), n - i
-            plan["win_sum_"], plan["win_n_"] = win_sum, win_n
-        else:
-            points = values
-        if len(points) == 0:
-            return plan
         it = iter(points)
         sigma = getattr(self, "sigma_", None)
         if sigma is None:
@@ -712,7 +798,7 @@ class Cusum(Detector):
                         break
             plan["m2_"], plan["n_"], plan["mean_"] = m2, n, mean
             if sigma is None:
-                return plan
+                return plan, None
             plan["mu_"], plan["sigma_"] = mean, sigma
             plan["s_hi_"] = plan["s_lo_"] = 0.0
         mu = plan.get("mu_", getattr(self, "mu_", 0.0))
@@ -727,11 +813,38 @@ class Cusum(Detector):
             s_hi = min(cap, max(0.0, s_hi + z - k))
             s_lo = min(cap, max(0.0, s_lo - z - k))
             if s_hi > h or s_lo > h:
-                return None
+                plan["s_hi_"], plan["s_lo_"], plan["active_"] = s_hi, s_lo, True
+                return plan, value
             watched = True
         if watched:
             plan["s_hi_"], plan["s_lo_"] = s_hi, s_lo
             plan["active_"] = False
+        return plan, None
+
+    def quiet_plan(
+        self,
+        ts: Sequence[float],
+        values: Sequence[float],
+        vmin: float,
+        vmax: float,
+        step: float,
+    ) -> QuietPlan | None:
+        """Quiet when no point of the batch turns active: the batch's
+        windows (:meth:`_windows`) through :meth:`_points`."""
+        if not self.enabled:
+            return _NOTHING
+        if self.active_:
+            return None
+        if self.window_n > 1:
+            points, plan = self._windows(values)
+            if not points:
+                return plan
+        else:
+            points, plan = values, {}
+        more, active = self._points(points)
+        if active is not None:
+            return None
+        plan.update(more)
         return plan
 
 
@@ -762,7 +875,9 @@ class DataGap(Detector):
     """
 
     alert_type = DATA_GAP
+    kind = "data_gap"
     _param_names = ("interval_s", "factor")
+    _state_names = ("last_seen_", "last_event_", "active_")
 
     def __init__(self, interval_s: float | None = 0.0, factor: float = 2.0) -> None:
         self.interval_s = interval_s
@@ -914,10 +1029,83 @@ class TagDetectors:
             self.anomaly = old.anomaly  # the pipeline replaces it if its version changed
         if hasattr(old, "last_ts_"):
             self.last_ts_ = old.last_ts_
-        if self.gap is not old.gap and hasattr(old.gap, "last_seen_"):
-            self.gap.last_seen_ = old.gap.last_seen_
-        if self.gap is not old.gap and hasattr(old.gap, "last_event_"):
-            self.gap.last_event_ = old.gap.last_event_
+        self._carry_gap(old.gap)
+
+    def _carry_gap(self, old: DataGap) -> None:
+        """The data-gap timer runs on whatever the gap's parameters."""
+        if self.gap is not old and hasattr(old, "last_seen_"):
+            self.gap.last_seen_ = old.last_seen_
+        if self.gap is not old and hasattr(old, "last_event_"):
+            self.gap.last_event_ = old.last_event_
+
+    def state_dict(self) -> dict[str, Any]:
+        """The learned state of every detector as plain JSON (not the anomaly
+        watch: models live in their own files).
+
+        Examples
+        --------
+        >>> import json
+        >>> tag = build_detectors({"tag": "PT-1", "high_warning": 9.0, "cusum_h": 5.0})
+        >>> for t in range(40):
+        ...     _ = tag.update(float(t), 6.0 + 0.1 * (t % 3))
+        >>> again = build_detectors({"tag": "PT-1", "high_warning": 9.0, "cusum_h": 5.0})
+        >>> again.load_state(json.loads(json.dumps(tag.state_dict())))
+        []
+        >>> again.cusum.baseline_ready, again.last_ts_
+        (True, 39.0)
+        """
+        return {
+            "kind": TAG_KIND,
+            "version": STATE_VERSION,
+            "last_ts": getattr(self, "last_ts_", None),
+            "detectors": {name: det.state_dict() for name, det in self.detectors().items()},
+        }
+
+    def load_state(self, saved: Mapping[str, Any]) -> list[str]:
+        """Restore :meth:`state_dict` output, as :meth:`adopt` keeps an old set.
+
+        Each detector whose saved parameters are its own takes its saved
+        state; the others start afresh (the data-gap timer is kept anyway).
+
+        Returns
+        -------
+        list of str
+            The detectors that start afresh (empty when all were restored).
+
+        Raises
+        ------
+        ValueError
+            *saved* is not a detector set's state of this format; nothing
+            changed.
+        """
+        if (
+            not isinstance(saved, Mapping)
+            or saved.get("kind") != TAG_KIND
+            or saved.get("version") != STATE_VERSION
+            or not isinstance(saved.get("detectors"), Mapping)
+        ):
+            kind = saved.get("kind") if isinstance(saved, Mapping) else type(saved).__name__
+            version = saved.get("version") if isinstance(saved, Mapping) else None
+            raise ValueError(
+                f"not a detector state of this format (kind {kind!r}, version {version!r})"
+            )
+        states = saved["detectors"]
+        fresh = []
+        for name, det in self.detectors().items():
+            if not det.load_state(states.get(name) or {}):
+                fresh.append(name)
+        if "gap" in fresh and isinstance(states.get("gap"), Mapping):
+            old = DataGap()
+            old.__dict__.update(
+                (k, v)
+                for k, v in (states["gap"].get("state") or {}).items()
+                if k in ("last_seen_", "last_event_") and isinstance(v, int | float)
+            )
+            self._carry_gap(old)
+        last_ts = saved.get("last_ts")
+        if isinstance(last_ts, int | float) and not isinstance(last_ts, bool):
+            self.last_ts_ = last_ts
+        return fresh
 
     def update(self, ts: float, value: float) -> dict[str, Verdict]:
         """Run the reading-driven detectors; return one verdict per alert type.
@@ -1056,3 +1244,46 @@ def build_detectors(
         ),
         gap=DataGap(interval),
     )
+
+
+class _PickledState(pickle.Unpickler):
+    """Unpickles the detector sets of earlier versions, and nothing else:
+    classes are found by name, wherever their module is now."""
+
+    classes: ClassVar[dict[str, type]] = {
+        cls.__name__: cls
+        for cls in (TagDetectors, SignalRange, RateOfChange, StuckSensor, LimitRule, Cusum, DataGap)
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        cls = self.classes.get(name)
+        if cls is None or module.split(".")[0] != "connector":
+            raise pickle.UnpicklingError(f"{module}.{name} is not a detector class")
+        return cls
+
+
+def states_from_pickle(blob: bytes) -> dict[str, dict[str, Any]]:
+    """Read detector state saved by earlier versions (a pickled dict of
+    :class:`TagDetectors` by tag) as :meth:`TagDetectors.state_dict` output.
+
+    Only the detector classes are accepted (by class name, so a module that
+    moved since is still found).
+
+    Raises
+    ------
+    Exception
+        Whatever unpickling raises on a blob it cannot read
+        (:class:`pickle.UnpicklingError`, :class:`AttributeError` ...).
+    """
+    monitors = _PickledState(io.BytesIO(blob)).load()
+    if not isinstance(monitors, dict):
+        raise pickle.UnpicklingError(f"not a dict of detector sets: {type(monitors).__name__}")
+    out = {}
+    for tag, monitor in monitors.items():
+        if not isinstance(tag, str) or not isinstance(monitor, TagDetectors):
+            continue
+        since = getattr(monitor.limits, "since_", None)
+        if isinstance(since, dict):  # {level: since} before
+            monitor.limits.since_ = (since.get(1), since.get(2))
+        out[tag] = monitor.state_dict()
+    return out

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import pickle
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from ..detect.detectors import (
     Verdict,
     build_detectors,
     combine,
+    states_from_pickle,
 )
 from ..detect.event_clock import EventClock
 from ..energy import EnergyEngine
@@ -316,8 +316,6 @@ class Pipeline:
                 self.log_once(f"config:bad:{tag}", "config: sensor %s skipped: %s", tag, exc)
                 continue
             old = self.monitors_.get(tag)
-            if old is None and not self.state_restored_:
-                old = saved.get(tag)
             if old is not None:
                 monitor.adopt(old)
             self._set_anomaly(tag, monitor, sensor)
@@ -336,6 +334,7 @@ class Pipeline:
         self.engine.configure(by_tag.values())
         if not self.state_restored_:
             self.state_restored_ = True
+            self._restore(saved)
             if saved_engine:
                 self.engine.load_state(saved_engine)
             self._replay_since(saved_upto)
@@ -454,7 +453,7 @@ class Pipeline:
         if now - self.state_saved_at_ >= DETECTOR_STATE_EVERY_S:
             try:
                 self.save_state(now)
-            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            except (TypeError, ValueError) as exc:
                 self.state_saved_at_ = now
                 self.log_once("state:save", "detector state not saved: %s", exc)
         self.readings_total_ += result.readings
@@ -502,26 +501,20 @@ class Pipeline:
 
     def save_state(self, now: float | None = None) -> None:
         """Save the detectors' learned state (CUSUM baseline, on-delays,
-        stuck windows, last values) with the id of the last reading it
-        includes, so a restart, even after SIGKILL, continues where the
-        detectors were: the readings stored since are replayed through them.
+        stuck windows, last values: :meth:`TagDetectors.state_dict`, plain
+        JSON) with the id of the last reading it includes, so a restart, even
+        after SIGKILL, continues where the detectors were: the readings stored
+        since are replayed through them.
         """
         now = self.clock() if now is None else now
-        watches = {tag: m.anomaly for tag, m in self.monitors_.items()}
-        try:
-            for monitor in self.monitors_.values():
-                monitor.anomaly = None  # models live in their own files
-            blob = pickle.dumps(self.monitors_, protocol=pickle.HIGHEST_PROTOCOL)
-        finally:
-            for tag, watch in watches.items():
-                self.monitors_[tag].anomaly = watch
+        detectors = {tag: monitor.state_dict() for tag, monitor in self.monitors_.items()}
         with self.store.transaction():
             upto = self.store.reading_cursor()
             self.store.set_json(
                 DETECTOR_STATE_KEY,
                 {
                     "reading_id": upto,
-                    "state": base64.b64encode(blob).decode("ascii"),
+                    "detectors": detectors,
                     "online": self.engine.state_dict(),
                 },
             )
@@ -529,16 +522,59 @@ class Pipeline:
 
     def _saved_state(
         self,
-    ) -> tuple[dict[str, TagDetectors], int | None, dict[str, Any] | None]:
+    ) -> tuple[dict[str, Any], int | None, dict[str, Any] | None]:
         saved = self.store.get_json(DETECTOR_STATE_KEY)
-        if not saved:
+        if not isinstance(saved, dict):
             return {}, None, None
-        try:
-            monitors = pickle.loads(base64.b64decode(saved["state"]))  # our own store
-        except Exception as exc:  # an older format: start afresh, say so once
-            self.log_once("state:unreadable", "saved detector state unreadable (%s): ignored", exc)
-            return {}, None, None
-        return monitors, int(saved.get("reading_id") or 0), saved.get("online")
+        states = saved.get("detectors")
+        if states is None and "state" in saved:  # pickled by an earlier version
+            try:
+                states = states_from_pickle(base64.b64decode(saved["state"]))  # our own store
+            except Exception as exc:  # any unreadable blob: start afresh, say so once
+                self.log_once(
+                    "state:unreadable",
+                    "saved detector state (old pickled format) unreadable (%s): "
+                    "the detectors learn again",
+                    exc,
+                )
+                states = {}
+            else:
+                log.info(
+                    "saved detector state read from the old pickled format (%d sensors); "
+                    "saved as JSON from now on",
+                    len(states),
+                )
+        if not isinstance(states, dict):
+            states = {}
+        return states, int(saved.get("reading_id") or 0), saved.get("online")
+
+    def _restore(self, saved: Mapping[str, Any]) -> None:
+        """Give the new detector sets their saved state (first configuration only)."""
+        other_params: list[str] = []
+        other_format: list[str] = []
+        for tag, state in saved.items():
+            monitor = self.monitors_.get(tag)
+            if monitor is None:
+                continue
+            try:
+                fresh = monitor.load_state(state)
+            except ValueError as exc:
+                other_format.append(f"{tag} ({exc})")
+                continue
+            other_params.extend(f"{tag}.{name}" for name in fresh)
+        if other_format:
+            self.log_once(
+                "state:format",
+                "saved detector state ignored for %d sensors, e.g. %s: they learn again",
+                len(other_format),
+                other_format[0],
+            )
+        if other_params:
+            log.info(
+                "saved detector state of %d detectors not restored (parameters changed): %s",
+                len(other_params),
+                ", ".join(other_params[:10]) + (" ..." if len(other_params) > 10 else ""),
+            )
 
     def _replay_since(self, reading_id: int | None) -> None:
         """Bring restored detectors up to the last stored reading."""

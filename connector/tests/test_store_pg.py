@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import pickle
 import threading
 from pathlib import Path
 from typing import Any
@@ -332,7 +331,9 @@ def test_pipeline_detector_state_is_restored_and_replayed(pg_url: str) -> None:
         old, new = first.monitors_["PT-101"], second.monitors_["PT-101"]
         assert new.last_ts_ == old.last_ts_ == T0 + 9
         for name, det in old.detectors().items():
-            assert pickle.dumps(new.detectors()[name]) == pickle.dumps(det), name
+            assert json.dumps(new.detectors()[name].state_dict()) == json.dumps(
+                det.state_dict()
+            ), name
 
 
 def test_ingest_and_history_on_their_own_connections(pg_url: str) -> None:

@@ -1,0 +1,235 @@
+"""The detectors' learned state survives a restart as plain JSON.
+
+The pipeline saves :meth:`TagDetectors.state_dict` (kind, format version,
+parameters and learned attributes) in the store, not pickled objects, so a
+moved module does not throw the learned baselines away. A state saved by an
+earlier version (pickled) is read once and saved anew; a state that no
+longer fits is ignored with one log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import logging
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.detectors import (
+    STATE_VERSION,
+    Cusum,
+    LimitRule,
+    RateOfChange,
+    TagDetectors,
+    _PickledState,
+    build_detectors,
+)
+from connector.pipeline import CONFIG_KEY, DETECTOR_STATE_KEY, Pipeline
+from connector.store import Store
+from connector.tests.conftest import SENSOR_PT101, make_config
+
+T0 = 1795334400.0
+SENSOR = {**SENSOR_PT101, "on_delay_s": 3.0, "roc_limit": 5.0, "stuck_deadband": 0.001}
+#: Noise (the baseline), a drift the CUSUM sees only against that baseline,
+#: an excursion held through its on-delay, noise again.
+VALUES = (
+    [6.0 + 0.05 * ((i * 7) % 5 - 2) for i in range(60)]
+    + [6.4 + 0.05 * ((i * 3) % 5 - 2) for i in range(40)]
+    + [9.5] * 6
+    + [6.0 + 0.05 * ((i * 7) % 5 - 2) for i in range(20)]
+)
+
+
+def msg(i: int) -> tuple[str, bytes]:
+    return "cmms/plant1/PT-101/reading", json.dumps(
+        {"ts": T0 + i, "value": VALUES[i], "unit": "bar"}
+    ).encode()
+
+
+def pipeline(store: Store) -> Pipeline:
+    return Pipeline(
+        store, clear_delay_s=2, cusum_baseline_n=5, cusum_window_s=4.0, clock=lambda: T0
+    )
+
+
+def outbox(store: Store) -> list[tuple[Any, ...]]:
+    return store.execute("SELECT key, type, data FROM outbox ORDER BY id")
+
+
+def feed(pipe: Pipeline, lo: int, hi: int) -> None:
+    for i in range(lo, hi):
+        pipe.process([msg(i)])
+
+
+def state(monitor: TagDetectors) -> str:
+    return json.dumps(monitor.state_dict())
+
+
+@pytest.fixture
+def reference(tmp_path: Path) -> Pipeline:
+    """Every reading through one pipeline, no restart."""
+    ref = pipeline(Store(tmp_path / "ref.sqlite3"))
+    ref.apply_config(make_config("v1", SENSOR))
+    feed(ref, 0, len(VALUES))
+    types = [t for _, t, _ in outbox(ref.store)]
+    assert types.count("alert_raised") >= 2, types  # the drift and the excursion
+    return ref
+
+
+def first_run(path: Path, upto: int = 50, after: int = 10) -> Pipeline:
+    """A run that saves its state after *upto* readings and takes *after*
+    more (replayed at the restart) before it stops."""
+    first = pipeline(Store(path))
+    first.apply_config(make_config("v1", SENSOR))
+    feed(first, 0, upto)
+    first.save_state()
+    feed(first, upto, upto + after)
+    first.store.close()
+    return first
+
+
+def test_restart_keeps_learned_baselines_and_gives_identical_verdicts(
+    tmp_path: Path, reference: Pipeline
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    first = first_run(path)
+    saved = Store(path).get_json(DETECTOR_STATE_KEY)
+    assert set(saved) == {"reading_id", "detectors", "online"}  # plain JSON, no pickle
+    assert saved["detectors"]["PT-101"]["version"] == STATE_VERSION
+    second = pipeline(Store(path))
+    assert second.load_cached_config()  # restores, then replays the last 10 readings
+    assert state(second.monitors_["PT-101"]) == state(first.monitors_["PT-101"])
+    assert second.monitors_["PT-101"].cusum.baseline_ready
+    feed(second, 60, len(VALUES))
+    assert outbox(second.store) == outbox(reference.store)
+
+
+def test_restart_without_the_state_would_differ(tmp_path: Path, reference: Pipeline) -> None:
+    """The control of the test above: the baseline matters to the verdicts."""
+    path = tmp_path / "s.sqlite3"
+    first_run(path)
+    store = Store(path)
+    store.set_json(DETECTOR_STATE_KEY, None)
+    second = pipeline(store)
+    second.load_cached_config()
+    feed(second, 60, len(VALUES))
+    assert outbox(second.store) != outbox(reference.store)
+
+
+def test_old_pickled_state_is_read_once_and_saved_as_json(
+    tmp_path: Path, reference: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    first = first_run(path, upto=60, after=0)
+    old = copy.deepcopy(first.monitors_)
+    for monitor in old.values():  # the layout of earlier versions
+        monitor.limits.since_ = dict(enumerate(monitor.limits.since_, start=1))
+    store = Store(path)
+    saved = store.get_json(DETECTOR_STATE_KEY)
+    blob = pickle.dumps(old, protocol=pickle.HIGHEST_PROTOCOL)
+    saved = {**saved, "state": base64.b64encode(blob).decode("ascii")}
+    del saved["detectors"]
+    store.set_json(DETECTOR_STATE_KEY, saved)
+    second = pipeline(store)
+    with caplog.at_level(logging.INFO, logger="connector.pipeline"):
+        second.load_cached_config()
+    assert "old pickled format (1 sensors)" in caplog.text
+    assert state(second.monitors_["PT-101"]) == state(first.monitors_["PT-101"])
+    feed(second, 60, len(VALUES))
+    assert outbox(second.store) == outbox(reference.store)
+    assert "detectors" in store.get_json(DETECTOR_STATE_KEY)  # written anew
+    assert "state" not in store.get_json(DETECTOR_STATE_KEY)
+
+
+def test_unreadable_pickled_state_is_dropped_with_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    first_run(path)
+    store = Store(path)
+    saved = store.get_json(DETECTOR_STATE_KEY)
+    del saved["detectors"]
+    for n, blob in enumerate((pickle.dumps({"PT-101": os.system}), b"not a pickle")):
+        store.set_json(DETECTOR_STATE_KEY, {**saved, "state": base64.b64encode(blob).decode()})
+        caplog.clear()
+        second = pipeline(store)
+        with caplog.at_level(logging.WARNING, logger="connector.pipeline"):
+            second.load_cached_config()
+        lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(lines) == 1 and "unreadable" in lines[0], lines
+        assert not second.monitors_["PT-101"].cusum.baseline_ready  # learns again
+        assert second.process([msg(60 + n)]).readings == 1
+
+
+def test_state_that_no_longer_fits_is_ignored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    first = first_run(path)
+    store = Store(path)
+    saved = store.get_json(DETECTOR_STATE_KEY)
+    # another kind (a future or foreign format): the whole set learns again
+    other = copy.deepcopy(saved)
+    other["detectors"]["PT-101"]["kind"] = "something_else"
+    store.set_json(DETECTOR_STATE_KEY, other)
+    second = pipeline(store)
+    with caplog.at_level(logging.INFO, logger="connector.pipeline"):
+        second.load_cached_config()
+    assert "ignored for 1 sensors, e.g. PT-101 (not a detector state of this format" in caplog.text
+    assert not second.monitors_["PT-101"].cusum.baseline_ready
+    # changed parameters (the CUSUM's threshold): that detector learns again, the others not
+    store.set_json(DETECTOR_STATE_KEY, saved)
+    store.set_json(CONFIG_KEY, make_config("v2", {**SENSOR, "cusum_h": 6.0}))
+    caplog.clear()
+    third = pipeline(store)
+    with caplog.at_level(logging.INFO, logger="connector.pipeline"):
+        third.load_cached_config()
+    assert "1 detectors not restored (parameters changed): PT-101.cusum" in caplog.text
+    new, old = third.monitors_["PT-101"], first.monitors_["PT-101"]
+    assert new.cusum.h == 6.0
+    assert (new.stuck.since_, new.roc.prev_, new.last_ts_) == (
+        old.stuck.since_,
+        old.roc.prev_,
+        old.last_ts_,
+    )
+    assert third.process([msg(60)]).readings == 1
+
+
+def test_detector_state_checks() -> None:
+    rule = LimitRule(high_warning=9.0, on_delay_s=5.0)
+    for t in range(3):
+        rule.update(float(t), 9.5)
+    saved = json.loads(json.dumps(rule.state_dict()))
+    assert saved["state"] == {"level_": 0, "since_": [0.0, None], "active_": False}
+    again = LimitRule(high_warning=9.0, on_delay_s=5.0)
+    assert again.load_state(saved)
+    assert [again.update(float(t), 9.5).active for t in range(3, 6)] == [False, False, True]
+    assert not Cusum().load_state(saved)  # another kind
+    assert not LimitRule(high_warning=9.0).load_state(saved)  # other parameters
+    assert not again.load_state({**saved, "version": STATE_VERSION + 1})
+    assert not again.load_state({**saved, "state": {"level_": 0, "unknown_": 1}})
+    assert RateOfChange(1.0).load_state(RateOfChange(1.0).state_dict())  # nothing learned yet
+    tag = build_detectors(SENSOR)
+    with pytest.raises(ValueError, match="kind 'x'"):
+        tag.load_state({"kind": "x", "version": STATE_VERSION, "detectors": {}})
+    with pytest.raises(ValueError, match="version 99"):
+        tag.load_state({**tag.state_dict(), "version": 99})
+    assert tag.load_state(tag.state_dict()) == []
+
+
+def test_pickled_state_finds_moved_classes_and_nothing_else() -> None:
+    import io
+
+    def find(module: str, name: str) -> Any:
+        return _PickledState(io.BytesIO(b"")).find_class(module, name)
+
+    assert find("connector.detectors", "Cusum") is Cusum
+    assert find("connector.detect.detectors", "TagDetectors") is TagDetectors
+    for module, name in (("os", "system"), ("builtins", "eval"), ("connector.x", "Pipeline")):
+        with pytest.raises(pickle.UnpicklingError):
+            find(module, name)
