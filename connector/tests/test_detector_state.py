@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from connector.detectors import (
+from connector.detect.detectors import (
     STATE_VERSION,
     Cusum,
     LimitRule,
@@ -29,8 +29,8 @@ from connector.detectors import (
     _PickledState,
     build_detectors,
 )
-from connector.pipeline import CONFIG_KEY, DETECTOR_STATE_KEY, Pipeline
-from connector.store import Store
+from connector.ingest.pipeline import CONFIG_KEY, DETECTOR_STATE_KEY, Pipeline
+from connector.store import Store, open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 
 T0 = 1795334400.0
@@ -73,7 +73,7 @@ def state(monitor: TagDetectors) -> str:
 @pytest.fixture
 def reference(tmp_path: Path) -> Pipeline:
     """Every reading through one pipeline, no restart."""
-    ref = pipeline(Store(tmp_path / "ref.sqlite3"))
+    ref = pipeline(open_store(tmp_path / "ref.sqlite3"))
     ref.apply_config(make_config("v1", SENSOR))
     feed(ref, 0, len(VALUES))
     types = [t for _, t, _ in outbox(ref.store)]
@@ -84,7 +84,7 @@ def reference(tmp_path: Path) -> Pipeline:
 def first_run(path: Path, upto: int = 50, after: int = 10) -> Pipeline:
     """A run that saves its state after *upto* readings and takes *after*
     more (replayed at the restart) before it stops."""
-    first = pipeline(Store(path))
+    first = pipeline(open_store(path))
     first.apply_config(make_config("v1", SENSOR))
     feed(first, 0, upto)
     first.save_state()
@@ -98,10 +98,10 @@ def test_restart_keeps_learned_baselines_and_gives_identical_verdicts(
 ) -> None:
     path = tmp_path / "s.sqlite3"
     first = first_run(path)
-    saved = Store(path).get_json(DETECTOR_STATE_KEY)
+    saved = open_store(path).get_json(DETECTOR_STATE_KEY)
     assert set(saved) == {"reading_id", "detectors", "online"}  # plain JSON, no pickle
     assert saved["detectors"]["PT-101"]["version"] == STATE_VERSION
-    second = pipeline(Store(path))
+    second = pipeline(open_store(path))
     assert second.load_cached_config()  # restores, then replays the last 10 readings
     assert state(second.monitors_["PT-101"]) == state(first.monitors_["PT-101"])
     assert second.monitors_["PT-101"].cusum.baseline_ready
@@ -113,7 +113,7 @@ def test_restart_without_the_state_would_differ(tmp_path: Path, reference: Pipel
     """The control of the test above: the baseline matters to the verdicts."""
     path = tmp_path / "s.sqlite3"
     first_run(path)
-    store = Store(path)
+    store = open_store(path)
     store.set_json(DETECTOR_STATE_KEY, None)
     second = pipeline(store)
     second.load_cached_config()
@@ -129,14 +129,14 @@ def test_old_pickled_state_is_read_once_and_saved_as_json(
     old = copy.deepcopy(first.monitors_)
     for monitor in old.values():  # the layout of earlier versions
         monitor.limits.since_ = dict(enumerate(monitor.limits.since_, start=1))
-    store = Store(path)
+    store = open_store(path)
     saved = store.get_json(DETECTOR_STATE_KEY)
     blob = pickle.dumps(old, protocol=pickle.HIGHEST_PROTOCOL)
     saved = {**saved, "state": base64.b64encode(blob).decode("ascii")}
     del saved["detectors"]
     store.set_json(DETECTOR_STATE_KEY, saved)
     second = pipeline(store)
-    with caplog.at_level(logging.INFO, logger="connector.pipeline"):
+    with caplog.at_level(logging.INFO, logger="connector.ingest.pipeline"):
         second.load_cached_config()
     assert "old pickled format (1 sensors)" in caplog.text
     assert state(second.monitors_["PT-101"]) == state(first.monitors_["PT-101"])
@@ -151,14 +151,14 @@ def test_unreadable_pickled_state_is_dropped_with_one_line(
 ) -> None:
     path = tmp_path / "s.sqlite3"
     first_run(path)
-    store = Store(path)
+    store = open_store(path)
     saved = store.get_json(DETECTOR_STATE_KEY)
     del saved["detectors"]
     for n, blob in enumerate((pickle.dumps({"PT-101": os.system}), b"not a pickle")):
         store.set_json(DETECTOR_STATE_KEY, {**saved, "state": base64.b64encode(blob).decode()})
         caplog.clear()
         second = pipeline(store)
-        with caplog.at_level(logging.WARNING, logger="connector.pipeline"):
+        with caplog.at_level(logging.WARNING, logger="connector.ingest.pipeline"):
             second.load_cached_config()
         lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
         assert len(lines) == 1 and "unreadable" in lines[0], lines
@@ -171,14 +171,14 @@ def test_state_that_no_longer_fits_is_ignored(
 ) -> None:
     path = tmp_path / "s.sqlite3"
     first = first_run(path)
-    store = Store(path)
+    store = open_store(path)
     saved = store.get_json(DETECTOR_STATE_KEY)
     # another kind (a future or foreign format): the whole set learns again
     other = copy.deepcopy(saved)
     other["detectors"]["PT-101"]["kind"] = "something_else"
     store.set_json(DETECTOR_STATE_KEY, other)
     second = pipeline(store)
-    with caplog.at_level(logging.INFO, logger="connector.pipeline"):
+    with caplog.at_level(logging.INFO, logger="connector.ingest.pipeline"):
         second.load_cached_config()
     assert "ignored for 1 sensors, e.g. PT-101 (not a detector state of this format" in caplog.text
     assert not second.monitors_["PT-101"].cusum.baseline_ready
@@ -187,7 +187,7 @@ def test_state_that_no_longer_fits_is_ignored(
     store.set_json(CONFIG_KEY, make_config("v2", {**SENSOR, "cusum_h": 6.0}))
     caplog.clear()
     third = pipeline(store)
-    with caplog.at_level(logging.INFO, logger="connector.pipeline"):
+    with caplog.at_level(logging.INFO, logger="connector.ingest.pipeline"):
         third.load_cached_config()
     assert "1 detectors not restored (parameters changed): PT-101.cusum" in caplog.text
     new, old = third.monitors_["PT-101"], first.monitors_["PT-101"]
