@@ -11,6 +11,11 @@ interface of :class:`~connector.mqtt_ingest.MqttIngest` for the service:
 * the receiver forwards what it receives over a pipe, in batches (however
   many messages arrived while the previous batch was being sent), together
   with its connection changes, in the order they happened;
+* it also decodes the payloads of reading topics
+  (:func:`~connector.schema.decode_readings`) and sends the readings with
+  the message, so that the owner's interpreter spends that time on storage
+  and detection; a payload it cannot decode goes as it is (the owner
+  decodes it again and dead-letters it with the reason);
 * the service acknowledges with :meth:`MqttProcess.ack_many` after its store
   transaction committed; the receiver then sends the PUBACKs. Nothing is
   acknowledged before that, so the guarantee is the one of the single
@@ -45,7 +50,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -54,6 +59,7 @@ import paho.mqtt.client as mqtt
 
 from .config import Settings
 from .mqtt_ingest import Message, MqttIngest, Receiver
+from .schema import Reading, decode_readings
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,27 @@ _as_message = tuple.__new__
 
 
 # -- the receiver (child process) -------------------------------------------------
+
+#: The last level of a reading topic (``<prefix>/<site>/<tag>/reading``).
+_READING_LEVEL = "/reading"
+
+
+def predecode(topic: str, payload: bytes) -> Sequence[Reading] | None:
+    """The readings of a reading topic's payload (``.../<tag>/reading``), or
+    ``None`` for another topic or a payload that is refused (the owner then
+    decodes it itself and keeps the reason).
+
+    >>> predecode("cmms/p1/PT-101/reading", b'{"ts": 1795334400, "value": 4.2, "unit": "bar"}')
+    [Reading(tag='PT-101', ts=1795334400.0, value=4.2, unit='bar', quality=None, seq=None)]
+    >>> predecode("cmms/p1/PT-101/reading", b"nonsense") is None
+    True
+    """
+    if not topic.endswith(_READING_LEVEL):
+        return None
+    try:
+        return decode_readings(topic[: -len(_READING_LEVEL)].rpartition("/")[2], payload)
+    except Exception:  # refused (or a bug): the owner decodes and dead-letters it
+        return None
 
 
 class _Forwarder:
@@ -133,8 +160,17 @@ class _ReceiverIngest(MqttIngest):
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         connection = self.base | self.connects_
+        topic, payload = msg.topic, bytes(msg.payload)
         self.forwarder.put(
-            (msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.dup), connection)
+            (
+                topic,
+                payload,
+                msg.mid,
+                msg.qos,
+                bool(msg.dup),
+                connection,
+                predecode(topic, payload),
+            )
         )
 
 
