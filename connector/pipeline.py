@@ -625,7 +625,8 @@ class Pipeline:
         items: list[OutboxItem] = []
         dirty: list[AlertStateRow] = []
         # Every reading of a message arrived at *now*: one arrival for the gap.
-        items.extend(self._feed(DATA_GAP, tag, now, OK, new[0].value, dirty))
+        if (tag, DATA_GAP) in self.aggregators_:  # else an inactive verdict changes nothing
+            items.extend(self._feed(DATA_GAP, tag, now, OK, new[0].value, dirty))
         newest = max(new.ts) if type(new) is ReadingBatch else max(r.ts for r in new)
         monitor.gap.update(now, event_ts=newest)
         clock = self.event_clocks_.get(route.site)
