@@ -445,7 +445,7 @@ class Service:
 
     def _process(self, messages: list[Message]) -> None:
         assert self.pipeline is not None and self.mqtt is not None
-        result = self.pipeline.process([(m.topic, m.payload) for m in messages])
+        result = self.pipeline.process([(m.topic, m.payload, m.readings) for m in messages])
         self.mqtt.ack_many(messages)  # committed: now the broker may forget them
         if result.items:
             self._wake_pusher()

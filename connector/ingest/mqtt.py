@@ -52,6 +52,9 @@ class Message(NamedTuple):
     qos: int
     dup: bool = False
     connection: int = 0
+    #: The payload's readings when the receiver process decoded them
+    #: (:func:`connector.schema.decode_readings`), else ``None``.
+    readings: Any = None
 
 
 def status_payload(state: str, now: float | None = None) -> bytes:

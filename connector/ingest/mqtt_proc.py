@@ -11,6 +11,12 @@ interface of :class:`~connector.ingest.mqtt.MqttIngest` for the service:
 * the receiver forwards what it receives over a pipe, in batches (however
   many messages arrived while the previous batch was being sent), together
   with its connection changes, in the order they happened;
+* it also decodes the payloads of reading topics that hold an array of
+  readings (:func:`~connector.schema.decode_readings`) and sends the
+  readings with the message, so that the owner's interpreter spends that
+  time on storage and detection; a single reading, or a payload it cannot
+  decode, goes as it is (the owner decodes it, and dead-letters it with the
+  reason);
 * the service acknowledges with :meth:`MqttProcess.ack_many` after its store
   transaction committed; the receiver then sends the PUBACKs. Nothing is
   acknowledged before that, so the guarantee is the one of the single
@@ -54,6 +60,7 @@ import paho.mqtt.client as mqtt
 
 from ..config import Settings
 from .mqtt import Message, MqttIngest, Receiver
+from .schema import ReadingBatch, decode_readings
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +82,31 @@ _as_message = tuple.__new__
 
 
 # -- the receiver (child process) -------------------------------------------------
+
+#: The last level of a reading topic (``<prefix>/<site>/<tag>/reading``).
+_READING_LEVEL = "/reading"
+
+
+def predecode(topic: str, payload: bytes) -> ReadingBatch | None:
+    """The readings of a reading topic's payload (``.../<tag>/reading``) when
+    it is an array of plain readings (a :class:`~connector.schema.ReadingBatch`,
+    sent as its columns), else ``None``: another topic, a single reading
+    (cheaper decoded by the owner than pickled), or a payload that is refused
+    (the owner then decodes it itself and keeps the reason).
+
+    >>> predecode("cmms/p1/PT-101/reading", b'[{"ts": 1795334400, "value": 4.2, "unit": "bar"}]')
+    [Reading(tag='PT-101', ts=1795334400.0, value=4.2, unit='bar', quality=None, seq=None)]
+    >>> predecode("cmms/p1/PT-101/reading", b'{"ts": 1795334400, "value": 4.2, "unit": "bar"}')
+    >>> predecode("cmms/p1/PT-101/reading", b"[nonsense") is None
+    True
+    """
+    if not topic.endswith(_READING_LEVEL) or payload[:1] != b"[":
+        return None
+    try:
+        readings = decode_readings(topic[: -len(_READING_LEVEL)].rpartition("/")[2], payload)
+    except Exception:  # refused (or a bug): the owner decodes and dead-letters it
+        return None
+    return readings if type(readings) is ReadingBatch else None
 
 
 class _Forwarder:
@@ -133,8 +165,17 @@ class _ReceiverIngest(MqttIngest):
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         connection = self.base | self.connects_
+        topic, payload = msg.topic, bytes(msg.payload)
         self.forwarder.put(
-            (msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.dup), connection)
+            (
+                topic,
+                payload,
+                msg.mid,
+                msg.qos,
+                bool(msg.dup),
+                connection,
+                predecode(topic, payload),
+            )
         )
 
 

@@ -90,6 +90,9 @@ ROUTES_KEPT = 100_000
 UNSEEN_GRACE_S = 30.0
 #: Last levels of the per-machine topics (``<prefix>/<site>/machine/<id>/<level>``).
 MACHINE_TOPICS = ("tick", "energy")
+#: A message for :meth:`Pipeline.process`: ``(topic, payload)`` or
+#: ``(topic, payload, readings decoded beforehand or None)``.
+Message = tuple[str, bytes] | tuple[str, bytes, "Sequence[Reading] | None"]
 #: Alert types whose verdicts :meth:`TagDetectors.update` returns.
 READING_ALERT_TYPES = (INSTRUMENT_FAULT, RULE_VIOLATION, DRIFT, ANOMALY)
 
@@ -427,10 +430,13 @@ class Pipeline:
 
     # -- messages ------------------------------------------------------------
 
-    def process(
-        self, messages: Sequence[tuple[str, bytes]], received_at: float | None = None
-    ) -> BatchResult:
+    def process(self, messages: Sequence[Message], received_at: float | None = None) -> BatchResult:
         """Handle a batch of MQTT messages in one committed transaction.
+
+        A message is ``(topic, payload)``, or ``(topic, payload, readings)``
+        where *readings* is what :func:`~connector.schema.decode_readings`
+        gave for the payload of a reading topic, decoded beforehand (by the
+        MQTT receiver process), or ``None`` (decoded here).
 
         Raises
         ------
@@ -463,15 +469,15 @@ class Pipeline:
         self.meter_readings_total_ += result.meter_readings
         return result
 
-    def _process(
-        self, messages: Sequence[tuple[str, bytes]], now: float, result: BatchResult
-    ) -> None:
-        for topic, payload in messages:
+    def _process(self, messages: Sequence[Message], now: float, result: BatchResult) -> None:
+        for message in messages:
+            topic, payload = message[0], message[1]
+            decoded = message[2] if len(message) > 2 else None
             one = BatchResult()  # counted only if the message is kept
             self._flexo_msg.clear()
             try:
                 with self.store.savepoint():
-                    self._handle(topic, bytes(payload), now, one)
+                    self._handle(topic, bytes(payload), now, one, decoded)
                 self._flexo_tx.update(self._flexo_msg)
                 result.readings += one.readings
                 result.duplicates += one.duplicates
@@ -603,7 +609,14 @@ class Pipeline:
         self.dead_letters_by_kind_[kind] = self.dead_letters_by_kind_.get(kind, 0) + 1
         self.log_once(f"dead:{kind}", "dead letter (%s) on %s: %s", kind, topic, reason)
 
-    def _handle(self, topic: str, payload: bytes, now: float, result: BatchResult) -> None:
+    def _handle(
+        self,
+        topic: str,
+        payload: bytes,
+        now: float,
+        result: BatchResult,
+        decoded: Sequence[Reading] | None = None,
+    ) -> None:
         route = self._routes.get(topic)
         if route is None:
             route = parse_topic(self.topic_prefix, topic)
@@ -616,7 +629,7 @@ class Pipeline:
         if route.kind != "reading":
             self._handle_machine(route, payload, now, result)
             return
-        readings = decode_readings(route.name, payload)
+        readings = decode_readings(route.name, payload) if decoded is None else decoded
         fresh = self.store.insert_readings(readings, now, route.site)
         tag = route.name
         new = readings if all(fresh) else [r for r, f in zip(readings, fresh, strict=True) if f]
@@ -647,8 +660,9 @@ class Pipeline:
         items: list[OutboxItem] = []
         dirty: list[AlertStateRow] = []
         # Every reading of a message arrived at *now*: one arrival for the gap.
-        items.extend(self._feed(DATA_GAP, tag, now, OK, new[0].value, dirty))
-        newest = max(r.ts for r in new)
+        if (tag, DATA_GAP) in self.aggregators_:  # else an inactive verdict changes nothing
+            items.extend(self._feed(DATA_GAP, tag, now, OK, new[0].value, dirty))
+        newest = max(new.ts) if type(new) is ReadingBatch else max(r.ts for r in new)
         monitor.gap.update(now, event_ts=newest)
         clock = self.event_clocks_.get(route.site)
         if clock is None:

@@ -168,6 +168,26 @@ class ReadingBatch(Sequence[Reading]):
     def __repr__(self) -> str:
         return repr(list(self))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The columns as they are, one unit for all when they share it (the
+        # MQTT receiver process sends batches decoded).
+        units = self.units if self.unit is None else self.unit
+        return _batch, (self.tag, self.ts, self.value, units, self.quality, self.seq)
+
+
+def _batch(
+    tag: str,
+    ts: list[float],
+    value: list[float],
+    units: list[str] | str,
+    quality: list[str | None] | None,
+    seq: list[int | None] | None,
+) -> ReadingBatch:
+    """A pickled :class:`ReadingBatch` (*units* one string when they all agree)."""
+    if isinstance(units, str):
+        units = [units] * len(ts)
+    return ReadingBatch(tag, ts, value, units, quality, seq)
+
 
 @dataclass(frozen=True, slots=True)
 class TickEvent:

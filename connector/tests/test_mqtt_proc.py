@@ -26,8 +26,16 @@ from connector.config import Settings
 from connector.ingest.mqtt import Message
 from connector.ingest.mqtt_proc import MqttProcess
 from connector.ingest.pipeline import Pipeline
+from connector.ingest.schema import decode_readings
 from connector.store import Store, open_store
-from connector.tests.conftest import SENSOR_PT101, Broker, Publisher, make_config, wait_for
+from connector.tests.conftest import (
+    SENSOR_PT101,
+    T0,
+    Broker,
+    Publisher,
+    make_config,
+    wait_for,
+)
 from connector.tests.test_mqtt_integration import settings_for, stored_seqs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +54,7 @@ class Owner:
         self.mqtt = MqttProcess(settings, self.on_message, self.changes.append)
 
     def on_message(self, message: Message) -> None:
-        self.pipe.process([(message.topic, message.payload)])
+        self.pipe.process([(message.topic, message.payload, message.readings)])
         with self.lock:
             self.received.append(message)
         if self.ack:
@@ -97,6 +105,34 @@ def test_nothing_is_acknowledged_before_the_owner_says_so(
         owner.mqtt.stop()
     assert stored_seqs(store) == list(range(300))
     assert owner.mqtt.connected.is_set() is False
+
+
+def test_the_receiver_sends_the_readings_decoded(
+    mosquitto: Broker, publisher: Publisher, tmp_path: Path
+) -> None:
+    settings = settings_for(mosquitto, tmp_path)
+    store = open_store(settings.store_path)
+    owner = Owner(settings, store)
+    owner.start()
+    batch = [{"ts": T0 + i, "value": 6.0 + i / 10, "unit": "bar"} for i in range(5)]
+    try:
+        publisher.readings(0, 3)
+        publisher.client.publish(
+            "cmms/plant1/PT-101/reading", json.dumps(batch), qos=1
+        ).wait_for_publish(10)
+        publisher.client.publish("cmms/plant1/PT-101/reading", b"[{", qos=1).wait_for_publish(10)
+        assert wait_for(lambda: len(owner.received) == 5, 10)
+    finally:
+        owner.mqtt.stop()
+    # an array of readings comes decoded, a single reading as it is
+    assert [m.readings is None for m in owner.received[:4]] == [True, True, True, False]
+    decoded = owner.received[3].readings
+    assert decoded == decode_readings("PT-101", owner.received[3].payload)
+    assert decoded.value == [6.0, 6.1, 6.2, 6.3, 6.4]
+    # a payload the receiver refuses comes as it is; the owner gives the reason
+    assert owner.received[4].readings is None
+    assert store.counts()["dead_letters"] == 1
+    assert owner.pipe.readings_total_ == 8
 
 
 def test_receiver_killed_mid_stream_loses_and_doubles_nothing(

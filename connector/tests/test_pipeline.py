@@ -209,3 +209,45 @@ def test_storage_failure_is_not_swallowed(pipe: Pipeline, store: Store) -> None:
     store.close()
     with pytest.raises(StorageError):
         pipe.process([msg(0, 6.0)])
+
+
+def test_readings_decoded_beforehand_give_the_same_result(tmp_path: Path) -> None:
+    """The MQTT receiver process decodes reading payloads and sends them with
+    the message (pickled): the pipeline then does what it does with the payload."""
+    import pickle
+
+    from connector.ingest.mqtt_proc import predecode
+
+    batch = [
+        {"ts": T0 + 10 + i, "value": 6.0 + (5.0 if i == 3 else 0.0), "unit": "bar"}
+        for i in range(6)
+    ]
+    messages = [
+        msg(0, 6.0),
+        msg(1, 6.1, seq=1),
+        (TOPIC, json.dumps(batch).encode()),
+        (TOPIC, json.dumps(batch).encode()),  # redelivered
+        (TOPIC, b'[{"ts": 1, "value": "x", "unit": "bar"}]'),  # refused
+        ("cmms/plant1/machine/FL-01/tick", b"{}"),  # not a reading topic
+        msg(20, 10.8),
+        msg(21, 6.0),
+    ]
+    results = []
+    for decoded in (False, True):
+        store = open_store(tmp_path / f"{decoded}.sqlite3")
+        p = Pipeline(store, "cmms", active_interval_s=60, clear_delay_s=2, clock=lambda: T0)
+        p.apply_config(make_config("v1", dict(SENSOR_PT101, cusum_h=None)))
+        if decoded:
+            sent = [(t, b, predecode(t, b)) for t, b in messages]
+            # the arrays of plain readings only: single readings are decoded here
+            assert [m[2] is None for m in sent] == [True, True, False, False] + [True] * 4
+            batches = [pickle.loads(pickle.dumps(m, pickle.HIGHEST_PROTOCOL)) for m in sent]
+        else:
+            batches = list(messages)
+        counts = [p.process([m], received_at=T0 + i) for i, m in enumerate(batches)]
+        dead = store.execute("SELECT reason FROM dead_letters ORDER BY id")
+        results.append((counts, outbox(store), dead, store.counts()))
+    assert results[0] == results[1]
+    counts, items, _, totals = results[0]
+    assert totals["dead_letters"] == 2 and [c.duplicates for c in counts][3] == 6
+    assert [typ for _, typ, _ in items].count("alert_raised") >= 1

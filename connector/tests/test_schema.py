@@ -376,3 +376,26 @@ def test_plain_array_decodes_to_columns() -> None:
     # seq in some elements only, or an ISO time: the element path
     mixed = decode_readings("PT-101", enc([{"ts": T0, "value": 1, "unit": "bar", "seq": 3}]))
     assert isinstance(mixed, list) and mixed[0].seq == 3
+
+
+@pytest.mark.parametrize("units", [["bar", "bar", "bar"], ["bar", "mbar", "bar"]])
+def test_a_batch_pickles_as_its_columns(units: list[str]) -> None:
+    import pickle
+
+    rows = [
+        {"ts": T0 + i, "value": i / 3, "unit": u, "quality": None if i else "good", "seq": i}
+        for i, u in enumerate(units)
+    ]
+    batch = decode_readings("PT-101", enc(rows))
+    assert isinstance(batch, ReadingBatch)
+    back = pickle.loads(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+    assert isinstance(back, ReadingBatch) and back == batch
+    assert (back.tag, back.ts, back.value, back.units, back.unit, back.quality, back.seq) == (
+        batch.tag,
+        batch.ts,
+        batch.value,
+        batch.units,
+        batch.unit,
+        batch.quality,
+        batch.seq,
+    )
