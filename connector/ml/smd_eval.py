@@ -190,7 +190,7 @@ def windows(segs: Sequence[tuple[int, int]], n: int) -> list[tuple[int, int]]:
     (``WINDOW_SHARE`` of the rows over the number of segments); windows that
     overlap are merged.
 
-    >>> windows([(40, 44), (50, 50)], 100)
+    >>> windows([(40, 44), (48, 50)], 100)
     [(38, 52)]
     >>> windows([(10, 10), (80, 81)], 100)
     [(8, 12), (78, 83)]
