@@ -208,7 +208,9 @@ def windows(segs: Sequence[tuple[int, int]], n: int) -> list[tuple[int, int]]:
     return out
 
 
-def point_adjust(flags: Sequence[int] | np.ndarray, labels: Sequence[float] | np.ndarray) -> np.ndarray:
+def point_adjust(
+    flags: Sequence[int] | np.ndarray, labels: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """Flags with every labelled segment that holds a flag flagged whole.
 
     >>> point_adjust([0, 0, 1, 0, 0, 1], [0, 1, 1, 1, 0, 0]).tolist()
@@ -344,7 +346,13 @@ def best_adjusted(results: Sequence[MachineResult], steps: int = 200) -> tuple[f
     """The threshold on the score with the best pooled point-adjusted F1 (the
     published protocol; uses the labels, so for comparison only)."""
     best: tuple[float, Counts] = (0.5, Counts())
-    grid = np.unique(np.quantile(np.concatenate([r.scores for r in results]), np.linspace(0.5, 1, steps)))
+    pooled = np.concatenate([r.scores for r in results])
+    # Quantiles of the scores, and thresholds close to 1 (scores saturate).
+    grid = np.unique(
+        np.concatenate(
+            [np.quantile(pooled, np.linspace(0.5, 1, steps)), 1 - np.logspace(-0.3, -9, 60)]
+        )
+    )
     seg_max = []
     for r in results:
         y = r.labels > 0
@@ -430,8 +438,10 @@ def report(ev: Evaluation, method: str, per_machine: bool = False) -> str:
     )
     raw = ev.pooled(adjusted=False)
     pa = ev.pooled()
-    lines.append(f"point-wise (fixed alarm):          P {raw.precision:.4f} R {raw.recall:.4f} F1 {raw.f1:.4f}")
-    lines.append(f"point-adjusted (fixed alarm):      P {pa.precision:.4f} R {pa.recall:.4f} F1 {pa.f1:.4f}")
+    for title, c in (("point-wise", raw), ("point-adjusted", pa)):
+        lines.append(
+            f"{title + ' (fixed alarm):':<34} P {c.precision:.4f} R {c.recall:.4f} F1 {c.f1:.4f}"
+        )
     thr, best = best_adjusted(ev.machines)
     lines.append(
         f"point-adjusted, best threshold {thr:.3f} on the labels (published protocol): "
