@@ -45,7 +45,10 @@ about ``peak ** (1 - tail_gain)`` the second time and less the next times
 (it stops alarming when it is not much over its threshold and recurs
 within a few hundred rows, as flickers of one event do); a larger one keeps
 a high score; one that does not come back for a few ``1/forget`` rows is
-rare again.
+rare again. The warm-up's excursions (once a signal's baseline holds 200
+rows) are learned the same way, as if they had alarmed: the warm-up is
+normal. The tail moves only when an episode has ended, so a long anomaly
+keeps its score while it lasts.
 
 The evidence of a row is the largest of the signals' evidences; the score is
 ``evidence / (1 + evidence)`` (so 0.5 at the threshold, rising with the
@@ -524,7 +527,18 @@ class OnlineDetector:
                     if q > 1.0 and epi < 0:
                         q = 1.0 + (q - 1.0) * keep
                         tail_[j] = q
-                    r = 0.0 if learning else r / q
+                    r /= q
+                    if learning:
+                        # The warm-up's excursions are normal: learned
+                        # as those of alarms are, once the baseline holds.
+                        if ln_[j] < 200:
+                            r = 0.0
+                        if r > peak_[j]:
+                            peak_[j] = r
+                        if r > best:
+                            best = r
+                        ratios[j] = 0.0
+                        continue
                     if r > peak_[j]:
                         peak_[j] = r
                     ratios[j] = r
@@ -532,6 +546,7 @@ class OnlineDetector:
                         best = r
                 if learning:
                     score = 0.0
+                    on = best > 1.0
                 else:
                     # The alarm, with hysteresis.
                     e = best
@@ -543,24 +558,25 @@ class OnlineDetector:
                         run = run + 1 if e < clear_ratio else 0
                         if run >= off_count:
                             active, run = False, 0
-                    # An episode: alarms less than `gap` rows apart. When it
-                    # ends, each signal's tail moves towards the peak it
-                    # reached, so that a pattern that recurs alarms less
-                    # each time and a rare excursion keeps its full score.
-                    if active:
-                        epi = epi + 1 if epi >= 0 else 1
-                        quiet = 0
-                    elif epi >= 0:
-                        epi += 1
-                        quiet += 1
-                        if quiet >= gap:
-                            for j in signals:
-                                p = peak_[j]
-                                if p > 1.0:
-                                    tail_[j] *= p**gain
-                                peak_[j] = 0.0
-                            epi = -1
+                    on = active
                     score = e / (1.0 + e)
+                # An episode: alarms less than `gap` rows apart. When it
+                # ends, each signal's tail moves towards the peak it
+                # reached, so that a pattern that recurs alarms less
+                # each time and a rare excursion keeps its full score.
+                if on:
+                    epi = epi + 1 if epi >= 0 else 1
+                    quiet = 0
+                elif epi >= 0:
+                    epi += 1
+                    quiet += 1
+                    if quiet >= gap:
+                        for j in signals:
+                            p = peak_[j]
+                            if p > 1.0:
+                                tail_[j] *= p**gain
+                            peak_[j] = 0.0
+                        epi = -1
                 if scores is not None:
                     scores.append(score)
                 if active:
