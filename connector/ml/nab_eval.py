@@ -95,12 +95,23 @@ class FileScore:
     detections: list[int] = field(default_factory=list)
 
 
-def score_file(detections: Sequence[int], n: int, windows: Sequence[tuple[int, int]]) -> FileScore:
+def score_file(
+    detections: Sequence[int],
+    n: int,
+    windows: Sequence[tuple[int, int]],
+    probation: int | None = None,
+) -> FileScore:
     """Score detections (row indices) of a file of *n* rows.
 
     *windows* are ``(first row, last row)`` pairs, inclusive, in order.
+    *probation* leading rows are not scored (default: NAB's 15 %).
+
+    >>> f = score_file([12], 100, [(10, 19)], probation=0)
+    >>> f.tp, f.fp, round(f.raw["standard"], 3)
+    (1, 0, 0.977)
     """
-    probation = probation_rows(n)
+    if probation is None:
+        probation = probation_rows(n)
     # Per row: window index (or None) and the unweighted sigmoid.
     win_of = [None] * n
     weight = [0.0] * n

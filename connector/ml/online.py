@@ -33,6 +33,23 @@ temperature following the weather) is watched by its *change* over
 way); the choice is made online, from the level's spread against the noise
 (half the mean absolute first difference), and revised as the rows come.
 
+Each signal's threshold is multiplied by a learned *tail* (at least 1), so
+that a pattern that recurs (a daily square wave, a burst every few hours)
+stops alarming every time while a rare excursion keeps its full score:
+alarms less than ``tail_gap`` rows apart form one *episode*; when an episode
+ends, the tail of every signal that went beyond its threshold in it is
+multiplied by ``peak ** tail_gain`` (the largest ratio it reached, over its
+tail then), and between episodes the tail's excess over 1 fades at the
+spread's rate ``forget``. The same excursion recurring soon after scores
+about ``peak ** (1 - tail_gain)`` the second time and less the next times
+(it stops alarming when it is not much over its threshold and recurs
+within a few hundred rows, as flickers of one event do); a larger one keeps
+a high score; one that does not come back for a few ``1/forget`` rows is
+rare again. The warm-up's excursions (once a signal's baseline holds 200
+rows) are learned the same way, as if they had alarmed: the warm-up is
+normal. The tail moves only when an episode has ended, so a long anomaly
+keeps its score while it lasts.
+
 The evidence of a row is the largest of the signals' evidences; the score is
 ``evidence / (1 + evidence)`` (so 0.5 at the threshold, rising with the
 excursion and falling when it ends); the alarm rises when the evidence
@@ -63,7 +80,7 @@ from typing import Any
 
 KIND = "online"
 #: Format of :meth:`OnlineDetector.state_dict` (bumped when it changes).
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 #: The one default configuration, for every data set and the daemon alike.
 DEFAULTS: dict[str, Any] = {
@@ -79,6 +96,8 @@ DEFAULTS: dict[str, Any] = {
     "on_count": 1,
     "off_count": 1,
     "relearn_after": 1200,
+    "tail_gain": 0.5,
+    "tail_gap": 60,
     "warmup": 400,
 }
 
@@ -123,6 +142,11 @@ class OnlineDetector:
     relearn_after : int
         Rows a signal may stay beyond its threshold before its level is
         taken as the new normal.
+    tail_gain : float
+        Share (as an exponent) of an episode's peak ratio taken into the
+        signal's tail when the episode ends (0: no tail learning).
+    tail_gap : int
+        Rows without an alarm that end an episode.
     warmup : int
         Leading rows that only learn.
     """
@@ -160,6 +184,9 @@ class OnlineDetector:
             self.on_count,
             self.off_count,
             self.clear_ratio,
+            self.tail_gain,
+            1.0 - self.forget,
+            self.tail_gap,
         )
         self.names = list(names) if names is not None else [f"s{j}" for j in range(self.k)]
         if len(self.names) != self.k:
@@ -169,7 +196,7 @@ class OnlineDetector:
     def _check(self) -> None:
         if not 0 < self.alpha <= 1 or not 0 < self.forget < 1:
             raise ValueError("alpha must lie in (0, 1], forget in (0, 1)")
-        for name in ("change_lag", "on_count", "off_count", "relearn_after"):
+        for name in ("change_lag", "on_count", "off_count", "relearn_after", "tail_gap"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1")
@@ -177,6 +204,8 @@ class OnlineDetector:
             raise ValueError("warmup must be an integer >= 0")
         if self.margin <= 0 or self.clip <= 0 or self.clear_ratio <= 0 or self.rel_floor < 0:
             raise ValueError("margin, clip and clear_ratio must be > 0, rel_floor >= 0")
+        if not 0 <= self.tail_gain <= 1:
+            raise ValueError("tail_gain must lie in [0, 1]")
 
     def get_params(self) -> dict[str, Any]:
         """The configuration (to compare two detectors)."""
@@ -203,6 +232,10 @@ class OnlineDetector:
         self.mode_ = [LEVEL] * k
         self.over_ = [0] * k  # consecutive rows beyond the threshold
         self.ratios_ = [0.0] * k
+        self.tail_ = [1.0] * k  # the ratio's learned tail (threshold multiplier)
+        self.peak_ = [0.0] * k  # largest ratio over the tail in the episode
+        self.epi_ = -1  # rows of the current alarm episode (-1: none)
+        self.quiet_ = 0  # rows since the alarm cleared
         self.active_ = False
         self.run_ = 0
         self.score_ = 0.0
@@ -225,6 +258,8 @@ class OnlineDetector:
             self.mode_,
             self.hist_,
             self.ratios_,
+            self.tail_,
+            self.peak_,
         )
 
     _STATE = (
@@ -243,6 +278,10 @@ class OnlineDetector:
         "mode_",
         "over_",
         "ratios_",
+        "tail_",
+        "peak_",
+        "epi_",
+        "quiet_",
         "active_",
         "run_",
         "score_",
@@ -261,6 +300,8 @@ class OnlineDetector:
         for name in ("noise_", "seen_", "lmad_", "ln_", "ccen_", "cmad_", "cn_", "mode_", "over_"):
             state[name] = list(state[name])
         state["ratios_"] = list(self.ratios_)
+        state["tail_"] = list(self.tail_)
+        state["peak_"] = list(self.peak_)
         return {
             "version": STATE_VERSION,
             "kind": KIND,
@@ -344,6 +385,9 @@ class OnlineDetector:
             on_count,
             off_count,
             clear_ratio,
+            gain,
+            keep,
+            gap,
         ) = self._consts
         inf = math.inf
         (
@@ -361,10 +405,12 @@ class OnlineDetector:
             mode_,
             hist_,
             ratios,
+            tail_,
+            peak_,
         ) = self._lists
         signals = range(k)
         rows = self.rows_
-        active, run = self.active_, self.run_
+        active, run, epi, quiet = self.active_, self.run_, self.epi_, self.quiet_
         score = self.score_
         r_index = start
         try:
@@ -473,13 +519,34 @@ class OnlineDetector:
                     elif wander < 0.5 * wander_limit:
                         mode = mode_[j] = LEVEL
                     r = r_change if mode == CHANGE else r_level
-                    if learning or ln_[j] < 10:
+                    if ln_[j] < 10:
                         r = 0.0
+                    # The tail: a multiplier of the threshold learned from
+                    # the peaks of earlier alarm episodes, fading back to 1.
+                    q = tail_[j]
+                    if q > 1.0 and epi < 0:
+                        q = 1.0 + (q - 1.0) * keep
+                        tail_[j] = q
+                    r /= q
+                    if learning:
+                        # The warm-up's excursions are normal: learned
+                        # as those of alarms are, once the baseline holds.
+                        if ln_[j] < 200:
+                            r = 0.0
+                        if r > peak_[j]:
+                            peak_[j] = r
+                        if r > best:
+                            best = r
+                        ratios[j] = 0.0
+                        continue
+                    if r > peak_[j]:
+                        peak_[j] = r
                     ratios[j] = r
                     if r > best:
                         best = r
                 if learning:
                     score = 0.0
+                    on = best > 1.0
                 else:
                     # The alarm, with hysteresis.
                     e = best
@@ -491,13 +558,32 @@ class OnlineDetector:
                         run = run + 1 if e < clear_ratio else 0
                         if run >= off_count:
                             active, run = False, 0
+                    on = active
                     score = e / (1.0 + e)
+                # An episode: alarms less than `gap` rows apart. When it
+                # ends, each signal's tail moves towards the peak it
+                # reached, so that a pattern that recurs alarms less
+                # each time and a rare excursion keeps its full score.
+                if on:
+                    epi = epi + 1 if epi >= 0 else 1
+                    quiet = 0
+                elif epi >= 0:
+                    epi += 1
+                    quiet += 1
+                    if quiet >= gap:
+                        for j in signals:
+                            p = peak_[j]
+                            if p > 1.0:
+                                tail_[j] *= p**gain
+                            peak_[j] = 0.0
+                        epi = -1
                 if scores is not None:
                     scores.append(score)
                 if active:
                     break
         finally:
             self.rows_, self.active_, self.run_, self.score_ = rows, active, run, score
+            self.epi_, self.quiet_ = epi, quiet
         return r_index
 
     # -- description ---------------------------------------------------------

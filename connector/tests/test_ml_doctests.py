@@ -15,6 +15,8 @@ MODULES = [
     "connector.ml.registry",
     "connector.ml.duration",
     "connector.replay",
+    "connector.ml.nab_eval",
+    "connector.ml.smd_eval",
 ]
 
 

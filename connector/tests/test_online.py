@@ -202,3 +202,38 @@ def test_a_message_at_once_scores_as_its_readings_one_by_one() -> None:
     assert sum(row[3] for row in one if row[0] == "M") > 10  # the machine's alarm rose
     assert any(row[3] for row in one if row[0] != "M")  # and a tag's own
     assert json.dumps(each.state_dict()) == json.dumps(quiet.state_dict())
+
+
+def test_a_recurring_excursion_alarms_less_each_time_and_a_rare_one_fully() -> None:
+    rng = random.Random(1)
+    rows: list[list[float | None]] = [[30 + rng.gauss(0, 0.5)] for _ in range(600)]
+    starts = []
+    for height in [8.0] * 6 + [25.0]:
+        starts.append(len(rows))
+        rows += [[30 + height + rng.gauss(0, 0.5)] for _ in range(10)]
+        rows += [[30 + rng.gauss(0, 0.5)] for _ in range(150)]
+
+    def peaks(**kw: object) -> list[float]:
+        det = OnlineDetector(1, warmup=400, **kw)  # type: ignore[arg-type]
+        scores = [det.update(row)[0] for row in rows]
+        return [max(scores[s : s + 40]) for s in starts]
+
+    learned, plain = peaks(), peaks(tail_gain=0.0)
+    assert max(plain[:6]) - min(plain[:6]) < 0.05  # without the tail: the same each time
+    assert learned[0] == pytest.approx(plain[0])  # the first one scores in full
+    assert learned[1] < learned[0] and learned[5] < learned[1]
+    assert learned[6] > 0.5 and learned[6] > learned[5]  # a larger one still alarms
+
+
+def test_the_tail_fades_back() -> None:
+    rng = random.Random(2)
+    det = OnlineDetector(1, warmup=400)
+    rows = [[30 + rng.gauss(0, 0.5)] for _ in range(600)]
+    rows += [[38.0]] * 10 + [[30 + rng.gauss(0, 0.5)] for _ in range(200)]
+    for row in rows:
+        det.update(row)
+    high = det.tail_[0]
+    assert high > 1.0
+    for _ in range(5000):
+        det.update([30 + rng.gauss(0, 0.5)])
+    assert 1.0 <= det.tail_[0] < 1.0 + 0.05 * (high - 1.0)
