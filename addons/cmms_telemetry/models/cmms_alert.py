@@ -374,7 +374,7 @@ class CmmsAlert(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_alert(self, kind, ts, data, context):
+    def _cmms_ingest_alert(self, kind, ts, data, batch):
         """Apply one ``alert_raised``, ``alert_active`` or ``alert_cleared`` item."""
         tag = data.get("tag")
         if not isinstance(tag, str) or not tag:

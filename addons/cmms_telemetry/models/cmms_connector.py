@@ -117,7 +117,7 @@ class CmmsConnector(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_heartbeat(self, ts, data, context):
+    def _cmms_ingest_heartbeat(self, ts, data, batch):
         """Apply one ``heartbeat`` item."""
         name = ingest.text(data, "connector_id")
         vals = {"mqtt_connected": bool(data.get("mqtt_connected"))}

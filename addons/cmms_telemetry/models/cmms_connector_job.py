@@ -417,7 +417,7 @@ class CmmsConnectorJob(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_job_update(self, ts, data, context):
+    def _cmms_ingest_job_update(self, ts, data, batch):
         """Apply one ``job_update`` item: the connector's progress on a job."""
         job_id = ingest.number(data, "job_id", integer=True, minimum=1)
         job = self.sudo().browse(job_id).exists()
@@ -441,7 +441,7 @@ class CmmsConnectorJob(models.Model):
             if job.job_type == "predict_duration":
                 prediction = ingest.json_object(data, "prediction", required=True)
                 record, _computed = self.env["cmms.prediction"]._cmms_ingest_prediction(
-                    ts, prediction, context
+                    ts, prediction, batch
                 )
                 job.prediction_id = record
             else:
@@ -449,7 +449,7 @@ class CmmsConnectorJob(models.Model):
                 if version.get("tag") != job.sensor_id.tag:
                     raise ingest.ItemRejected("data.model_version.tag is not the job's sensor")
                 record, _computed = self.env["cmms.model.version"]._cmms_ingest_model_version(
-                    ts, version, context
+                    ts, version, batch
                 )
                 job.model_version_id = record
         return job, job._report(attempt, state, progress, note, result, error, ts)

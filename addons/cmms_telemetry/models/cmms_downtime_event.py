@@ -64,16 +64,16 @@ class CmmsDowntimeEvent(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_downtime_event(self, ts, data, context):
+    def _cmms_ingest_downtime_event(self, ts, data, batch):
         """Apply one ``downtime_event`` item (a FLEXO stop)."""
-        machine = context.equipment(ingest.text(data, "machine"), "machine")
+        machine = batch.equipment(ingest.text(data, "machine"), "machine")
         reason = normalize_code(ingest.text(data, "reason"))
         vals = {
             "equipment_id": machine.id,
             "reason_id": self.env["cmms.downtime.reason"].sudo()._for_code(reason).id,
             "start": ingest.time(data, "start", required=False, default=ts),
             "duration_min": ingest.number(
-                data, "duration_min", above=0, maximum=context.limits["max_downtime_min"]
+                data, "duration_min", above=0, maximum=batch.limits["max_downtime_min"]
             ),
             "source": "connector",
         }
@@ -81,7 +81,7 @@ class CmmsDowntimeEvent(models.Model):
         if component and COMPONENT_CODE_RE.match(component):
             vals["component_code"] = component
         elif component:
-            equipment = context.equipment(component, "component")
+            equipment = batch.equipment(component, "component")
             vals["component_id"] = equipment.id
             vals["component_code"] = equipment.cmms_component_code or False
         return self.sudo().create(vals), None

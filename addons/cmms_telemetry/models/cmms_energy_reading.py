@@ -15,11 +15,11 @@ class CmmsEnergyReading(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_energy(self, ts, data, context):
+    def _cmms_ingest_energy(self, ts, data, batch):
         """Apply one ``energy`` item: the reading of its machine and period,
         written or created (a period reported again under a new key replaces
         it, the newest wins); a reading a supervisor archived stays archived."""
-        machine = context.equipment(ingest.text(data, "machine"), "machine")
+        machine = batch.equipment(ingest.text(data, "machine"), "machine")
         start, end = ingest.time(data, "period_start"), ingest.time(data, "period_end")
         if end <= start:
             raise ingest.ItemRejected("data.period_end must be after data.period_start")

@@ -118,9 +118,9 @@ class CmmsHealthSnapshot(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_health_snapshot(self, ts, data, context):
+    def _cmms_ingest_health_snapshot(self, ts, data, batch):
         """Apply one ``health_snapshot`` item; the reply computes its band."""
-        equipment = context.equipment(ingest.text(data, "tag"))
+        equipment = batch.equipment(ingest.text(data, "tag"))
         score = ingest.number(data, "score", minimum=0, maximum=100)
         metrics = ingest.json_object(data, "metrics")
         if metrics is not None:
@@ -147,7 +147,7 @@ class CmmsHealthSnapshot(models.Model):
                 "data.recommendations must be a list of non-empty strings of at most 500 "
                 "characters"
             )
-        max_lines = context.limits["max_recommendations"]
+        max_lines = batch.limits["max_recommendations"]
         if len(recommendations) > max_lines:
             raise ingest.ItemRejected(f"data.recommendations holds more than {max_lines} lines")
         snapshot = self.sudo().create(

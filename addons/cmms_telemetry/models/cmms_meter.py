@@ -13,9 +13,9 @@ class CmmsMeter(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_meter_reading(self, ts, data, context):
+    def _cmms_ingest_meter_reading(self, ts, data, batch):
         """Apply one ``meter_reading`` item; the reply carries the meter's value and total."""
-        machine = context.equipment(ingest.text(data, "machine"), "machine")
+        machine = batch.equipment(ingest.text(data, "machine"), "machine")
         code = ingest.text(data, "meter", max_length=64)
         meter = self.sudo().search(
             [("equipment_id", "=", machine.id), ("code", "=", code)], limit=1

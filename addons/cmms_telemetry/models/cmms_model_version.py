@@ -146,9 +146,9 @@ class CmmsModelVersion(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_model_version(self, ts, data, context):
+    def _cmms_ingest_model_version(self, ts, data, batch):
         """Apply one ``model_version`` item (or the model of a finished training job)."""
-        sensor = context.sensor(ingest.text(data, "tag"))
+        sensor = batch.sensor(ingest.text(data, "tag"))
         version = ingest.text(data, "version", max_length=64)
         active = data.get("active")
         if active is not None and not isinstance(active, bool):

@@ -194,9 +194,9 @@ class CmmsOeeRecord(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_oee_record(self, ts, data, context):
+    def _cmms_ingest_oee_record(self, ts, data, batch):
         """Apply one ``oee_record`` item; the reply carries the computed figures."""
-        machine = context.equipment(ingest.text(data, "machine"), "machine")
+        machine = batch.equipment(ingest.text(data, "machine"), "machine")
         start, end = ingest.time(data, "period_start"), ingest.time(data, "period_end")
         if end <= start:
             raise ingest.ItemRejected("data.period_end must be after data.period_start")

@@ -46,9 +46,9 @@ class CmmsPrediction(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_prediction(self, ts, data, context):
+    def _cmms_ingest_prediction(self, ts, data, batch):
         """Apply one ``prediction`` item (or the prediction of a finished job)."""
-        equipment = context.equipment(ingest.text(data, "tag"))
+        equipment = batch.equipment(ingest.text(data, "tag"))
         prediction = self.sudo().create(
             {
                 "equipment_id": equipment.id,
@@ -57,7 +57,7 @@ class CmmsPrediction(models.Model):
                     data,
                     "predicted_hours",
                     minimum=0,
-                    maximum=context.limits["max_predicted_hours"],
+                    maximum=batch.limits["max_predicted_hours"],
                 ),
                 "model_version": ingest.text(data, "model_version", max_length=64),
                 "inputs": ingest.json_object(data, "inputs", required=True),

@@ -192,9 +192,9 @@ class CmmsReading(models.Model):
     # -- ingestion (cmms.telemetry.api) ------------------------------------------
 
     @api.model
-    def _cmms_ingest_vals(self, data, context):
+    def _cmms_ingest_vals(self, data, batch):
         """The validated values of a ``reading_agg`` item (no write)."""
-        sensor = context.sensor(ingest.text(data, "tag"))
+        sensor = batch.sensor(ingest.text(data, "tag"))
         resolution = ingest.choice(
             data.get("resolution", "minute"), dict(RESOLUTIONS), "data.resolution"
         )

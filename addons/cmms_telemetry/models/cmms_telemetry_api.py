@@ -25,7 +25,7 @@ from .ingest_validation import (
     # Quoted by the tests from here, as the other limits of a call.
     MAX_REASON_CHARS,  # noqa: F401
     REASON_VALUE_CHARS,  # noqa: F401
-    IngestContext,
+    IngestBatch,
     ItemRejected,
     parse_ts,
     reason,
@@ -49,7 +49,7 @@ MAX_BATCH_BYTES = 8 * 1024 * 1024
 MAX_KEY_LENGTH = 255
 ALERT_ITEMS = ("alert_raised", "alert_active", "alert_cleared")
 # The model that checks and applies each kind of data item
-# (its ``_cmms_ingest_<type>(ts, data, context)`` method).
+# (its ``_cmms_ingest_<type>(ts, data, batch)`` method).
 DATA_MODELS = {
     "reading_agg": "cmms.reading",
     "health_snapshot": "cmms.health.snapshot",
@@ -197,7 +197,7 @@ class CmmsTelemetryApi(models.AbstractModel):
         Key = self.env["cmms.ingest.key"].sudo()
         Reading = self.env["cmms.reading"]
         seen = set(Key.search([("key", "in", keys)]).mapped("key")) if keys else set()
-        context = IngestContext(self.env, ITEM_LIMITS)
+        batch = IngestBatch(self.env, ITEM_LIMITS)
         results = []
         aggs = []  # validated reading aggregates, written together below
         changed = {"kinds": set(), "sensor_ids": set(), "equipment_ids": set()}
@@ -211,12 +211,12 @@ class CmmsTelemetryApi(models.AbstractModel):
                 if key in seen:
                     result["status"] = "duplicate"
                 elif item["type"] == "reading_agg":
-                    aggs.append((key, Reading._cmms_ingest_vals(item["data"], context)))
+                    aggs.append((key, Reading._cmms_ingest_vals(item["data"], batch)))
                     seen.add(key)
                     result["status"] = "accepted"
                 else:
                     with self.env.cr.savepoint():
-                        record, computed = self._apply_item(item, context)
+                        record, computed = self._apply_item(item, batch)
                         Key.create(
                             {
                                 "key": key,
@@ -328,14 +328,14 @@ class CmmsTelemetryApi(models.AbstractModel):
         item["_ts"] = parse_ts(item.get("ts"))
 
     @api.model
-    def _apply_item(self, item, context):
+    def _apply_item(self, item, batch):
         """Apply one valid item; return ``(record, computed values or None)``."""
         kind, ts, data = item["type"], item["_ts"], item["data"]
         if kind in ALERT_ITEMS:
-            return self.env["cmms.alert"]._cmms_ingest_alert(kind, ts, data, context)
+            return self.env["cmms.alert"]._cmms_ingest_alert(kind, ts, data, batch)
         if kind == "heartbeat":
-            return self.env["cmms.connector"]._cmms_ingest_heartbeat(ts, data, context)
-        return getattr(self.env[DATA_MODELS[kind]], f"_cmms_ingest_{kind}")(ts, data, context)
+            return self.env["cmms.connector"]._cmms_ingest_heartbeat(ts, data, batch)
+        return getattr(self.env[DATA_MODELS[kind]], f"_cmms_ingest_{kind}")(ts, data, batch)
 
     @api.model
     def _apply_reading_aggs_bulk(self, pending, changed):

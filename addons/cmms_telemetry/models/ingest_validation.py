@@ -217,9 +217,9 @@ def within(value, low, high, name):
     return min(max(value, low), high)
 
 
-class IngestContext:
+class IngestBatch:
     """What the items of one ``ingest`` call share: lookups by tag (each tag
-    searched once per call) and the limits the call checks.
+    searched once per call) and the limits the items are checked against.
 
     ``limits`` holds the largest values of FLEXO items that
     ``get_connector_config`` sends the connector (``flexo_rules.limits``).
