@@ -48,8 +48,10 @@ MAX_BATCH = 5000
 MAX_BATCH_BYTES = 8 * 1024 * 1024
 MAX_KEY_LENGTH = 255
 ALERT_ITEMS = ("alert_raised", "alert_active", "alert_cleared")
-# The model that checks and applies each kind of data item
-# (its ``_cmms_ingest_<type>(ts, data, batch)`` method).
+# The model that checks and applies each kind of data item: its
+# ``_cmms_ingest_<type>(ts, data, batch)`` method; reading aggregates are
+# checked one by one (``_cmms_ingest_vals``) and written together
+# (``_cmms_ingest_bulk``).
 DATA_MODELS = {
     "reading_agg": "cmms.reading",
     "health_snapshot": "cmms.health.snapshot",
