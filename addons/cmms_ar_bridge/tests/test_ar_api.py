@@ -8,9 +8,9 @@ from PIL import Image
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from .common import approved, setup_ar_data
+from .common import ArCommon, approved
 
 
 def png_b64():
@@ -20,11 +20,10 @@ def png_b64():
 
 
 @tagged("post_install", "-at_install")
-class TestArApi(TransactionCase):
+class TestArApi(ArCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        setup_ar_data(cls)
         now = fields.Datetime.now()
         cls.low = approved(cls, "Grease bearings", cls.technician, "low", now)
         cls.urgent_late = approved(
@@ -33,7 +32,7 @@ class TestArApi(TransactionCase):
         cls.urgent_soon = approved(
             cls, "Coupling noise", cls.technician, "urgent", now + timedelta(hours=1)
         )
-        cls.foreign = approved(cls, "Not yours", cls.other)
+        cls.foreign = approved(cls, "Not yours", cls.technician2)
         cls.requested = cls.Request.with_user(cls.supervisor).create(
             {"name": "Not approved yet", "equipment_id": cls.pump.id}
         )

@@ -11,7 +11,7 @@ import xmlrpc.client
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import Transport, get_db_name
 
-from .common import approved, setup_ar_data
+from .common import ArCommon, approved
 
 CLIENT = pathlib.Path(__file__).resolve().parents[1] / "tools" / "ar_client.py"
 
@@ -24,13 +24,12 @@ def load_client():
 
 
 @tagged("post_install", "-at_install")
-class TestArRpc(HttpCase):
+class TestArRpc(ArCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        setup_ar_data(cls)
         cls.mine = approved(cls, "Seal leaking", cls.technician, "urgent")
-        cls.foreign = approved(cls, "Not yours", cls.other)
+        cls.foreign = approved(cls, "Not yours", cls.technician2)
         cls.user_admin = new_test_user(
             cls.env,
             "ar_useradmin",
@@ -51,10 +50,10 @@ class TestArRpc(HttpCase):
 
     def test_seed_calls_as_technician(self):
         key = self.key_of(self.technician)
-        uid = self.xmlrpc_common.authenticate(self.db, "ar_tech", key, {})
+        uid = self.xmlrpc_common.authenticate(self.db, self.technician.login, key, {})
         self.assertEqual(uid, self.technician.id)
         users = self.execute(uid, key, "res.users", "search_read", [], fields=["name", "login"])
-        self.assertIn("ar_tech2", [u["login"] for u in users])
+        self.assertIn(self.technician2.login, [u["login"] for u in users])
         requests = self.execute(uid, key, "maintenance.request", "search_read", [], fields=[])
         self.assertEqual([r["id"] for r in requests], [self.mine.id])
         when = {"schedule_date": "2030-01-02 09:00:00"}
@@ -67,11 +66,11 @@ class TestArRpc(HttpCase):
         self.assertFault("", uid, key, "maintenance.request", "write", [self.foreign.id], when)
         new_user = {"name": "New", "login": "new_glasses", "password": "x" * 12}
         self.assertFault("", uid, key, "res.users", "create", new_user)
-        self.assertFault("", uid, key, "res.users", "unlink", [self.other.id])
+        self.assertFault("", uid, key, "res.users", "unlink", [self.technician2.id])
         self.env.invalidate_all()
         self.assertEqual(str(self.mine.schedule_date), "2030-01-02 09:00:00")
         self.assertFalse(self.env["res.users"].search([("login", "=", "new_glasses")]))
-        self.assertTrue(self.other.exists())
+        self.assertTrue(self.technician2.exists())
 
     def test_seed_calls_as_user_admin_and_admin(self):
         for user, login in (
@@ -105,7 +104,7 @@ class TestArRpc(HttpCase):
         with self.assertRaises(xmlrpc.client.Fault):
             self.execute(uid, key, "cmms.ar.api", "start_task", self.mine.id)
         self.assertEqual(self.mine.cmms_state, "approved")
-        self.assertFalse(self.xmlrpc_common.authenticate(self.db, "ar_tech", key, {}))
+        self.assertFalse(self.xmlrpc_common.authenticate(self.db, self.technician.login, key, {}))
 
     def test_api_errors_are_faults_with_the_message(self):
         key = self.key_of(self.technician)
@@ -136,7 +135,7 @@ class TestArRpc(HttpCase):
         client_module = load_client()
         key = self.key_of(self.technician)
         client = client_module.ArClient(
-            self.base_url(), self.db, "ar_tech", key, transport=Transport(self.cr)
+            self.base_url(), self.db, self.technician.login, key, transport=Transport(self.cr)
         )
         lines = []
         pressure = self.mine.step_ids.filtered("expects_value")
@@ -149,5 +148,9 @@ class TestArRpc(HttpCase):
         self.assertEqual(client.lookup("cmms:equipment:P-AR1")["id"], self.pump.id)
         with self.assertRaises(PermissionError):
             client_module.ArClient(
-                self.base_url(), self.db, "ar_tech", "wrong", transport=Transport(self.cr)
+                self.base_url(),
+                self.db,
+                self.technician.login,
+                "wrong",
+                transport=Transport(self.cr),
             )

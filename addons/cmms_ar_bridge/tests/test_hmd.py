@@ -11,7 +11,7 @@ import json
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
-from .common import approved, setup_ar_data
+from .common import ArCommon, approved
 
 
 class HmdTourMixin:
@@ -22,19 +22,18 @@ class HmdTourMixin:
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        setup_ar_data(cls)
         cls.task = approved(cls, "Change the nozzle seal", cls.technician, "urgent")
-        approved(cls, "Not yours", cls.other)
+        approved(cls, "Not yours", cls.technician2)
 
     def test_hmd_list_page(self):
-        self.authenticate("ar_tech", "ar_tech")
+        self.authenticate(self.technician.login, self.technician.login)
         response = self.url_open("/cmms/ar/hmd")
         self.assertEqual(response.status_code, 200)
         self.assertIn("Change the nozzle seal", response.text)
         self.assertNotIn("Not yours", response.text)
 
     def test_whole_task_with_the_keyboard(self):
-        self.start_tour("/cmms/ar/hmd", "cmms_ar_bridge_hmd", login="ar_tech")
+        self.start_tour("/cmms/ar/hmd", "cmms_ar_bridge_hmd", login=self.technician.login)
         self.assertEqual(self.task.cmms_state, "done")
         lock, pressure = self.task.step_ids
         self.assertEqual(lock.result, "ok")
@@ -69,7 +68,7 @@ class HmdTourMixin:
                 "Emulation.setDeviceMetricsOverride",
                 params={"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
             )
-            self.authenticate("ar_tech", "ar_tech", browser=browser)
+            self.authenticate(self.technician.login, self.technician.login, browser=browser)
             self.cr.flush()
             self.cr.clear()
             browser.navigate_to(f"{self.base_url()}/cmms/ar/hmd/task/{task.id}", wait_stop=True)
@@ -95,12 +94,12 @@ class HmdTourMixin:
 
 
 @tagged("post_install", "-at_install")
-class TestHmd1280(HmdTourMixin, HttpCase):
+class TestHmd1280(HmdTourMixin, ArCommon, HttpCase):
     browser_size = "1280x720"
     size = "1280x720"
 
 
 @tagged("post_install", "-at_install")
-class TestHmd854(HmdTourMixin, HttpCase):
+class TestHmd854(HmdTourMixin, ArCommon, HttpCase):
     browser_size = "854x480"
     size = "854x480"

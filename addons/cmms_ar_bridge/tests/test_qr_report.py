@@ -1,14 +1,14 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import tagged
+
+from odoo.addons.cmms_parfum.tests.common import CmmsUsersCommon
 
 
 @tagged("post_install", "-at_install")
-class TestQrReport(TransactionCase):
+class TestQrReport(CmmsUsersCommon):
     def test_label_sheet_holds_the_codes_lookup_resolves(self):
-        supervisor = new_test_user(
-            self.env, "qr_sup", groups="cmms_parfum.cmms_parfum_group_supervisor"
-        )
+        supervisor = self.supervisor
         equipment = self.env["maintenance.equipment"].create(
             [{"name": "Label pump", "cmms_tag": "P-QR1"}, {"name": "No tag"}]
         )

@@ -17,7 +17,11 @@ def image_b64(fmt="PNG", size=(4, 4)):
     return base64.b64encode(buffer.getvalue())
 
 
-class CmmsCommon(BaseCommon):
+class CmmsUsersCommon(BaseCommon):
+    """One user per CMMS role (two operators and two technicians), each in
+    that role's group only: the base of the tests of every CMMS addon
+    (``cmms_telemetry`` and ``cmms_ar_bridge`` build on it)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -39,6 +43,15 @@ class CmmsCommon(BaseCommon):
         cls.manager = new_test_user(
             cls.env, "c_mgr", groups="cmms_parfum.cmms_parfum_group_manager"
         )
+
+
+class CmmsCommon(CmmsUsersCommon):
+    """The role users, two machines, and work orders moved through their states
+    as the roles do."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.machine = cls.env["maintenance.equipment"].create(
             {"name": "Rotary filler", "cmms_tag": "FL-T1", "criticality": "medium"}
         )

@@ -1,10 +1,13 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import math
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from . import ingest_validation as ingest
 from .cmms_alert_policy import SEVERITIES, SEVERITY_RANK
 
 ALERT_TYPES = [
@@ -367,3 +370,49 @@ class CmmsAlert(models.Model):
 
     def _cmms_unlink_way_out(self):
         return self.env._("resolve the alert, with a resolution note, instead.")
+
+    # -- ingestion (cmms.telemetry.api) ------------------------------------------
+
+    @api.model
+    def _cmms_ingest_alert(self, kind, ts, data, batch):
+        """Apply one ``alert_raised``, ``alert_active`` or ``alert_cleared`` item."""
+        tag = data.get("tag")
+        if not isinstance(tag, str) or not tag:
+            raise ingest.ItemRejected("data.tag is missing")
+        alert_type = ingest.choice(data.get("alert_type"), dict(ALERT_TYPES), "alert_type")
+        severity = ingest.choice(data.get("severity", "warning"), dict(SEVERITIES), "severity")
+        value = data.get("value")
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ingest.ItemRejected("data.value must be a finite number")
+        message = data.get("message") or ""
+        if not isinstance(message, str):
+            raise ingest.ItemRejected("data.message must be a string")
+        drift_rate = ingest.number(data, "drift_rate", required=False, minimum=-1e9, maximum=1e9)
+
+        sensor = self.env["cmms.sensor"].sudo().with_context(active_test=False)
+        sensor = sensor.search([("tag", "=", tag)], limit=1)
+        if sensor:
+            equipment = sensor.equipment_id
+        else:
+            equipment = (
+                self.env["maintenance.equipment"].sudo().search([("cmms_tag", "=", tag)], limit=1)
+            )
+        if not equipment:
+            raise ingest.ItemRejected(f"no sensor or equipment with tag {ingest.short(tag)}")
+        alert = self._report(
+            equipment,
+            alert_type,
+            kind,
+            ts,
+            severity=severity,
+            value=value,
+            message=message,
+            sensor=sensor,
+        )
+        if drift_rate is not None and alert and kind != "alert_cleared":
+            alert.sudo().write({"drift_rate": drift_rate, "drift_rate_at": ts})
+        return alert, None

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from . import ingest_validation as ingest
+
 DEFAULT_HEARTBEAT_INTERVAL_S = 60.0
 
 
@@ -111,3 +113,23 @@ class CmmsConnector(models.Model):
             message=message,
         )
         self.is_silent = True
+
+    # -- ingestion (cmms.telemetry.api) ------------------------------------------
+
+    @api.model
+    def _cmms_ingest_heartbeat(self, ts, data, batch):
+        """Apply one ``heartbeat`` item."""
+        name = ingest.text(data, "connector_id")
+        vals = {"mqtt_connected": bool(data.get("mqtt_connected"))}
+        for field, kind in (
+            ("backlog", int),
+            ("readings_per_s", float),
+            ("dead_letters", int),
+        ):
+            if field in data:
+                number = ingest.number(data, field, maximum=ingest.MAX_INT if kind is int else None)
+                vals[field] = kind(number)
+        interval = ingest.number(data, "heartbeat_interval_s", required=False, above=0)
+        if interval is not None:
+            vals["heartbeat_interval_s"] = interval
+        return self.sudo()._heartbeat(name, ts, vals), None

@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from . import ingest_validation as ingest
 from .telemetry_tools import json_display
 
 JOB_TYPES = [
@@ -412,3 +413,43 @@ class CmmsConnectorJob(models.Model):
             "target": "new",
             "context": context,
         }
+
+    # -- ingestion (cmms.telemetry.api) ------------------------------------------
+
+    @api.model
+    def _cmms_ingest_job_update(self, ts, data, batch):
+        """Apply one ``job_update`` item: the connector's progress on a job."""
+        job_id = ingest.number(data, "job_id", integer=True, minimum=1)
+        job = self.sudo().browse(job_id).exists()
+        if not job:
+            raise ingest.ItemRejected(f"no connector job {job_id}")
+        state = ingest.choice(data.get("state"), dict(JOB_STATES), "data.state")
+        if state not in ("running", "done", "failed"):
+            raise ingest.ItemRejected("data.state must be running, done or failed")
+        attempt = ingest.number(data, "attempt", integer=True, minimum=1)
+        progress = ingest.number(
+            data, "progress", required=False, default=0.0, minimum=0, maximum=100
+        )
+        note = ingest.text(data, "message", required=False, max_length=255)
+        error = ingest.text(data, "error", required=False, max_length=2000)
+        result = ingest.json_object(data, "result")
+        if state == "failed" and not error:
+            raise ingest.ItemRejected("data.error is missing: a failed job says why")
+        if job.state in ("done", "failed", "cancelled") or state == "running":
+            return job, job._report(attempt, state, progress, note, result, error, ts)
+        if state == "done":
+            if job.job_type == "predict_duration":
+                prediction = ingest.json_object(data, "prediction", required=True)
+                record, _computed = self.env["cmms.prediction"]._cmms_ingest_prediction(
+                    ts, prediction, batch
+                )
+                job.prediction_id = record
+            else:
+                version = ingest.json_object(data, "model_version", required=True)
+                if version.get("tag") != job.sensor_id.tag:
+                    raise ingest.ItemRejected("data.model_version.tag is not the job's sensor")
+                record, _computed = self.env["cmms.model.version"]._cmms_ingest_model_version(
+                    ts, version, batch
+                )
+                job.model_version_id = record
+        return job, job._report(attempt, state, progress, note, result, error, ts)

@@ -2,6 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
 
+from . import ingest_validation as ingest
+from .cmms_downtime_reason import normalize_code
+from .telemetry_tools import COMPONENT_CODE_RE
+
 
 class CmmsDowntimeEvent(models.Model):
     """A stop of a machine, with its reason and the component it is blamed on.
@@ -56,3 +60,28 @@ class CmmsDowntimeEvent(models.Model):
                 component = event.equipment_id._find_component(event.component_code)
                 if component:
                     event.component_id = component
+
+    # -- ingestion (cmms.telemetry.api) ------------------------------------------
+
+    @api.model
+    def _cmms_ingest_downtime_event(self, ts, data, batch):
+        """Apply one ``downtime_event`` item (a FLEXO stop)."""
+        machine = batch.equipment(ingest.text(data, "machine"), "machine")
+        reason = normalize_code(ingest.text(data, "reason"))
+        vals = {
+            "equipment_id": machine.id,
+            "reason_id": self.env["cmms.downtime.reason"].sudo()._for_code(reason).id,
+            "start": ingest.time(data, "start", required=False, default=ts),
+            "duration_min": ingest.number(
+                data, "duration_min", above=0, maximum=batch.limits["max_downtime_min"]
+            ),
+            "source": "connector",
+        }
+        component = ingest.text(data, "component", required=False, max_length=64)
+        if component and COMPONENT_CODE_RE.match(component):
+            vals["component_code"] = component
+        elif component:
+            equipment = batch.equipment(component, "component")
+            vals["component_id"] = equipment.id
+            vals["component_code"] = equipment.cmms_component_code or False
+        return self.sudo().create(vals), None

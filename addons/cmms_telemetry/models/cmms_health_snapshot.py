@@ -3,7 +3,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from . import ingest_validation as ingest
 from .telemetry_tools import HEALTH_BANDS, health_band, json_display
+
+# Metric scores one health snapshot item may carry.
+MAX_METRICS = 100
 
 
 class CmmsHealthSnapshot(models.Model):
@@ -110,3 +114,49 @@ class CmmsHealthSnapshot(models.Model):
 
     def _cmms_unlink_way_out(self):
         return self.env._("health snapshots are kept as the equipment's history.")
+
+    # -- ingestion (cmms.telemetry.api) ------------------------------------------
+
+    @api.model
+    def _cmms_ingest_health_snapshot(self, ts, data, batch):
+        """Apply one ``health_snapshot`` item; the reply computes its band."""
+        equipment = batch.equipment(ingest.text(data, "tag"))
+        score = ingest.number(data, "score", minimum=0, maximum=100)
+        metrics = ingest.json_object(data, "metrics")
+        if metrics is not None:
+            if len(metrics) > MAX_METRICS:
+                raise ingest.ItemRejected(f"data.metrics holds more than {MAX_METRICS} metrics")
+            for metric, value in metrics.items():
+                if len(metric) > 64:
+                    raise ingest.ItemRejected(
+                        "data.metrics: a metric name is longer than 64 characters"
+                    )
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int | float)
+                    or not 0 <= value <= 100
+                ):
+                    raise ingest.ItemRejected(
+                        f"data.metrics.{metric} must be a score from 0 to 100"
+                    )
+        recommendations = data.get("recommendations") or []
+        if not isinstance(recommendations, list) or not all(
+            isinstance(line, str) and 0 < len(line.strip()) <= 500 for line in recommendations
+        ):
+            raise ingest.ItemRejected(
+                "data.recommendations must be a list of non-empty strings of at most 500 "
+                "characters"
+            )
+        max_lines = batch.limits["max_recommendations"]
+        if len(recommendations) > max_lines:
+            raise ingest.ItemRejected(f"data.recommendations holds more than {max_lines} lines")
+        snapshot = self.sudo().create(
+            {
+                "equipment_id": equipment.id,
+                "measured_at": ts,
+                "score": score,
+                "metric_scores": metrics,
+                "recommendations": "\n".join(line.strip() for line in recommendations) or False,
+            }
+        )
+        return snapshot, {"band": snapshot.band}

@@ -21,7 +21,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .cmms_oee_record import OEE_INPUTS
-from .telemetry_tools import get_param
+from .telemetry_tools import get_param, is_choice, user_in_groups
 
 LINE_VIEW_GROUPS = (
     "cmms_parfum.cmms_parfum_group_supervisor",
@@ -44,8 +44,7 @@ class CmmsLineView(models.AbstractModel):
 
     @api.model
     def _check_line_view_access(self):
-        user = self.env.user
-        if not (self.env.is_superuser() or any(user.has_group(g) for g in LINE_VIEW_GROUPS)):
+        if not user_in_groups(self.env, LINE_VIEW_GROUPS):
             raise AccessError(
                 self.env._("Only CMMS supervisors and managers may open the line view.")
             )
@@ -120,7 +119,7 @@ class CmmsLineView(models.AbstractModel):
         days up to now. See :meth:`_loss_fishbone` for the answer.
         """
         self._check_line_view_access()
-        if period not in FISHBONE_PERIODS:
+        if not is_choice(period, FISHBONE_PERIODS):
             raise UserError(
                 self.env._(
                     "A fishbone covers a shift, a day, a week or a month, not %(period)s.",

@@ -3,6 +3,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from . import ingest_validation as ingest
 from .telemetry_tools import json_display
 
 
@@ -141,3 +142,40 @@ class CmmsModelVersion(models.Model):
             """
         )
         return self.env.cr.fetchone()[0][:12]
+
+    # -- ingestion (cmms.telemetry.api) ------------------------------------------
+
+    @api.model
+    def _cmms_ingest_model_version(self, ts, data, batch):
+        """Apply one ``model_version`` item (or the model of a finished training job)."""
+        sensor = batch.sensor(ingest.text(data, "tag"))
+        version = ingest.text(data, "version", max_length=64)
+        active = data.get("active")
+        if active is not None and not isinstance(active, bool):
+            raise ingest.ItemRejected("data.active must be true or false")
+        vals = {
+            "sensor_id": sensor.id,
+            "version": version,
+            "trained_at": ingest.time(data, "trained_at"),
+            "trained_by": ingest.text(data, "trained_by", required=False, max_length=128) or False,
+            "windows_used": ingest.number(
+                data, "windows_used", integer=True, minimum=0, required=False, default=0
+            ),
+            "contamination": ingest.number(
+                data, "contamination", required=False, default=0.0, above=0, maximum=0.5
+            ),
+            "feature_set_version": ingest.text(
+                data, "feature_set_version", required=False, max_length=64
+            )
+            or False,
+            "metrics": ingest.json_object(data, "metrics"),
+        }
+        Model = self.sudo()
+        model = Model.search([("sensor_id", "=", sensor.id), ("version", "=", version)], limit=1)
+        if model:
+            model.write(vals)
+        else:
+            model = Model.create(vals)
+        if active is not None:
+            model.is_active = active
+        return model, None

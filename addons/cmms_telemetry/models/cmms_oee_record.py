@@ -1,8 +1,11 @@
 # Copyright 2026 CMMS Parfum contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import math
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from . import ingest_validation as ingest
 from .telemetry_tools import OEE_STATUSES, get_param, oee_values
 
 SOURCES = [("manual", "Manual entry"), ("connector", "Telemetry connector")]
@@ -187,3 +190,80 @@ class CmmsOeeRecord(models.Model):
 
     def _cmms_unlink_way_out(self):
         return self.env._("correct its figures instead.")
+
+    # -- ingestion (cmms.telemetry.api) ------------------------------------------
+
+    @api.model
+    def _cmms_ingest_oee_record(self, ts, data, batch):
+        """Apply one ``oee_record`` item; the reply carries the computed figures."""
+        machine = batch.equipment(ingest.text(data, "machine"), "machine")
+        start, end = ingest.time(data, "period_start"), ingest.time(data, "period_end")
+        if end <= start:
+            raise ingest.ItemRejected("data.period_end must be after data.period_start")
+        produced = ingest.number(data, "produced", integer=True, minimum=0)
+        good = ingest.number(data, "good", integer=True, minimum=0)
+        if good > produced:
+            raise ingest.ItemRejected("data.good exceeds data.produced")
+        rejected = ingest.number(
+            data, "rejected", integer=True, minimum=0, required=False, default=produced - good
+        )
+        if good + rejected > produced:
+            raise ingest.ItemRejected("data.good + data.rejected exceed data.produced")
+        vals = {
+            "equipment_id": machine.id,
+            "shift": ingest.text(data, "shift", required=False, max_length=16) or False,
+            "period_start": start,
+            "period_end": end,
+            "run_min": ingest.number(data, "run_min", minimum=0),
+            "downtime_min": ingest.number(data, "downtime_min", minimum=0),
+            "produced": produced,
+            "good": good,
+            "rejected": rejected,
+            "design_speed": ingest.number(data, "design_speed", above=0),
+            "actual_speed": ingest.number(data, "actual_speed", minimum=0),
+            "source": "connector",
+        }
+        if not math.isfinite(vals["actual_speed"] / vals["design_speed"] * 100.0):
+            raise ingest.ItemRejected("data.actual_speed / data.design_speed is out of range")
+        planned = ingest.number(data, "planned_min", required=False, minimum=0)
+        if planned is not None:
+            vals["planned_min"] = planned
+        if vals["run_min"] > (planned or (end - start).total_seconds() / 60.0) + 1e-6:
+            raise ingest.ItemRejected("data.run_min exceeds the planned time")
+        running = data.get("running", False)
+        if not isinstance(running, bool):
+            raise ingest.ItemRejected("data.running must be true or false")
+        vals["is_running"] = running
+        record = self._cmms_upsert(vals)
+        return record, record._connector_reply()
+
+    @api.model
+    def _cmms_upsert(self, vals):
+        """The one OEE record of ``vals``' machine and period start, created or
+        updated (docs/contracts.md, the running shift).
+
+        A report ending before the stored record changes no figure (the end
+        never moves earlier), yet a closing one still closes the record; a
+        closed record is never reopened by a provisional report. Updates of a
+        running record are not tracked in its chatter.
+        """
+        Record = self.sudo()
+        record = Record.search(
+            [
+                ("equipment_id", "=", vals["equipment_id"]),
+                ("period_start", "=", vals["period_start"]),
+            ],
+            limit=1,
+        )
+        if not record:
+            return Record.create(vals)
+        if vals["is_running"] and not record.is_running:
+            return record  # a late provisional report of a closed shift
+        if record.is_running:
+            record = record.with_context(mail_notrack=True)
+        if vals["period_end"] < record.period_end:
+            if record.is_running and not vals["is_running"]:
+                record.is_running = False
+            return record
+        record.write(vals)
+        return record

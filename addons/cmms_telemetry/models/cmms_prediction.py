@@ -3,6 +3,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from . import ingest_validation as ingest
 from .telemetry_tools import json_display
 
 
@@ -41,3 +42,29 @@ class CmmsPrediction(models.Model):
         for prediction in self:
             if prediction.predicted_hours < 0:
                 raise ValidationError(self.env._("A predicted duration cannot be negative."))
+
+    # -- ingestion (cmms.telemetry.api) ------------------------------------------
+
+    @api.model
+    def _cmms_ingest_prediction(self, ts, data, batch):
+        """Apply one ``prediction`` item (or the prediction of a finished job)."""
+        equipment = batch.equipment(ingest.text(data, "tag"))
+        prediction = self.sudo().create(
+            {
+                "equipment_id": equipment.id,
+                "predicted_at": ts,
+                "predicted_hours": ingest.number(
+                    data,
+                    "predicted_hours",
+                    minimum=0,
+                    maximum=batch.limits["max_predicted_hours"],
+                ),
+                "model_version": ingest.text(data, "model_version", max_length=64),
+                "inputs": ingest.json_object(data, "inputs", required=True),
+                "recommendation": ingest.text(
+                    data, "recommendation", required=False, max_length=2000
+                )
+                or False,
+            }
+        )
+        return prediction, None

@@ -7,9 +7,17 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from . import ingest_validation as ingest
 from .telemetry_tools import get_param
 
 _logger = logging.getLogger(__name__)
+
+# A period of each resolution starts on a whole minute, hour or day.
+ALIGNMENT = {
+    "minute": {"second": 0, "microsecond": 0},
+    "hour": {"minute": 0, "second": 0, "microsecond": 0},
+    "day": {"hour": 0, "minute": 0, "second": 0, "microsecond": 0},
+}
 
 RESOLUTIONS = [
     ("minute", "1 minute"),
@@ -180,3 +188,74 @@ class CmmsReading(models.Model):
         return self.env._(
             "readings are kept as measured (old ones are folded into hourly and daily rows)."
         )
+
+    # -- ingestion (cmms.telemetry.api) ------------------------------------------
+
+    @api.model
+    def _cmms_ingest_vals(self, data, batch):
+        """The validated values of a ``reading_agg`` item (no write)."""
+        sensor = batch.sensor(ingest.text(data, "tag"))
+        resolution = ingest.choice(
+            data.get("resolution", "minute"), dict(RESOLUTIONS), "data.resolution"
+        )
+        start = ingest.time(data, "period_start")
+        if start != start.replace(**ALIGNMENT[resolution]):
+            raise ingest.ItemRejected(f"data.period_start must start a whole {resolution}")
+        low, high = ingest.number(data, "min"), ingest.number(data, "max")
+        if low > high:
+            raise ingest.ItemRejected("data.min is above data.max")
+        vals = {
+            "sensor_id": sensor.id,
+            "resolution": resolution,
+            "period_start": start,
+            "min_value": low,
+            "max_value": high,
+            "mean_value": ingest.within(ingest.number(data, "mean"), low, high, "mean"),
+            "last_value": ingest.within(ingest.number(data, "last"), low, high, "last"),
+            "last_at": start,
+            "sample_count": ingest.number(data, "count", integer=True, minimum=1),
+        }
+        return vals
+
+    @api.model
+    def _cmms_ingest_bulk(self, vals_list):
+        """Store validated ``reading_agg`` values of one call together.
+
+        One search for the periods already stored and one create for the
+        new rows, instead of a search and an insert per item. A period
+        reported again (under a new key) is written: the newest report wins;
+        a period given twice in the list keeps the later values.
+
+        Returns
+        -------
+        list of cmms.reading
+            The reading of each entry of ``vals_list``, in its order.
+        """
+        Reading = self.sudo()
+        last = {}
+        for vals in vals_list:
+            last[(vals["sensor_id"], vals["resolution"], vals["period_start"])] = vals
+        existing = {}
+        found = Reading.search(
+            [
+                ("sensor_id", "in", list({k[0] for k in last})),
+                ("period_start", "in", list({k[2] for k in last})),
+            ]
+        )
+        for reading in found:
+            existing[(reading.sensor_id.id, reading.resolution, reading.period_start)] = reading
+        records = {}
+        new = []
+        for period, vals in last.items():
+            if period in existing:
+                existing[period].write(vals)
+                records[period] = existing[period]
+            else:
+                new.append((period, vals))
+        created = Reading.create([vals for _period, vals in new])
+        for (period, _vals), reading in zip(new, created, strict=True):
+            records[period] = reading
+        return [
+            records[(vals["sensor_id"], vals["resolution"], vals["period_start"])]
+            for vals in vals_list
+        ]

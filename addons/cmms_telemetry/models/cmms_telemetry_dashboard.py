@@ -12,7 +12,7 @@ from odoo.addons.cmms_parfum.models.maintenance_request import OPEN_STATES
 
 from .cmms_reading import RESOLUTIONS
 from .cmms_sensor import OPTIONAL_LIMITS
-from .telemetry_tools import health_band
+from .telemetry_tools import health_band, is_choice, user_in_groups
 
 DASHBOARD_GROUPS = (
     "cmms_parfum.cmms_parfum_group_operator",
@@ -41,8 +41,7 @@ class CmmsTelemetryDashboard(models.AbstractModel):
 
     @api.model
     def _may_read_dashboard(self):
-        user = self.env.user
-        return self.env.is_superuser() or any(user.has_group(group) for group in DASHBOARD_GROUPS)
+        return user_in_groups(self.env, DASHBOARD_GROUPS)
 
     @api.model
     def _check_dashboard_access(self):
@@ -120,8 +119,7 @@ class CmmsTelemetryDashboard(models.AbstractModel):
             set is false (no value is None: XML-RPC carries no None).
         """
         self._check_dashboard_access()
-        valid = isinstance(hours, int | float) and not isinstance(hours, bool)
-        if not valid or hours not in TREND_HOURS:
+        if not is_choice(hours, TREND_HOURS):
             raise UserError(
                 self.env._(
                     "A trend covers %(allowed)s hours, not %(hours)s.",

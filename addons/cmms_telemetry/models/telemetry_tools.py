@@ -74,6 +74,18 @@ def get_param(env, name):
         return default
 
 
+def user_in_groups(env, groups):
+    """Whether the current user is the superuser or a member of one of
+    ``groups`` (XML ids): who may call a client action's data methods."""
+    return env.is_superuser() or any(env.user.has_group(group) for group in groups)
+
+
+def is_choice(value, choices):
+    """Whether ``value``, as a client sent it, is one of ``choices`` (strings
+    or numbers; a boolean never is, though ``True == 1``)."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and value in choices
+
+
 def health_band(score):
     """The band of a component health score: 80 / 60 / 40 limits."""
     for band, limit in HEALTH_BAND_LIMITS:

@@ -2,10 +2,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.tests import new_test_user
 
-from odoo.addons.base.tests.common import BaseCommon
+from odoo.addons.cmms_parfum.tests.common import CmmsUsersCommon
 
 
-class TelemetryCommon(BaseCommon):
+class TelemetryCommon(CmmsUsersCommon):
+    """The CMMS role users, the telemetry connector's user, instruments with
+    their sensors and a FLEXO machine with two components."""
+
     @classmethod
     def default_env_context(cls):
         # Notifications are queued, never sent, while testing.
@@ -17,21 +20,8 @@ class TelemetryCommon(BaseCommon):
         cls.connector = new_test_user(
             cls.env, "t_connector", groups="cmms_telemetry.cmms_telemetry_group_connector"
         )
-        cls.technician = new_test_user(
-            cls.env, "t_tech", groups="cmms_parfum.cmms_parfum_group_technician"
-        )
-        cls.other_technician = new_test_user(
-            cls.env, "t_tech2", groups="cmms_parfum.cmms_parfum_group_technician"
-        )
-        cls.operator = new_test_user(
-            cls.env, "t_operator", groups="cmms_parfum.cmms_parfum_group_operator"
-        )
-        cls.supervisor = new_test_user(
-            cls.env, "t_supervisor", groups="cmms_parfum.cmms_parfum_group_supervisor"
-        )
-        cls.manager = new_test_user(
-            cls.env, "t_manager", groups="cmms_parfum.cmms_parfum_group_manager"
-        )
+        # The technician to whom the work orders of ``technician`` do not belong.
+        cls.other_technician = cls.technician2
         cls.equipment = cls.env["maintenance.equipment"].create(
             {
                 "name": "Test pressure transmitter",
