@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -97,6 +98,7 @@ _SENSOR_FOOTER = """\
 """
 
 
+@dataclass(frozen=True)
 class RegisteredInstrument:
     """One instrument with its Odoo register tables.
 
@@ -108,12 +110,9 @@ class RegisteredInstrument:
         Its ``[instrument.equipment]`` and ``[instrument.sensor]`` tables.
     """
 
-    def __init__(
-        self, instrument: Instrument, equipment: Mapping[str, Any], sensor: Mapping[str, Any]
-    ) -> None:
-        self.instrument = instrument
-        self.equipment = dict(equipment)
-        self.sensor = dict(sensor)
+    instrument: Instrument
+    equipment: Mapping[str, Any]
+    sensor: Mapping[str, Any]
 
     @property
     def key(self) -> str:
