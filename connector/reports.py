@@ -54,10 +54,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-KINDS = ("shifts", "losstime")
-COMPONENTS = ("PRE_FEEDER", "FEEDER", "PRINTING", "SLOTTER", "DOWN_STACKER")
+from .flexo import COMPONENTS
 
-#: The columns of each kind, in the order they are written (the simulator's).
+KINDS = ("shifts", "losstime")
+#: Reject causes counted per shift: print defects, mis-cuts, mis-stacks.
+DEFECT_TYPES: tuple[str, ...] = ("print", "miscut", "misstack")
+
+#: The columns of each kind, in the order they are written (the simulator
+#: writes its history with these: this is their one home).
 SHIFT_COLUMNS: tuple[str, ...] = (
     "date",
     "shift",
@@ -66,9 +70,7 @@ SHIFT_COLUMNS: tuple[str, ...] = (
     "produced",
     "good",
     "reject",
-    "defect_print",
-    "defect_miscut",
-    "defect_misstack",
+    *(f"defect_{kind}" for kind in DEFECT_TYPES),
     "runtime_min",
     "downtime_min",
     "design_speed_cpm",
@@ -98,8 +100,8 @@ REQUIRED = {
     "losstime": ("start", "component", "duration_min"),
 }
 _INTS = {
-    "shifts": ("produced", "good", "reject", "defect_print", "defect_miscut",
-               "defect_misstack", "stops"),
+    "shifts": ("produced", "good", "reject", *(f"defect_{kind}" for kind in DEFECT_TYPES),
+               "stops"),
     "losstime": ("event_id", "part", "shift_produced", "shift_reject"),
 }  # fmt: skip
 _FLOATS = {

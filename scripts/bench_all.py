@@ -264,6 +264,34 @@ def run_bench(bench: Bench, args: argparse.Namespace, out: Path) -> None:
 # -- plots ------------------------------------------------------------------------
 
 
+def grouped_bars(
+    ax: Any,
+    labels: list[str],
+    series: list[tuple[str, list[float]]],
+    *,
+    ylabel: str | None = None,
+    title: str,
+    log: bool = False,
+    fontsize: int = 8,
+    width: float = 0.38,
+) -> list[float]:
+    """Bars of several series side by side over ``labels``, with a legend.
+
+    Returns each series' offset from its label's position (for annotations).
+    """
+    offsets = [(k - (len(series) - 1) / 2) * width for k in range(len(series))]
+    for offset, (label, values) in zip(offsets, series, strict=True):
+        ax.bar([i + offset for i in range(len(labels))], values, width, label=label)
+    ax.set_xticks(range(len(labels)), labels, fontsize=fontsize)
+    if log:
+        ax.set_yscale("log")
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=fontsize)
+    return offsets
+
+
 def plots(results: dict[str, dict[str, Any]], out: Path) -> dict[str, str]:
     """PNG files by benchmark name (only for benchmarks with figures)."""
     import matplotlib
@@ -283,25 +311,17 @@ def plots(results: dict[str, dict[str, Any]], out: Path) -> dict[str, str]:
     if rows:
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
         labels = [f"{r['tags']} tags\nbatch {r['batch']}" for r in rows]
-        x = range(len(rows))
-        w = 0.38
-        ax1.bar([i - w / 2 for i in x], [r["bare_per_s"] for r in rows], w, label="bare subscriber")
-        ax1.bar([i + w / 2 for i in x], [r["connector_per_s"] for r in rows], w, label="connector")
-        ax1.set_xticks(list(x), labels, fontsize=8)
-        ax1.set_yscale("log")
-        ax1.set_ylabel("readings / s")
-        ax1.set_title("Throughput (ratio above the bars)")
-        for i, r in zip(x, rows, strict=True):
-            ax1.annotate(f"{r['ratio']:.2f}", (i + w / 2, r["connector_per_s"]), ha="center",
+        _, right = grouped_bars(ax1, labels, [("bare subscriber", [r["bare_per_s"] for r in rows]),
+                                              ("connector", [r["connector_per_s"] for r in rows])],
+                                ylabel="readings / s", title="Throughput (ratio above the bars)",
+                                log=True)  # fmt: skip
+        for i, r in enumerate(rows):
+            ax1.annotate(f"{r['ratio']:.2f}", (i + right, r["connector_per_s"]), ha="center",
                          va="bottom", fontsize=8)  # fmt: skip
-        ax1.legend(fontsize=8)
-        ax2.bar([i - w / 2 for i in x], [r["bare_peak_mib"] for r in rows], w, label="bare")
-        ax2.bar([i + w / 2 for i in x], [r["connector_peak_mib"] for r in rows], w,
-                label="connector (+ receiver)")  # fmt: skip
-        ax2.set_xticks(list(x), labels, fontsize=8)
-        ax2.set_ylabel("peak RSS (MiB)")
-        ax2.set_title("Memory")
-        ax2.legend(fontsize=8)
+        grouped_bars(ax2, labels, [("bare", [r["bare_peak_mib"] for r in rows]),
+                                   ("connector (+ receiver)",
+                                    [r["connector_peak_mib"] for r in rows])],
+                     ylabel="peak RSS (MiB)", title="Memory")  # fmt: skip
         save(fig, "connector")
 
     runs = results.get("latency", {}).get("figures", {}).get("runs", [])
@@ -364,18 +384,13 @@ def plots(results: dict[str, dict[str, Any]], out: Path) -> dict[str, str]:
             axes[0].set_ylabel("readings / s")
             axes[0].set_title("Simulator publishing")
         if store:
-            w = 0.27
-            for k, (key, label) in enumerate((("savepoint_per_s", "msg + savepoint"),
-                                              ("insert_per_s", "one insert"),
-                                              ("pipeline_per_s", "Pipeline"))):  # fmt: skip
-                axes[1].bar([i + (k - 1) * w for i in range(len(store))],
-                            [r[key] for r in store], w, label=label)  # fmt: skip
-            axes[1].set_xticks(
-                range(len(store)), [r["store"].replace(" (", "\n(") for r in store], fontsize=7
-            )
-            axes[1].set_yscale("log")
-            axes[1].set_title("Connector store, readings / s")
-            axes[1].legend(fontsize=7)
+            grouped_bars(axes[1], [r["store"].replace(" (", "\n(") for r in store],
+                         [(label, [r[key] for r in store])
+                          for key, label in (("savepoint_per_s", "msg + savepoint"),
+                                             ("insert_per_s", "one insert"),
+                                             ("pipeline_per_s", "Pipeline"))],
+                         title="Connector store, readings / s", log=True, fontsize=7,
+                         width=0.27)  # fmt: skip
         save(fig, "publish_store")
     return made
 

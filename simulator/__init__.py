@@ -11,7 +11,10 @@ Modules
 clock
     Simulated-time helpers (ISO 8601 formatting, start-time parsing).
 instruments
-    Instrument definitions and the correlated process model.
+    Instrument definitions and the correlated process model; the default
+    instruments are read from ``config/instruments.toml``.
+demo_xml
+    The Odoo demo instruments generated from ``config/instruments.toml``.
 faults
     Fault definitions, injection and ground-truth labels.
 flexo

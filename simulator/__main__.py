@@ -1,4 +1,4 @@
-"""Command line: ``python -m simulator {run,dump,list,history}``.
+"""Command line: ``python -m simulator {run,dump,list,history,reports,demo-xml}``.
 
 ``run``
     Publish a scenario to an MQTT broker at QoS 1 and print what was
@@ -22,6 +22,13 @@
 
         python -m simulator history --year 2026 --out DIR [--seed N]
 
+``demo-xml``
+    Write the Odoo demo instruments (cmms_parfum's equipment, cmms_telemetry's
+    sensors) from ``config/instruments.toml``, the simulated plant's one
+    definition; ``--check`` only compares and exits 1 when they differ::
+
+        python -m simulator demo-xml [--check]
+
 Exit status of ``run``: 0 when every published message was acknowledged,
 1 when some were not, 2 when the broker could not be reached or the
 arguments are wrong.
@@ -40,9 +47,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from . import demo_xml
+from .demo_xml import ADDONS_DIR
 from .faults import write_labels
 from .history import DEFAULT_DEGRADATIONS, generate_history, write_history
-from .instruments import load_instruments
+from .instruments import PLANT_FILE, load_instruments
 from .publisher import PublishConfig, run
 from .scenarios import SCENARIOS, get_scenario
 from .simulation import Simulation
@@ -265,6 +274,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--ticks", type=Path, default=None, help="write one FLEXO tick per shift (JSON lines)"
     )
     rep_p.add_argument("--machine-id", default="FLEXO_104", help="machine id of the ticks")
+
+    xml_p = sub.add_parser(
+        "demo-xml",
+        help="write the Odoo demo instruments (equipment and sensors) from the plant's "
+        "definition, config/instruments.toml",
+    )
+    xml_p.add_argument(
+        "--instruments", type=Path, default=PLANT_FILE, help="the plant's instruments (TOML)"
+    )
+    xml_p.add_argument(
+        "--addons", type=Path, default=ADDONS_DIR, help="the addons folder (default: the repo's)"
+    )
+    xml_p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when the committed files differ from the definition",
+    )
     return parser
 
 
@@ -384,6 +410,17 @@ def _cmd_reports(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_demo_xml(args: argparse.Namespace, out: TextIO) -> int:
+    if args.check:
+        stale = demo_xml.check(args.addons, args.instruments)
+        for name in stale:
+            print(f"differs from {args.instruments.name}: {name}", file=out)
+        return 1 if stale else 0
+    for path in demo_xml.write(args.addons, args.instruments):
+        print(f"wrote {path}", file=out)
+    return 0
+
+
 def _cmd_list(out: TextIO) -> int:
     for scenario in SCENARIOS.values():
         print(
@@ -411,6 +448,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _cmd_history(args, out)
         if args.command == "reports":
             return _cmd_reports(args, out)
+        if args.command == "demo-xml":
+            return _cmd_demo_xml(args, out)
         return _cmd_list(out)
     except (KeyError, ValueError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

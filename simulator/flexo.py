@@ -86,6 +86,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from connector.reports import COMPONENTS, DEFECT_TYPES
+
 from .clock import iso_utc
 from .faults import Fault
 
@@ -108,18 +110,9 @@ __all__ = [
 
 DEFAULT_MACHINE_ID = "FLEXO_104"
 DEFAULT_DESIGN_SPEED_CPM = 250.0
-COMPONENTS: tuple[str, ...] = (
-    "PRE_FEEDER",
-    "FEEDER",
-    "PRINTING",
-    "SLOTTER",
-    "DOWN_STACKER",
-)
 # Shift letters and their start hour (UTC); every shift lasts eight hours.
 SHIFTS: tuple[tuple[str, int], ...] = (("A", 6), ("B", 14), ("C", 22))
 SHIFT_S = 8 * 3600.0
-# Reject causes: print defects, mis-cuts, mis-stacks.
-DEFECT_TYPES: tuple[str, ...] = ("print", "miscut", "misstack")
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connector.reports import LOSSTIME_COLUMNS, SHIFT_COLUMNS
+
 from .clock import iso_utc
 from .faults import Fault
 from .flexo import (
@@ -125,38 +127,6 @@ __all__ = [
     "random_degradations",
     "write_history",
 ]
-
-SHIFT_COLUMNS: tuple[str, ...] = (
-    "date",
-    "shift",
-    "shift_start",
-    "machine_id",
-    "produced",
-    "good",
-    "reject",
-    *(f"defect_{kind}" for kind in DEFECT_TYPES),
-    "runtime_min",
-    "downtime_min",
-    "design_speed_cpm",
-    "actual_speed_cpm",
-    "stops",
-    *(f"downtime_{c.lower()}_min" for c in COMPONENTS),
-    "main_reason",
-)
-LOSSTIME_COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "part",
-    "date",
-    "shift",
-    "start",
-    "component",
-    "reason",
-    "duration_min",
-    "event_duration_min",
-    "shift_produced",
-    "shift_reject",
-    "maintenance_hours",
-)
 
 MAINTENANCE_BASE_H: dict[str, float] = {
     "PRE_FEEDER": 0.4,

@@ -16,10 +16,13 @@ true process values of all instruments together in simulated time:
   clipped to the signal range and rounded to ``decimals``.
 
 So a flow change (FT-301) moves the discharge pressure (PT-101) after a few
-seconds, cools the exchanger outlet (TT-201) and raises the tank level
-(LT-401) over minutes.  Every random draw comes from a ``random.Random``
-seeded from ``(seed, purpose, tag)``: one tag's values never depend on
-another tag's faults, and the same seed gives the same run.
+seconds, cools the tank temperature (TT-201) and raises the tank level
+(LT-401) over minutes.  The default instruments are read from
+``config/instruments.toml`` (:data:`PLANT_FILE`), the one definition of the
+simulated plant, from which Odoo's demo instruments are generated too.
+Every random draw comes from a ``random.Random`` seeded from
+``(seed, purpose, tag)``: one tag's values never depend on another tag's
+faults, and the same seed gives the same run.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_INSTRUMENTS",
+    "PLANT_FILE",
+    "REGISTER_TABLES",
     "Instrument",
     "ProcessModel",
     "instruments_by_tag",
@@ -43,6 +48,13 @@ __all__ = [
 ]
 
 DAY_S = 86_400.0
+#: The plant's instruments, written once: the simulator's default set and the
+#: source of the Odoo demo instruments (``python -m simulator demo-xml``).
+PLANT_FILE = Path(__file__).resolve().parent / "config" / "instruments.toml"
+#: Sub-tables of an ``[[instrument]]`` that describe the instrument in Odoo's
+#: register (``maintenance.equipment`` and ``cmms.sensor`` fields, see
+#: :mod:`simulator.demo_xml`), ignored by the simulation.
+REGISTER_TABLES = frozenset({"equipment", "sensor"})
 
 
 @dataclass(frozen=True)
@@ -152,86 +164,17 @@ class Instrument:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Instrument:
-        """Build an instrument from a config-file table, refusing unknown keys."""
+        """Build an instrument from a config-file table, refusing unknown keys.
+
+        The tables of Odoo's register (:data:`REGISTER_TABLES`) are not
+        process behaviour: they are skipped here.
+        """
         known = {f.name for f in fields(cls)}
+        data = {key: value for key, value in data.items() if key not in REGISTER_TABLES}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown instrument keys: {sorted(unknown)}")
         return cls(**dict(data))
-
-
-DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
-    Instrument(
-        tag="FT-301",
-        kind="flow",
-        unit="m3/h",
-        nominal=40.0,
-        signal_low=0.0,
-        signal_high=100.0,
-        noise_sd=0.3,
-        daily_amplitude=1.0,
-        daily_peak_hour=11.0,
-        wander_sd=0.4,
-        wander_tau_s=300.0,
-        lag_s=20.0,
-        step_sd=1.5,
-        step_mean_interval_s=1800.0,
-        step_limit=4.0,
-        decimals=2,
-        description="Feed line flow",
-    ),
-    Instrument(
-        tag="PT-101",
-        kind="pressure",
-        unit="bar",
-        nominal=6.0,
-        signal_low=0.0,
-        signal_high=16.0,
-        noise_sd=0.03,
-        daily_amplitude=0.1,
-        daily_peak_hour=14.0,
-        wander_sd=0.05,
-        wander_tau_s=600.0,
-        lag_s=5.0,
-        coupling={"FT-301": 0.1},
-        decimals=3,
-        description="Pump P-101 discharge pressure",
-    ),
-    Instrument(
-        tag="TT-201",
-        kind="temperature",
-        unit="degC",
-        nominal=65.0,
-        signal_low=0.0,
-        signal_high=150.0,
-        noise_sd=0.15,
-        daily_amplitude=1.5,
-        daily_peak_hour=15.0,
-        wander_sd=0.3,
-        wander_tau_s=1800.0,
-        lag_s=120.0,
-        coupling={"FT-301": -0.15},
-        decimals=2,
-        description="Heat exchanger E-201 outlet temperature",
-    ),
-    Instrument(
-        tag="LT-401",
-        kind="level",
-        unit="%",
-        nominal=55.0,
-        signal_low=0.0,
-        signal_high=100.0,
-        noise_sd=0.2,
-        daily_amplitude=0.5,
-        daily_peak_hour=18.0,
-        wander_sd=0.5,
-        wander_tau_s=1200.0,
-        lag_s=300.0,
-        coupling={"FT-301": 0.6},
-        decimals=2,
-        description="Tank T-401 level",
-    ),
-)
 
 
 def instruments_by_tag(instruments: Iterable[Instrument]) -> dict[str, Instrument]:
@@ -297,6 +240,10 @@ def load_instruments(path: str | Path) -> tuple[Instrument, ...]:
     instruments = tuple(Instrument.from_dict(row) for row in rows)
     order_by_coupling(instruments)  # validates tags and coupling
     return instruments
+
+
+#: The simulator's default instruments, read from :data:`PLANT_FILE`.
+DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = load_instruments(PLANT_FILE)
 
 
 class _TagState:

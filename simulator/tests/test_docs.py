@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "simulator.clock",
+    "simulator.demo_xml",
     "simulator.energy",
     "simulator.flexo",
     "simulator.history",
