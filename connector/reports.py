@@ -54,7 +54,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from .flexo import COMPONENTS
+from .flexo.scoring import COMPONENTS
 
 KINDS = ("shifts", "losstime")
 #: Reject causes counted per shift: print defects, mis-cuts, mis-stacks.
