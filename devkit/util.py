@@ -56,11 +56,12 @@ def wait_until(
 
 
 def wait_progress(
-    count: Callable[[], int], target: int, idle: float = 30.0, timeout: float = 600.0
+    count: Callable[[], T], target: T, idle: float = 30.0, timeout: float = 600.0
 ) -> bool:
-    """Poll *count* until it reaches *target*; give up only when it has not
+    """Poll *count* until it equals *target*; give up only when it has not
     moved for *idle* seconds (or after *timeout*): a slow machine is slow,
-    a stuck one is stuck. Returns whether the target was reached.
+    a stuck one is stuck. Returns whether the target was reached (*count*
+    may return any comparable progress, a number or a tuple of numbers).
 
     >>> wait_progress(iter(range(10)).__next__, 5)
     True

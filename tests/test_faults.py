@@ -62,7 +62,7 @@ from connector.odoo_client import OdooClient
 from connector.pipeline import Pipeline
 from connector.store import Store
 from devkit import stack
-from devkit.util import wait_until
+from devkit.util import wait_progress, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -451,20 +451,12 @@ def settle(connector: Connector, expected: Expected, timeout: float = 240, idle:
     """Wait until everything published is stored and every alert item is in
     Odoo, or until nothing moves any more (the checks then say what is
     missing)."""
-    deadline = time.monotonic() + timeout
-    last, since = None, time.monotonic()
-    while time.monotonic() < deadline:
-        stored = connector.readings()
-        ticks = count(connector.store, "ticks")
-        pending = connector.pending_alerts()
-        if stored == len(expected.readings) and ticks == len(expected.ticks) and not pending:
-            return
-        progress = (stored, ticks, pending)
-        if progress != last:
-            last, since = progress, time.monotonic()
-        elif time.monotonic() - since > idle:
-            return
-        time.sleep(0.25)
+    wait_progress(
+        lambda: (connector.readings(), count(connector.store, "ticks"), connector.pending_alerts()),
+        (len(expected.readings), len(expected.ticks), 0),
+        idle=idle,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -119,10 +118,12 @@ def check_stopped(proc: subprocess.Popen, processes: dict[int, str], folder: str
         proc.wait(STOP_S)
     except subprocess.TimeoutExpired:
         pytest.fail(f"scripts/up still runs {STOP_S}s after the signal")
-    deadline = time.monotonic() + 30
-    while (alive := left_over(processes)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not alive, "processes left behind:\n" + "\n".join(alive)
+    wait_until(
+        lambda: not left_over(processes),
+        30,
+        lambda: "the run's processes to end; left behind:\n" + "\n".join(left_over(processes)),
+        step=0.5,
+    )
     assert not Path(folder).exists(), "the clean-up ran to its end (the run's folder is gone)"
 
 
