@@ -14,15 +14,15 @@ each benchmark: on a shared machine it says how much the figures are worth.
 ===========  =============================================================
 name         command
 ===========  =============================================================
-connector    ``python -m connector.bench``: connector vs a bare MQTT
+connector    ``python -m devkit.bench_connector``: connector vs a bare MQTT
              subscriber, 100 / 1,000 / 10,000 tags, 1 and 20 readings per
              message; also the memory figures (peak RSS with 10,000 tags)
 simulator    ``python -m simulator.bench --batch 1 100``: publisher rate
-store        ``scripts/bench_store.py``: the store, SQLite vs PostgreSQL
-ingest       ``scripts/bench_ingest.py``: Odoo ingestion, batched vs per item
-latency      ``scripts/bench_latency.py``: reading published -> alert in
+store        ``python -m scripts.bench_store``: the store, SQLite vs PostgreSQL
+ingest       ``python -m scripts.bench_ingest``: Odoo ingestion, batched vs per item
+latency      ``python -m scripts.bench_latency``: reading published -> alert in
              Odoo, p50 / p95 at 1,000 readings/s
-kpi          ``scripts/bench_kpi.py``: KPIs of 100,000 work orders
+kpi          ``python -m scripts.bench_kpi``: KPIs of 100,000 work orders
 skab         ``python -m connector.ml.skab_eval``: F1 / FAR / MAR on SKAB
 ===========  =============================================================
 """
@@ -165,7 +165,7 @@ def skab_folder(args: argparse.Namespace) -> Path | None:
 BENCHES = [
     Bench(
         "connector", "Connector against a bare MQTT subscriber (and memory)",
-        lambda a, out: [PY, "-m", "connector.bench",
+        lambda a, out: [PY, "-m", "devkit.bench_connector",
                         *(["--readings", "20000", "--tags", "100", "1000"] if a.quick else [])],
         parse_connector,
     ),
@@ -177,18 +177,18 @@ BENCHES = [
     ),
     Bench(
         "store", "Connector store: SQLite vs PostgreSQL",
-        lambda a, out: [PY, str(ROOT / "scripts" / "bench_store.py")],
+        lambda a, out: [PY, "-m", "scripts.bench_store"],
         parse_store,
     ),
     Bench(
         "ingest", "Odoo ingestion: batched vs per item",
-        lambda a, out: [PY, str(ROOT / "scripts" / "bench_ingest.py"),
+        lambda a, out: [PY, "-m", "scripts.bench_ingest",
                         *(["--items", "2000", "--single", "200"] if a.quick else [])],
         parse_ingest,
     ),
     Bench(
         "latency", "Reading published -> alert visible in Odoo",
-        lambda a, out: [PY, str(ROOT / "scripts" / "bench_latency.py"),
+        lambda a, out: [PY, "-m", "scripts.bench_latency",
                         "--json", str(out / "latency.json"),
                         "--push-batch-age", "2.0", "--push-batch-age", "0.5",
                         *(["--faults", "15", "--sensors", "20"] if a.quick else [])],
@@ -196,7 +196,7 @@ BENCHES = [
     ),
     Bench(
         "kpi", "Maintenance KPIs of a year",
-        lambda a, out: [PY, str(ROOT / "scripts" / "bench_kpi.py"),
+        lambda a, out: [PY, "-m", "scripts.bench_kpi",
                         *(["--machines", "100", "--work-orders", "10000"] if a.quick else [])],
         parse_kpi,
     ),
@@ -553,7 +553,12 @@ def main() -> int:
     parser.add_argument("--replot", action="store_true",
                         help="only rebuild report.md and the plots from results.json")  # fmt: skip
     args = parser.parse_args()
-    out = Path(args.out).resolve()
+    # ./scripts/bench runs this from the repository root (python -m
+    # scripts.bench_all); paths given on its command line are the caller's.
+    caller = Path(os.environ.get("CMMS_CALLER_DIR", "."))
+    out = (caller / args.out).resolve()
+    if args.skab_data:
+        args.skab_data = str((caller / args.skab_data).resolve())
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     if args.replot:

@@ -7,35 +7,18 @@ only the connector may write ``cmms.reading``),
 in the same run, on the same Odoo: a private PostgreSQL and an Odoo 18 with
 the three addons and demo data, started on free loopback ports.
 
-usage: .venv/bin/python scripts/bench_ingest.py [--items 5000] [--single 500]
+usage: .venv/bin/python -m scripts.bench_ingest [--items 5000] [--single 500]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-import urllib.request
 import xmlrpc.client
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack
-
-
-def jsonrpc(url: str, args: list) -> object:
-    body = {"jsonrpc": "2.0", "method": "call",
-            "params": {"service": "object", "method": "execute_kw", "args": args}}  # fmt: skip
-    request = urllib.request.Request(
-        f"{url}/jsonrpc", json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=600) as response:
-        reply = json.loads(response.read())
-    if "error" in reply:
-        raise RuntimeError(reply["error"])
-    return reply["result"]
+from devkit import rpc, stack
 
 
 def main() -> int:
@@ -63,7 +46,12 @@ def main() -> int:
         try:
             common = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/common")
             models = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/object", allow_none=True)
-            uid = common.authenticate("bench", "cmms_connector", key, {})
+            connector = rpc.client(odoo.url, "bench", "cmms_connector", key, timeout=600)
+            uid = connector.uid_
+
+            def ingest(items: list[dict]) -> dict:
+                return rpc.call(connector, "cmms.telemetry.api", "ingest", items)
+
             start = datetime(2026, 1, 1, tzinfo=UTC)
             admin = common.authenticate("bench", "admin", "admin", {})
 
@@ -78,14 +66,12 @@ def main() -> int:
                 }  # fmt: skip
 
             # Warm up both paths.
-            jsonrpc(odoo.url, ["bench", uid, key, "cmms.telemetry.api", "ingest",
-                               [[item(-n) for n in range(1, 51)]]])  # fmt: skip
+            ingest([item(-n) for n in range(1, 51)])
             t0 = time.perf_counter()
             sent = 0
             while sent < args.items:
                 batch = [item(n) for n in range(sent, min(sent + args.batch, args.items))]
-                reply = jsonrpc(odoo.url, ["bench", uid, key, "cmms.telemetry.api", "ingest",
-                                           [batch]])  # fmt: skip
+                reply = ingest(batch)
                 assert all(r["status"] == "accepted" for r in reply["results"]), reply
                 sent += len(batch)
             batched = sent / (time.perf_counter() - t0)
@@ -145,8 +131,7 @@ def main() -> int:
                 print(f"per-item create refused: {exc.faultString.splitlines()[0]}")
 
             replay_t0 = time.perf_counter()
-            reply = jsonrpc(odoo.url, ["bench", uid, key, "cmms.telemetry.api", "ingest",
-                                       [[item(n) for n in range(args.batch)]]])  # fmt: skip
+            reply = ingest([item(n) for n in range(args.batch)])
             replay = args.batch / (time.perf_counter() - replay_t0)
             assert all(r["status"] == "duplicate" for r in reply["results"])
         finally:

@@ -12,7 +12,7 @@ The data is inserted with SQL (creating 100,000 work orders through the ORM
 would take longer than the whole test suite); the KPI computation is the
 product's own code path.
 
-usage: .venv/bin/python scripts/bench_kpi.py [--machines 500] [--work-orders 100000]
+usage: .venv/bin/python -m scripts.bench_kpi [--machines 500] [--work-orders 100000]
 Last line: ``kpi: <work orders> work orders, <machines> machines, <seconds> s``.
 """
 
@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack
+from devkit import stack
 
 SHELL = r"""
 import time

@@ -16,7 +16,7 @@ each is a new ``cmms.alert``.
 The connector runs with its shipped settings, except ``--push-batch-age``
 (repeatable: one run per value, on the same Odoo, other instruments).
 
-usage: .venv/bin/python scripts/bench_latency.py [--rate 1000] [--faults 60]
+usage: .venv/bin/python -m scripts.bench_latency [--rate 1000] [--faults 60]
        [--push-batch-age 2.0 --push-batch-age 0.5] [--json out.json]
 """
 
@@ -33,8 +33,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack
+from devkit import stack
 
 ROOT = stack.ROOT
 TARGET_P95_S = 2.0
@@ -230,7 +229,6 @@ def main() -> int:
     args = parser.parse_args()
     if args.faults > args.sensors:
         parser.error("--faults must not exceed --sensors (one new alert per fault)")
-    sys.path.insert(0, str(ROOT))
     from connector.config import Settings
 
     ages = args.push_batch_age or [Settings.push_batch_age_s]

@@ -13,27 +13,25 @@ cluster with the server's durable defaults (``fsync`` and
 ``synchronous_commit`` on) and one like the tests' (``fsync=off``), both on
 loopback.
 
-    .venv/bin/python scripts/bench_store.py
+    .venv/bin/python -m scripts.bench_store
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg2
-import stack
 
 from connector.ingest.pipeline import Pipeline
 from connector.ingest.schema import Reading
 from connector.store import open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
+from devkit import stack
 
 T0 = 1795334400.0
 PER_TX = 256

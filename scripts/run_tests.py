@@ -1,8 +1,9 @@
-"""Every test of the project, in one run (called by ``scripts/test``).
+"""Every test of the project, in one run (``scripts/test``: ``python -m scripts.run_tests``).
 
 0. lint, from the one pre-commit configuration;
-1. pytest of ``connector/`` and ``simulator/`` (they start their own
-   Mosquitto on free loopback ports);
+1. pytest of ``connector/``, ``simulator/`` and ``devkit/`` with the doctests
+   of their modules (they start their own Mosquitto on free loopback ports,
+   :mod:`devkit`);
 2. with Odoo 18 importable: install of the three addons on a fresh database
    without demo data, then with demo data and ``--test-enable`` (the Odoo
    module tests of our addons and of Odoo's ``maintenance``, UI tours in
@@ -32,8 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack
+from devkit import stack
 
 ROOT = stack.ROOT
 RESULTS: list[tuple[str, str, float]] = []
@@ -140,7 +140,7 @@ def install_from_source(source: str, keep: bool = False) -> bool:
             return False
         # The venv's Odoo installs our addons (run by the venv's Python).
         script = (
-            "import sys; sys.path.insert(0, 'scripts'); import stack; from pathlib import Path\n"
+            "import sys; from devkit import stack; from pathlib import Path\n"
             "base = Path(sys.argv[1])\n"
             "with stack.services(mqtt=False) as (tmp, pg, _):\n"
             "    odoo = stack.Odoo(pg, tmp / 'odoo')\n"
@@ -195,9 +195,9 @@ def main() -> int:
     if "lint" in only:
         lint()
 
-    @part("pytest connector/ simulator/")
+    @part("pytest connector/ simulator/ devkit/ (with the modules' doctests)")
     def python_tests() -> bool:
-        return pytest(["connector", "simulator"], extra=extra)
+        return pytest(["connector", "simulator", "devkit"], extra=extra)
 
     if "python" in only:
         python_tests()

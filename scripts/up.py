@@ -1,4 +1,4 @@
-"""Bring the whole system up on this machine (called by ``scripts/up``).
+"""Bring the whole system up on this machine (``scripts/up``: ``python -m scripts.up``).
 
 PostgreSQL, Mosquitto, Odoo 18 with the three addons and demo data, the
 telemetry connector and the simulator, all on loopback, in a temporary
@@ -21,8 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack
+from devkit import stack
 
 ROOT = stack.ROOT
 DEMO_LOGINS = [
@@ -79,11 +78,10 @@ def wait_online(port: int, topic: str, timeout: float) -> bool:
     client.connect("127.0.0.1", port)
     client.loop_start()
     try:
-        deadline = time.monotonic() + timeout
-        while not online.wait(0.2):
-            if time.monotonic() > deadline:
-                return False
+        stack.wait_until(online.is_set, timeout, "the connector's online status", step=0.2)
         return True
+    except TimeoutError:
+        return False
     finally:
         client.disconnect()
         client.loop_stop()

@@ -2,9 +2,10 @@
 
 Publishes the ``normal`` scenario as fast as the broker acknowledges (rate
 ``max``), with readings batched per message, and prints the readings per
-second reached.  By default it starts its own Mosquitto on a free loopback
-port and a QoS 1 subscriber in a separate process that counts what arrives,
-so the figure includes delivery to a consumer::
+second reached.  By default it starts its own Mosquitto (the shipped
+configuration, :class:`devkit.broker.Mosquitto`) on a free loopback port and
+a QoS 1 subscriber in a separate process that counts what arrives, so the
+figure includes delivery to a consumer::
 
     python -m simulator.bench                       # 200,000 readings, batch 100
     python -m simulator.bench --batch 1 10 100      # compare batch sizes
@@ -33,7 +34,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 from .publisher import PublishConfig, PublishStats, run
 from .scenarios import SCENARIOS
 from .simulation import Simulation
-from .testing import MosquittoBroker
 
 TARGET_READINGS_PER_S = 20_000
 TAGS = 4
@@ -192,7 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ExitStack() as stack:
         host, port = args.host, args.port
         if host is None:
-            broker = stack.enter_context(MosquittoBroker())
+            # the development harness (not in the connector/simulator image)
+            from devkit.broker import Mosquitto
+
+            broker = stack.enter_context(Mosquitto())
             host, port = broker.host, broker.port
             print(f"started mosquitto on {host}:{port}")
         ok = True

@@ -11,9 +11,7 @@ wander) is derived from the signal span.
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,25 +71,6 @@ def instruments_from_config(config: Mapping[str, Any]) -> tuple[Instrument, ...]
     return tuple(instrument_from_sensor(sensor) for sensor in sensors)
 
 
-def _rpc(url: str, service: str, method: str, args: list[Any], timeout: float) -> Any:
-    body = {
-        "jsonrpc": "2.0",
-        "method": "call",
-        "params": {"service": service, "method": method, "args": args},
-    }
-    request = urllib.request.Request(
-        url.rstrip("/") + "/jsonrpc",
-        json.dumps(body).encode(),
-        {"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        reply = json.loads(response.read())
-    if "error" in reply:
-        error = reply["error"].get("data", {}).get("message") or reply["error"].get("message")
-        raise ValueError(f"Odoo refused {method}: {error}")
-    return reply["result"]
-
-
 def fetch_instruments(
     url: str | None = None,
     db: str | None = None,
@@ -99,7 +78,7 @@ def fetch_instruments(
     api_key: str | None = None,
     timeout: float = 30.0,
 ) -> tuple[Instrument, ...]:
-    """Read the sensor register over JSON-RPC (the connector's credentials).
+    """Read the sensor register over JSON-RPC (the connector's credentials and client).
 
     Missing arguments come from ``CMMS_ODOO_URL``, ``CMMS_ODOO_DB``,
     ``CMMS_ODOO_LOGIN`` and ``CMMS_ODOO_API_KEY``, as for the connector.
@@ -110,14 +89,12 @@ def fetch_instruments(
     api_key = api_key or os.environ.get("CMMS_ODOO_API_KEY", "")
     if not (url and db and login and api_key):
         raise ValueError("give Odoo's URL, database, login and API key (CMMS_ODOO_* variables)")
-    uid = _rpc(url, "common", "authenticate", [db, login, api_key, {}], timeout)
-    if not uid:
-        raise ValueError(f"Odoo refused the login {login!r}")
-    config = _rpc(
-        url,
-        "object",
-        "execute_kw",
-        [db, uid, api_key, "cmms.telemetry.api", "get_connector_config", []],
-        timeout,
-    )
+    # The connector's own JSON-RPC client: one implementation of Odoo's API.
+    from connector.push.odoo_client import OdooClient, OdooError
+
+    client = OdooClient(url, db, login, api_key, timeout=timeout)
+    try:
+        config = client.get_connector_config()
+    except OdooError as exc:
+        raise ValueError(f"Odoo refused get_connector_config: {exc.message}") from exc
     return instruments_from_config(config)

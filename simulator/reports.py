@@ -37,8 +37,8 @@ def _pct(part: float, whole: float) -> float:
 def summarize(shifts: Sequence[dict[str, Any]], losstime: Sequence[dict[str, Any]]) -> list[str]:
     """Lines of statistics of the reports (shift-weighted averages).
 
-    >>> rows = [{"date": "2026-01-01", "shift": "A", "produced": 100, "good": 95,
-    ...          "reject": 5, "runtime_min": 432.0, "downtime_min": 48.0,
+    >>> rows = [{"date": "2026-01-01", "shift": "A", "produced": 86_400, "good": 82_080,
+    ...          "reject": 4_320, "runtime_min": 432.0, "downtime_min": 48.0,
     ...          "design_speed_cpm": 250.0, "actual_speed_cpm": 200.0}]
     >>> summarize(rows, [])[1]
     'availability 90.0 %, performance 80.0 %, quality 95.0 %, OEE 68.4 %'

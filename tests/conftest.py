@@ -9,34 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import shutil
 import subprocess
-import sys
-import time
-import urllib.request
-import xmlrpc.client
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import stack  # noqa: E402
+from devkit import ROOT, rpc, stack
+
+__all__ = ["ROOT", "OdooServer"]
 
 _counter = itertools.count()
-
-
-def wait_for(predicate, timeout: float, what: str, step: float = 0.25):
-    """Poll *predicate* until it returns something true; return that."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -106,40 +90,22 @@ class OdooServer:
         self.db = db
         self.api_key = api_key
         self.url = odoo.url
-        common = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/common")
-        self.connector_uid = common.authenticate(db, "cmms_connector", api_key, {})
-        assert self.connector_uid, "the connector's API key is refused"
+        #: The connector's client (its API key), over JSON-RPC like the connector.
+        self.connector = rpc.client(self.url, db, "cmms_connector", api_key)
+        self.connector_uid = self.connector.uid_
 
     def call(self, login: str, password: str, model: str, method: str, *args, **kwargs):
-        common = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/common")
-        uid = common.authenticate(self.db, login, password, {})
-        assert uid, f"{login} cannot log in"
-        models = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/object", allow_none=True)
-        return models.execute_kw(self.db, uid, password, model, method, list(args), kwargs)
+        """``model.method(*args, **kwargs)`` as *login* (JSON-RPC)."""
+        return rpc.call(
+            rpc.client(self.url, self.db, login, password), model, method, *args, **kwargs
+        )
 
     def admin(self, model: str, method: str, *args, **kwargs):
         return self.call("admin", "admin", model, method, *args, **kwargs)
 
     def jsonrpc_ingest(self, items: list[dict]) -> dict:
-        body = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [self.db, self.connector_uid, self.api_key,
-                         "cmms.telemetry.api", "ingest", [items]],
-            },
-        }  # fmt: skip
-        request = urllib.request.Request(
-            f"{self.url}/jsonrpc",
-            json.dumps(body).encode(),
-            {"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            reply = json.loads(response.read())
-        assert "error" not in reply, reply.get("error")
-        return reply["result"]
+        """``cmms.telemetry.api.ingest(items)`` as the connector: the raw reply."""
+        return rpc.call(self.connector, "cmms.telemetry.api", "ingest", items)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ def _slow_step(self, spec, step):
     time.sleep(float(os.environ.get("CMMS_TEST_JOB_STEP_S", "3")))
 
 
-jobs.JobRunner.after_step = _slow_step
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m tests.slow_jobs_connector
+    jobs.JobRunner.after_step = _slow_step
     sys.exit(main(["run"]))

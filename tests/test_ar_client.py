@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import stack
+from devkit import stack
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT = ROOT / "addons" / "cmms_ar_bridge" / "tools" / "ar_client.py"

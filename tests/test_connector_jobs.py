@@ -19,19 +19,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import wait_for
-from test_first_slice import outbox
-
 from connector.ml.duration import train_duration
 from connector.ml.registry import ModelRegistry
+from devkit.util import wait_until
 from simulator.history import generate_history, write_history
+from tests.test_first_slice import outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_connector(env: dict, log: Path, slow: bool) -> subprocess.Popen:
     command = (
-        [sys.executable, str(ROOT / "tests" / "slow_jobs_connector.py")]
+        [sys.executable, "-m", "tests.slow_jobs_connector"]
         if slow
         else [sys.executable, "-m", "connector", "run"]
     )
@@ -72,7 +71,6 @@ def test_jobs_from_odoo_are_done_once_across_a_connector_crash(odoo_server, brok
     store = tmp_path / "connector.sqlite3"
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
         "CMMS_MQTT_HOST": "127.0.0.1",
         "CMMS_MQTT_PORT": str(broker.port),
         "CMMS_MQTT_CLIENT_ID": "e2e-jobs",
@@ -92,7 +90,7 @@ def test_jobs_from_odoo_are_done_once_across_a_connector_crash(odoo_server, brok
     first = start_connector(env, log, slow=True)
     second = None
     try:
-        wait_for(
+        wait_until(
             lambda: server.admin("cmms.connector", "search", [("name", "=", "e2e-jobs")]),
             90, "the connector's first heartbeat",
         )  # fmt: skip
@@ -113,7 +111,7 @@ def test_jobs_from_odoo_are_done_once_across_a_connector_crash(odoo_server, brok
             )  # fmt: skip
             return out.returncode == 0 and json.loads(out.stdout)["readings"] >= 4 * 240
 
-        wait_for(stored, 60, "the readings in the connector's store")
+        wait_until(stored, 60, "the readings in the connector's store")
 
         # The demo data has predictions of its own: only the job's is new.
         demo_predictions = {
@@ -140,7 +138,7 @@ def test_jobs_from_odoo_are_done_once_across_a_connector_crash(odoo_server, brok
 
         # The training is running (its first progress report reached Odoo):
         # the connector dies there, without a clean shutdown.
-        running = wait_for(
+        running = wait_until(
             lambda: (j := job(training))["state"] == "running" and j["progress"] > 0 and j,
             90, "the training job running",
         )  # fmt: skip
@@ -150,7 +148,7 @@ def test_jobs_from_odoo_are_done_once_across_a_connector_crash(odoo_server, brok
         first.wait(30)
 
         second = start_connector(env, log, slow=False)
-        done = wait_for(
+        done = wait_until(
             lambda: all(job(j)["state"] in ("done", "failed") for j in (training, prediction))
             and [job(training), job(prediction)],
             120, "both jobs finished",
@@ -187,7 +185,7 @@ def test_jobs_from_odoo_are_done_once_across_a_connector_crash(odoo_server, brok
         assert conf["model_version"]["version"] == versions[0]["version"]
 
         # Every job item, sent again: duplicates; nothing changes.
-        wait_for(lambda: not outbox(store, "status = 'pending'"), 60, "an empty outbox")
+        wait_until(lambda: not outbox(store, "status = 'pending'"), 60, "an empty outbox")
         sent = outbox(store, "type = 'job_update'")
         assert {i["status"] for i in sent} == {"sent"}
         assert len([i for i in sent if i["key"].endswith(":result")]) == 2

@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import wait_for
+from devkit.util import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ class Stack:
     def start_connector(self) -> None:
         self._spawn("connector", ["connector", "run"], self.env)
         name = self.env["CMMS_CONNECTOR_ID"]
-        wait_for(
+        wait_until(
             lambda: self.server.admin("cmms.connector", "search", [("name", "=", name)]),
             90, "the connector's first heartbeat",
         )  # fmt: skip
@@ -112,7 +112,7 @@ def test_demo_scenario_opens_a_work_order_for_tech_budi_within_two_minutes(
             )  # fmt: skip
             return found
 
-        [alert] = wait_for(alert_with_work_order, 150, "the PT-101 alert and its work order")
+        [alert] = wait_until(alert_with_work_order, 150, "the PT-101 alert and its work order")
         elapsed = time.monotonic() - started
         assert elapsed < 120, f"the demo's work order took {elapsed:.0f} s"
         assert alert["alert_type"] == "instrument_fault"
@@ -136,10 +136,10 @@ def test_demo_scenario_opens_a_work_order_for_tech_budi_within_two_minutes(
                        - live_from) < 600
             ]  # fmt: skip
 
-        wait_for(live_minutes, 90, "PT-101's live readings in Odoo")
+        wait_until(live_minutes, 90, "PT-101's live readings in Odoo")
         # The FLEXO line's backfilled history: health snapshots and a closed
         # shift's OEE record in Odoo (the running shift's is provisional).
-        wait_for(
+        wait_until(
             lambda: server.admin("cmms.oee.record", "search_count", [("is_running", "=", False)]),
             60, "an OEE record of the FLEXO line",
         )  # fmt: skip

@@ -56,17 +56,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import stack
-from conftest import wait_for
+
+from connector.config import Settings
+from connector.ingest.pipeline import Pipeline
+from connector.push.odoo_client import OdooClient
+from connector.store import open_store
+from devkit import stack
+from devkit.util import wait_progress, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from connector.config import Settings  # noqa: E402
-from connector.ingest.pipeline import Pipeline  # noqa: E402
-from connector.push.odoo_client import OdooClient  # noqa: E402
-from connector.store import open_store  # noqa: E402
 
 ALERT_TYPES = ("alert_raised", "alert_active", "alert_cleared")
 #: The simulator's FLEXO 104 is equipment FLX-104 in the demo data.
@@ -228,7 +226,7 @@ class Connector:
             assert self.proc.poll() is None, f"the connector exited:\n{self.log()}"
             return self.health().get("mqtt_connected")
 
-        wait_for(subscribed, timeout, "the connector's MQTT subscription")
+        wait_until(subscribed, timeout, "the connector's MQTT subscription")
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -453,20 +451,12 @@ def settle(connector: Connector, expected: Expected, timeout: float = 240, idle:
     """Wait until everything published is stored and every alert item is in
     Odoo, or until nothing moves any more (the checks then say what is
     missing)."""
-    deadline = time.monotonic() + timeout
-    last, since = None, time.monotonic()
-    while time.monotonic() < deadline:
-        stored = connector.readings()
-        ticks = count(connector.store, "ticks")
-        pending = connector.pending_alerts()
-        if stored == len(expected.readings) and ticks == len(expected.ticks) and not pending:
-            return
-        progress = (stored, ticks, pending)
-        if progress != last:
-            last, since = progress, time.monotonic()
-        elif time.monotonic() - since > idle:
-            return
-        time.sleep(0.25)
+    wait_progress(
+        lambda: (connector.readings(), count(connector.store, "ticks"), connector.pending_alerts()),
+        (len(expected.readings), len(expected.ticks), 0),
+        idle=idle,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -510,7 +500,7 @@ def test_burst_far_above_the_connector_rate(rig, odoo_server, own_broker):
     sim.start(own_broker.port, "max")
     # On two cores the connector keeps pace with one publisher at full
     # speed; a stall (slow disk, long pause) leaves the burst to the broker.
-    wait_for(lambda: connector.readings() >= 2000, 60, "the first readings stored")
+    wait_until(lambda: connector.readings() >= 2000, 60, "the first readings stored")
     freeze(connector.proc)
     try:
         summary = sim.wait()
@@ -555,13 +545,13 @@ def test_odoo_down_restarted_and_slow_mid_stream(rig, odoo_server, own_broker):
     sim.start(own_broker.port, "40")  # 45 s of wall time
     odoo = odoo_server.odoo
     sent_alerts = "status = 'sent' AND type LIKE 'alert_%'"
-    wait_for(lambda: count(connector.store, "outbox", sent_alerts), 60, "an alert in Odoo")
+    wait_until(lambda: count(connector.store, "outbox", sent_alerts), 60, "an alert in Odoo")
 
     # Down: stopped while the stream goes on (until readings were stored and
     # alerts raised meanwhile), then started again.
     odoo.stop()
     stopped_at, pending_at_stop = connector.readings(), connector.pending_alerts()
-    wait_for(
+    wait_until(
         lambda: connector.readings() > stopped_at and connector.pending_alerts() > pending_at_stop,
         120, "readings stored and alerts raised while Odoo is down",
     )  # fmt: skip
@@ -570,13 +560,13 @@ def test_odoo_down_restarted_and_slow_mid_stream(rig, odoo_server, own_broker):
     assert sim.running(), "the stream went on until after Odoo's restart"
     assert stopped_at < restarted_at
     assert pending_while_down > pending_at_stop, "alerts were raised while Odoo was down"
-    wait_for(lambda: not connector.pending_alerts(), 60, "the alerts of the outage in Odoo")
+    wait_until(lambda: not connector.pending_alerts(), 60, "the alerts of the outage in Odoo")
 
     # Slow: Odoo accepts connections but answers nothing for 6 s. Frozen once
     # every instrument alert exists in Odoo (see test_ingest_race_...: two
     # transactions creating the same alert at once lose items).
     pairs = set(by_alert(reference))
-    wait_for(lambda: odoo_pairs(odoo_server) >= pairs, 60, "an alert of every kind in Odoo")
+    wait_until(lambda: odoo_pairs(odoo_server) >= pairs, 60, "an alert of every kind in Odoo")
     frozen_at = connector.readings()
     assert sim.running(), "Odoo freezes while readings flow"
     timeouts = connector.log(1_000_000).count("timed out")
@@ -584,7 +574,7 @@ def test_odoo_down_restarted_and_slow_mid_stream(rig, odoo_server, own_broker):
     try:
         # Frozen beyond the connector's RPC timeout: until a push timed out
         # and alert items wait for their retry.
-        wait_for(
+        wait_until(
             lambda: connector.log(1_000_000).count("timed out") > timeouts
             and any(i["attempts"] and i["type"] in ALERT_TYPES for i in connector.outbox()),
             120, "a push to the frozen Odoo timed out, with alert items to retry",
@@ -621,13 +611,13 @@ def test_broker_restart_mid_stream(rig, odoo_server, own_broker):
     connector.start()
     counter = ReadingCounter(own_broker.port)
     sim.start(own_broker.port, "150")  # 12 s of wall time, 600 readings/s
-    wait_for(lambda: connector.readings() >= 1000, 60, "the first readings stored")
+    wait_until(lambda: connector.readings() >= 1000, 60, "the first readings stored")
     # The connector stalls until about 1800 messages queue up for it (3 s of
     # the stream), the broker restarts meanwhile.
     freeze(connector.proc)
     try:
         stored = connector.readings()
-        wait_for(lambda: counter.count - stored >= 1800, 120, "1800 readings queued")
+        wait_until(lambda: counter.count - stored >= 1800, 120, "1800 readings queued")
         counter.close()
         stored = connector.readings()
         own_broker.restart(pause_s=1)
@@ -668,14 +658,14 @@ def test_connector_sigkill_mid_stream(rig, odoo_server, own_broker):
     kills, first_life = [], None
     try:
         for threshold in (1500, 3000, 4500):
-            wait_for(lambda t=threshold: connector.readings() >= t, 60, f"{threshold} readings")
+            wait_until(lambda t=threshold: connector.readings() >= t, 60, f"{threshold} readings")
             assert sim.running(), "killed while readings flow"
             connector.kill()
             kills.append(connector.readings())
             first_life = first_life or connector.last_outbox_id()
             # Messages queue up in the broker meanwhile (300 readings, 3 s of the stream).
             published = counter.count
-            wait_for(lambda p=published: counter.count >= p + 300, 60, "readings queued")
+            wait_until(lambda p=published: counter.count >= p + 300, 60, "readings queued")
             connector.start()
     finally:
         counter.close()
@@ -711,7 +701,7 @@ def test_restart_keeps_an_ongoing_drift_alert_open(rig, odoo_server, own_broker)
     connector.start()
     sim.start(own_broker.port, "100")
     raised = f"key = '{longest}:raised'"
-    wait_for(lambda: count(connector.store, "outbox", raised), 60, "the drift alert")
+    wait_until(lambda: count(connector.store, "outbox", raised), 60, "the drift alert")
     connector.stop()
     connector.start()
     sim.wait()
@@ -762,7 +752,7 @@ def test_ingest_race_between_a_stale_request_and_its_retry(odoo_server):
         "WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND c.relname = 'cmms_alert' AND l.mode = 'RowExclusiveLock'"
     )
-    wait_for(lambda: server.odoo.pg.psql(writing, db=server.db) != "0", 30, "the stale write")
+    wait_until(lambda: server.odoo.pg.psql(writing, db=server.db) != "0", 30, "the stale write")
     retry = server.jsonrpc_ingest(items)
     stale.join(120)
     statuses = [r["status"] for r in retry["results"]]

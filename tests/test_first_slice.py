@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import wait_for
+from devkit.util import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def test_pt101_out_of_range_raises_one_alert_and_one_urgent_work_order(
     )  # fmt: skip
     try:
         # The connector is subscribed once its heartbeat reaches Odoo.
-        wait_for(
+        wait_until(
             lambda: server.admin("cmms.connector", "search", [("name", "=", "e2e")]),
             90, "the connector's first heartbeat",
         )  # fmt: skip
@@ -93,11 +93,11 @@ def test_pt101_out_of_range_raises_one_alert_and_one_urgent_work_order(
             )  # fmt: skip
 
         # The fault ends inside the run: wait until its clearing is in Odoo.
-        found = wait_for(
+        found = wait_until(
             lambda: [a for a in alerts() if a["condition"] == "cleared"] and alerts(),
             120, "the PT-101 alert raised and cleared in Odoo",
         )  # fmt: skip
-        wait_for(lambda: not outbox(store, "status = 'pending'"), 60, "an empty outbox")
+        wait_until(lambda: not outbox(store, "status = 'pending'"), 60, "an empty outbox")
         found = alerts()
         assert len(found) == 1, f"one open alert on PT-101, not one per reading: {found}"
         alert = found[0]

@@ -18,8 +18,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from conftest import wait_for
-from test_first_slice import outbox
+from devkit.util import wait_until
+from tests.test_first_slice import outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = {
@@ -102,7 +102,7 @@ def test_two_site_connectors_push_every_alert_exactly_once(odoo_server, own_brok
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         names = ["site-north", "site-south"]
-        wait_for(
+        wait_until(
             lambda: len(server.admin("cmms.connector", "search", [("name", "in", names)])) == 2,
             90, "both connectors' first heartbeat",
         )  # fmt: skip
@@ -148,13 +148,13 @@ def test_two_site_connectors_push_every_alert_exactly_once(odoo_server, own_brok
                 ["equipment_id", "alert_type", "condition", "occurrence_count", "request_id"],
             )  # fmt: skip
 
-        wait_for(
+        wait_until(
             lambda: len([a for a in alerts() if a["condition"] == "cleared"]) >= 2,
             180, "both faults raised and cleared in Odoo",
         )  # fmt: skip
         for site in SITES:
             store = tmp_path / f"{site}.sqlite3"
-            wait_for(lambda s=store: not outbox(s, "status = 'pending'"), 60, f"{site} outbox")
+            wait_until(lambda s=store: not outbox(s, "status = 'pending'"), 60, f"{site} outbox")
 
         found = alerts()
         by_equipment = sorted((a["equipment_id"][0], a["alert_type"]) for a in found)

@@ -25,17 +25,16 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+
+from devkit import stack
+from devkit.util import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 UP = ROOT / "scripts" / "up"
-sys.path.insert(0, str(ROOT / "scripts"))
-import stack  # noqa: E402
 
 READY_S = 600  # install with demo data on a busy 2-core machine
 STOP_S = 90
@@ -104,7 +103,7 @@ def wait_up(log: Path, proc: subprocess.Popen) -> dict:
         text = log.read_text() if log.exists() else ""
         return "CMMS is up." in text and text
 
-    text = wait_for(ready, READY_S, "CMMS is up", step=1)
+    text = wait_until(ready, READY_S, "CMMS is up", step=1)
     info = {
         "folder": re.search(r"state and logs in (\S+)", text)[1],
         "url": re.search(r"URL:\s+(http://\S+?)/odoo", text)[1],
@@ -119,10 +118,12 @@ def check_stopped(proc: subprocess.Popen, processes: dict[int, str], folder: str
         proc.wait(STOP_S)
     except subprocess.TimeoutExpired:
         pytest.fail(f"scripts/up still runs {STOP_S}s after the signal")
-    deadline = time.monotonic() + 30
-    while (alive := left_over(processes)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not alive, "processes left behind:\n" + "\n".join(alive)
+    wait_until(
+        lambda: not left_over(processes),
+        30,
+        lambda: "the run's processes to end; left behind:\n" + "\n".join(left_over(processes)),
+        step=0.5,
+    )
     assert not Path(folder).exists(), "the clean-up ran to its end (the run's folder is gone)"
 
 
@@ -258,7 +259,7 @@ def test_up_with_workers_serves_the_bus_and_stops_everything_on_sigterm(runs):
 
             # The simulator's readings, pushed by the connector, reach the
             # dashboard channel through the gevent server and the proxy.
-            payload = wait_for(dashboard_update, 300, "a dashboard update over the bus", step=0)
+            payload = wait_until(dashboard_update, 300, "a dashboard update over the bus", step=0)
             assert payload["sensor_ids"] or payload["equipment_ids"], payload
         finally:
             ws.close()

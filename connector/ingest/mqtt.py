@@ -53,7 +53,7 @@ class Message(NamedTuple):
     dup: bool = False
     connection: int = 0
     #: The payload's readings when the receiver process decoded them
-    #: (:func:`connector.schema.decode_readings`), else ``None``.
+    #: (:func:`connector.ingest.schema.decode_readings`), else ``None``.
     readings: Any = None
 
 

@@ -12,7 +12,7 @@ interface of :class:`~connector.ingest.mqtt.MqttIngest` for the service:
   many messages arrived while the previous batch was being sent), together
   with its connection changes, in the order they happened;
 * it also decodes the payloads of reading topics that hold an array of
-  readings (:func:`~connector.schema.decode_readings`) and sends the
+  readings (:func:`~connector.ingest.schema.decode_readings`) and sends the
   readings with the message, so that the owner's interpreter spends that
   time on storage and detection; a single reading, or a payload it cannot
   decode, goes as it is (the owner decodes it, and dead-letters it with the
@@ -89,7 +89,7 @@ _READING_LEVEL = "/reading"
 
 def predecode(topic: str, payload: bytes) -> ReadingBatch | None:
     """The readings of a reading topic's payload (``.../<tag>/reading``) when
-    it is an array of plain readings (a :class:`~connector.schema.ReadingBatch`,
+    it is an array of plain readings (a :class:`~connector.ingest.schema.ReadingBatch`,
     sent as its columns), else ``None``: another topic, a single reading
     (cheaper decoded by the owner than pickled), or a payload that is refused
     (the owner then decodes it itself and keeps the reason).

@@ -434,7 +434,7 @@ class Pipeline:
         """Handle a batch of MQTT messages in one committed transaction.
 
         A message is ``(topic, payload)``, or ``(topic, payload, readings)``
-        where *readings* is what :func:`~connector.schema.decode_readings`
+        where *readings* is what :func:`~connector.ingest.schema.decode_readings`
         gave for the payload of a reading topic, decoded beforehand (by the
         MQTT receiver process), or ``None`` (decoded here).
 

@@ -1,16 +1,16 @@
 """Shared fixtures: free ports, a real Mosquitto broker, a fake Odoo server,
 a real PostgreSQL for the store.
 
-The broker runs the configuration the project ships
-(``deploy/mosquitto/mosquitto.conf``) with only the listener, the
-persistence location and the log destination replaced, so the tests check
-the real queue settings. Set ``MOSQUITTO`` to the binary's path if it is not
+The broker (:class:`devkit.broker.Mosquitto`) runs the configuration the
+project ships (``deploy/mosquitto/mosquitto.conf``) with only the listener,
+the persistence location and the log destination replaced, so the tests
+check the real queue settings. Set ``MOSQUITTO`` to the binary's path if it is not
 on ``PATH`` (Debian installs it in ``/usr/sbin``). Without a binary the
 broker tests are skipped, unless ``CMMS_REQUIRE_MOSQUITTO=1`` makes that a
 failure (CI sets it).
 
-PostgreSQL: one private cluster per session (``scripts/stack.py``'s
-``Postgres``: ``initdb`` in a temporary folder, a free loopback port), a
+PostgreSQL: one private cluster per session (:class:`devkit.stack.Postgres`:
+``initdb`` in a temporary folder, a free loopback port), a
 fresh database per test (``pg_url``). Without the server binaries (Debian
 package ``postgresql``) or psycopg2 the PostgreSQL tests are skipped, unless
 ``CMMS_REQUIRE_POSTGRES=1`` makes that a failure. ``store_target`` runs a
@@ -19,135 +19,24 @@ test once on a SQLite file and once on PostgreSQL.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from connector.broker_conf import find_mosquitto, local_config
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:
-    """Poll *predicate* until it is true or *timeout* passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
-def wait_for_count(
-    count: Callable[[], int], target: int, idle: float = 30.0, timeout: float = 600.0
-) -> bool:
-    """Poll *count* until it reaches *target*; give up only when it has not
-    moved for *idle* seconds (or after *timeout*): a slow machine is slow,
-    a stuck one is stuck."""
-    deadline = time.monotonic() + timeout
-    last, since = None, time.monotonic()
-    while time.monotonic() < deadline:
-        now = count()
-        if now == target:
-            return True
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since > idle:
-            break
-        time.sleep(0.05)
-    return count() == target
-
-
-class Broker:
-    """A Mosquitto process on a loopback port, restartable on the same state."""
-
-    def __init__(self, binary: str, workdir: Path) -> None:
-        self.binary = binary
-        self.workdir = workdir
-        self.port = free_port()
-        self.data_dir = workdir / "data"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log_file = workdir / "mosquitto.log"
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
-            local_config(self.port, self.data_dir, self.log_file), encoding="utf-8"
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        """Start the broker and wait until it accepts connections."""
-        self.proc = subprocess.Popen(
-            [self.binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-
-        def accepting() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"mosquitto exited: {err}\n{self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2):
-                    return True
-            except OSError:
-                return False
-
-        if not wait_for(accepting, 10.0):
-            raise RuntimeError(f"mosquitto did not start:\n{self.log()}")
-
-    def stop(self) -> None:
-        """Stop cleanly (SIGTERM: the broker saves its persistence file)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
-
-    def restart(self) -> None:
-        """Stop and start again on the same port and persistence directory."""
-        self.stop()
-        self.start()
-
-    def log(self) -> str:
-        """Return the broker's log so far."""
-        try:
-            return self.log_file.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
-
-def _stack() -> ModuleType:
-    """``scripts/stack.py``, imported by path."""
-    spec = importlib.util.spec_from_file_location("cmms_stack", REPO / "scripts" / "stack.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from devkit import stack
+from devkit.broker import Mosquitto, find_mosquitto
 
 
 def _no_postgres(reason: str) -> None:
@@ -159,7 +48,6 @@ def _no_postgres(reason: str) -> None:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Any]:
     """A private PostgreSQL cluster (``stack.Postgres``) for the session."""
-    stack = _stack()
     try:
         stack._pg_bindir()
     except RuntimeError:
@@ -213,19 +101,15 @@ def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[Broker]:
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     """A running Mosquitto with the shipped configuration (function scope)."""
     binary = find_mosquitto()
     if binary is None:
         if os.environ.get("CMMS_REQUIRE_MOSQUITTO") == "1":
             pytest.fail("mosquitto binary not found and CMMS_REQUIRE_MOSQUITTO=1")
         pytest.skip("mosquitto binary not found (set MOSQUITTO=/path/to/mosquitto)")
-    broker = Broker(binary, tmp_path / "broker")
-    broker.start()
-    try:
+    with Mosquitto(tmp_path / "broker") as broker:
         yield broker
-    finally:
-        broker.stop()
 
 
 #: Time of the first reading :class:`Publisher` sends (2026-11-22T08:00:00Z).
@@ -270,7 +154,7 @@ class Publisher:
 
 
 @pytest.fixture
-def publisher(mosquitto: Broker) -> Iterator[Publisher]:
+def publisher(mosquitto: Mosquitto) -> Iterator[Publisher]:
     pub = Publisher(mosquitto.port)
     try:
         yield pub

@@ -5,8 +5,6 @@ The tests taking the ``store`` fixture run on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import json
 import random
 from collections.abc import Iterator
@@ -225,11 +223,3 @@ def test_checkpoint_copies_the_log(tmp_path: Path) -> None:
     assert busy == 0 and frames > 0 and done == frames
     with pytest.raises(ValueError):
         other.checkpoint("NOW")
-
-
-@pytest.mark.parametrize(
-    "name", ["connector.flexo.engine", "connector.flexo.scoring", "connector.store.history"]
-)
-def test_docstring_examples(name: str) -> None:
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.attempted > 0 and result.failed == 0

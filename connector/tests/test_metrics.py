@@ -13,7 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client.parser import text_string_to_metric_families
 
 from connector.metrics import ConnectorMetrics, MachineHealth, Snapshot, TimedOdoo
-from connector.tests.conftest import Broker, FakeOdoo, wait_for
+from connector.tests.conftest import FakeOdoo
 from connector.tests.test_pipeline_flexo import tick
 from connector.tests.test_service import (
     Running,
@@ -22,6 +22,8 @@ from connector.tests.test_service import (
     running,  # noqa: F401  (fixture)
     settings_for,
 )
+from devkit.broker import Mosquitto
+from devkit.util import wait_until
 
 EXPECTED = {
     "cmms_connector_info",
@@ -131,7 +133,7 @@ def get(port: int, path: str) -> tuple[int, str, str]:
 
 
 def test_service_serves_metrics_and_pushes_the_new_items(
-    mosquitto: Broker,
+    mosquitto: Mosquitto,
     fake_odoo: FakeOdoo,
     tmp_path: Path,
     running: list[Running],  # noqa: F811
@@ -147,7 +149,7 @@ def test_service_serves_metrics_and_pushes_the_new_items(
     run = Running(settings)
     running.append(run)
     assert run.service.ready.wait(10)
-    assert wait_for(run.service.mqtt.connected.is_set, 10)  # type: ignore[union-attr]
+    assert wait_until(run.service.mqtt.connected.is_set, 10)  # type: ignore[union-attr]
     publish(mosquitto.port, "PT-101", [(0, 6.0), (1, 6.1), (2, 6.2)])
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.connect("127.0.0.1", mosquitto.port)
@@ -162,9 +164,11 @@ def test_service_serves_metrics_and_pushes_the_new_items(
     def types() -> set[str]:
         return {i["type"] for i in fake_odoo.accepted.values()}
 
-    assert wait_for(
-        lambda: {"health_snapshot", "downtime_event", "reading_agg"} <= types(), 10
-    ), types()
+    wait_until(
+        lambda: {"health_snapshot", "downtime_event", "reading_agg"} <= types(),
+        10,
+        lambda: f"the item types; got {types()}",
+    )
     agg = next(i for i in fake_odoo.accepted.values() if i["type"] == "reading_agg")
     assert agg["key"] == "agg:PT-101:2026-11-22T08:00:00Z"
     assert agg["data"]["count"] == 3 and agg["data"]["mean"] == pytest.approx(6.1)
@@ -176,7 +180,9 @@ def test_service_serves_metrics_and_pushes_the_new_items(
         assert status == 200 and content_type.startswith("text/plain")
         return families(text)
 
-    assert wait_for(lambda: sample(scrape(), "cmms_connector_push_duration_seconds_count") >= 1, 5)
+    assert wait_until(
+        lambda: sample(scrape(), "cmms_connector_push_duration_seconds_count") >= 1, 5
+    )
     fams = scrape()
     assert set(fams) == EXPECTED
     assert sample(fams, "cmms_connector_readings_received_total") == 3

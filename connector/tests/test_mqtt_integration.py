@@ -26,21 +26,14 @@ from connector.config import Settings
 from connector.ingest.mqtt import Message, MqttIngest
 from connector.ingest.pipeline import CONFIG_KEY, Pipeline
 from connector.store import Store, open_store
-from connector.tests.conftest import (
-    SENSOR_PT101,
-    Broker,
-    FakeOdoo,
-    Publisher,
-    free_port,
-    make_config,
-    wait_for,
-    wait_for_count,
-)
+from connector.tests.conftest import SENSOR_PT101, FakeOdoo, Publisher, make_config
+from devkit.broker import Mosquitto
+from devkit.util import free_port, wait_progress, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def settings_for(broker: Broker, tmp_path: Path, **kw: Any) -> Settings:
+def settings_for(broker: Mosquitto, tmp_path: Path, **kw: Any) -> Settings:
     base: dict[str, Any] = {
         "connector_id": "it",
         "mqtt_host": "127.0.0.1",
@@ -109,7 +102,7 @@ def stored_seqs(store: Store) -> list[int]:
     [("5", "commit"), ("5", "receive"), ("3.1.1", "commit"), ("3.1.1", "receive")],
 )
 def test_exactly_once_when_the_client_dies_mid_stream(
-    mosquitto: Broker, publisher: Publisher, tmp_path: Path, protocol: str, after: str
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path, protocol: str, after: str
 ) -> None:
     settings = settings_for(mosquitto, tmp_path, mqtt_protocol=protocol)
     store = open_store(settings.store_path)
@@ -117,7 +110,7 @@ def test_exactly_once_when_the_client_dies_mid_stream(
     first.start()
     publisher.readings(0, 400)
     # the broker stops sending once its in-flight window is unacknowledged
-    assert wait_for(lambda: first.received >= 150 + 20, 10)
+    assert wait_until(lambda: first.received >= 150 + 20, 10)
     first.crash()
     stored_before = len(stored_seqs(store))
     unacked_stored = stored_before - 150
@@ -131,7 +124,7 @@ def test_exactly_once_when_the_client_dies_mid_stream(
     second.start()
     try:
         assert second.ingest.session_present_ is True
-        done = wait_for_count(lambda: len(stored_seqs(store)), 500)
+        done = wait_progress(lambda: len(stored_seqs(store)), 500)
         missing = sorted(set(range(500)) - set(stored_seqs(store)))
         assert done, (
             f"missing {len(missing)}: {missing[:5]}..{missing[-5:]}; first got "
@@ -141,7 +134,7 @@ def test_exactly_once_when_the_client_dies_mid_stream(
         # the unacknowledged messages came back (flagged dup) ...
         assert second.redelivered >= first.received - 150 > 0
         # ... and those already stored were recognised, not stored twice
-        assert wait_for(lambda: second.pipe.duplicates_total_ >= unacked_stored, 5)
+        assert wait_until(lambda: second.pipe.duplicates_total_ >= unacked_stored, 5)
     finally:
         second.ingest.stop()
     assert stored_seqs(store) == list(range(500))
@@ -149,7 +142,7 @@ def test_exactly_once_when_the_client_dies_mid_stream(
 
 
 def test_more_than_a_default_queue_survives_absence_and_broker_restart(
-    mosquitto: Broker, publisher: Publisher, tmp_path: Path
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path
 ) -> None:
     settings = settings_for(mosquitto, tmp_path)
     store = open_store(settings.store_path)
@@ -162,14 +155,14 @@ def test_more_than_a_default_queue_survives_absence_and_broker_restart(
     back = Consumer(settings, store)
     back.start()
     try:
-        arrived = wait_for_count(lambda: len(stored_seqs(store)), 2500)
+        arrived = wait_progress(lambda: len(stored_seqs(store)), 2500)
         assert arrived, f"{len(stored_seqs(store))} of 2500\n{mosquitto.log()[-2000:]}"
     finally:
         back.ingest.stop()
     assert stored_seqs(store) == list(range(2500))
 
 
-def test_status_topic_online_and_last_will(mosquitto: Broker, tmp_path: Path) -> None:
+def test_status_topic_online_and_last_will(mosquitto: Mosquitto, tmp_path: Path) -> None:
     settings = settings_for(mosquitto, tmp_path, connector_id="c9")
     seen: list[dict[str, Any]] = []
     watcher = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
@@ -180,9 +173,9 @@ def test_status_topic_online_and_last_will(mosquitto: Broker, tmp_path: Path) ->
     try:
         consumer = Consumer(settings, open_store(settings.store_path))
         consumer.start()
-        assert wait_for(lambda: any(s["state"] == "online" for s in seen), 5)
+        assert wait_until(lambda: any(s["state"] == "online" for s in seen), 5)
         consumer.crash()  # no DISCONNECT: the broker publishes the will
-        assert wait_for(lambda: seen[-1]["state"] == "offline", 10)
+        assert wait_until(lambda: seen[-1]["state"] == "offline", 10)
     finally:
         watcher.disconnect()
         watcher.loop_stop()
@@ -202,7 +195,7 @@ def health(port: int) -> dict[str, Any] | None:
 
 
 def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
-    mosquitto: Broker, publisher: Publisher, fake_odoo: FakeOdoo, tmp_path: Path
+    mosquitto: Mosquitto, publisher: Publisher, fake_odoo: FakeOdoo, tmp_path: Path
 ) -> None:
     store_path = tmp_path / "daemon.sqlite3"
     with open_store(store_path) as store:  # a cached config: start without Odoo's help
@@ -234,8 +227,11 @@ def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
             proc = subprocess.Popen(
                 cmd, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
             )
-        ok = wait_for(lambda: (health(health_port) or {}).get("mqtt_connected") is True, 15)
-        assert ok, log_path.read_text()
+        wait_until(
+            lambda: (health(health_port) or {}).get("mqtt_connected") is True,
+            15,
+            lambda: f"the connector to connect; its log:\n{log_path.read_text()}",
+        )
         return proc
 
     def value(i: int) -> float:  # one excursion above high critical (10 bar)
@@ -251,7 +247,7 @@ def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
     )
     feeder.start()
     try:
-        assert wait_for(lambda: count() >= 300, 15)
+        assert wait_until(lambda: count() >= 300, 15)
         proc.send_signal(signal.SIGKILL)  # mid-stream, no goodbye
         proc.wait(5)
         at_kill = count()
@@ -260,9 +256,9 @@ def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
         assert publisher.acked == 1500
         assert 300 <= at_kill < 1500
         proc = start()
-        assert wait_for_count(count, 1500), log_path.read_text()
-        assert wait_for(lambda: any(k.endswith(":raised") for k in fake_odoo.accepted), 10)
-        assert wait_for(
+        assert wait_progress(count, 1500), log_path.read_text()
+        assert wait_until(lambda: any(k.endswith(":raised") for k in fake_odoo.accepted), 10)
+        assert wait_until(
             lambda: any(i["type"] == "heartbeat" for i in fake_odoo.accepted.values()), 5
         )
         proc.send_signal(signal.SIGTERM)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from connector.config import Settings
@@ -28,15 +29,10 @@ from connector.ingest.mqtt_proc import MqttProcess
 from connector.ingest.pipeline import Pipeline
 from connector.ingest.schema import decode_readings
 from connector.store import Store, open_store
-from connector.tests.conftest import (
-    SENSOR_PT101,
-    T0,
-    Broker,
-    Publisher,
-    make_config,
-    wait_for,
-)
+from connector.tests.conftest import SENSOR_PT101, T0, Publisher, make_config
 from connector.tests.test_mqtt_integration import settings_for, stored_seqs
+from devkit.broker import Mosquitto
+from devkit.util import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,7 +78,7 @@ class StatusWatcher:
 
 
 def test_nothing_is_acknowledged_before_the_owner_says_so(
-    mosquitto: Broker, publisher: Publisher, tmp_path: Path
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path
 ) -> None:
     settings = settings_for(mosquitto, tmp_path, mqtt_receive_maximum=50)
     store = open_store(settings.store_path)
@@ -91,16 +87,17 @@ def test_nothing_is_acknowledged_before_the_owner_says_so(
     try:
         publisher.readings(0, 300)
         # the broker sends at most Receive Maximum unacknowledged messages
-        assert wait_for(lambda: len(owner.received) == 50, 10)
-        assert not wait_for(lambda: len(owner.received) > 50, 1.0)
+        assert wait_until(lambda: len(owner.received) == 50, 10)
+        with pytest.raises(TimeoutError):  # nothing more within a second
+            wait_until(lambda: len(owner.received) > 50, 1.0)
         owner.ack = True
         with owner.lock:
             held = list(owner.received)
         # (Mosquitto 2.0 then sends the rest of its queue, not just 20 more)
         assert owner.mqtt.ack_many(held[:20]) == 20
-        assert wait_for(lambda: len(owner.received) > 50, 10)
+        assert wait_until(lambda: len(owner.received) > 50, 10)
         assert owner.mqtt.ack_many(held[20:]) == 30
-        assert wait_for(lambda: len(stored_seqs(store)) == 300, 15)
+        assert wait_until(lambda: len(stored_seqs(store)) == 300, 15)
     finally:
         owner.mqtt.stop()
     assert stored_seqs(store) == list(range(300))
@@ -108,7 +105,7 @@ def test_nothing_is_acknowledged_before_the_owner_says_so(
 
 
 def test_the_receiver_sends_the_readings_decoded(
-    mosquitto: Broker, publisher: Publisher, tmp_path: Path
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path
 ) -> None:
     settings = settings_for(mosquitto, tmp_path)
     store = open_store(settings.store_path)
@@ -121,7 +118,7 @@ def test_the_receiver_sends_the_readings_decoded(
             "cmms/plant1/PT-101/reading", json.dumps(batch), qos=1
         ).wait_for_publish(10)
         publisher.client.publish("cmms/plant1/PT-101/reading", b"[{", qos=1).wait_for_publish(10)
-        assert wait_for(lambda: len(owner.received) == 5, 10)
+        assert wait_until(lambda: len(owner.received) == 5, 10)
     finally:
         owner.mqtt.stop()
     # an array of readings comes decoded, a single reading as it is
@@ -136,7 +133,7 @@ def test_the_receiver_sends_the_readings_decoded(
 
 
 def test_receiver_killed_mid_stream_loses_and_doubles_nothing(
-    mosquitto: Broker, publisher: Publisher, tmp_path: Path
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path
 ) -> None:
     settings = settings_for(mosquitto, tmp_path)
     store = open_store(settings.store_path)
@@ -145,20 +142,20 @@ def test_receiver_killed_mid_stream_loses_and_doubles_nothing(
     try:
         first_pid = owner.mqtt.process_.pid
         publisher.readings(0, 200)
-        assert wait_for(lambda: len(owner.received) >= 100, 10)
+        assert wait_until(lambda: len(owner.received) >= 100, 10)
         held = list(owner.received)
         os.kill(first_pid, signal.SIGKILL)
-        assert wait_for(lambda: owner.changes[-1:] == [False], 10)
+        assert wait_until(lambda: owner.changes[-1:] == [False], 10)
         # an acknowledgement meant for the dead receiver's connection is dropped
         assert owner.mqtt.ack_many(held) == 0
         owner.ack = True
-        assert wait_for(lambda: owner.mqtt.connected.is_set(), 20)
+        assert wait_until(lambda: owner.mqtt.connected.is_set(), 20)
         assert owner.mqtt.process_.pid != first_pid and owner.mqtt.restarts_ == 1
         assert owner.mqtt.session_present_ is True
         publisher.readings(200, 400)
-        assert wait_for(lambda: len(stored_seqs(store)) == 400, 20)
+        assert wait_until(lambda: len(stored_seqs(store)) == 400, 20)
         # what the dead receiver had forwarded came again and was recognised
-        assert wait_for(lambda: owner.pipe.duplicates_total_ >= len(held), 10)
+        assert wait_until(lambda: owner.pipe.duplicates_total_ >= len(held), 10)
     finally:
         owner.mqtt.stop()
     assert stored_seqs(store) == list(range(400))
@@ -166,7 +163,7 @@ def test_receiver_killed_mid_stream_loses_and_doubles_nothing(
 
 
 def test_clean_stop_says_offline_and_keeps_the_session(
-    mosquitto: Broker, publisher: Publisher, tmp_path: Path
+    mosquitto: Mosquitto, publisher: Publisher, tmp_path: Path
 ) -> None:
     settings = settings_for(mosquitto, tmp_path, connector_id="p1")
     watcher = StatusWatcher(mosquitto.port, settings.status_topic)
@@ -174,16 +171,16 @@ def test_clean_stop_says_offline_and_keeps_the_session(
     try:
         owner = Owner(settings, store)
         owner.start()
-        assert wait_for(lambda: watcher.seen[-1:] == ["online"], 10)
+        assert wait_until(lambda: watcher.seen[-1:] == ["online"], 10)
         proc = owner.mqtt.process_
         owner.mqtt.stop()
         assert proc.returncode == 0
-        assert wait_for(lambda: watcher.seen[-1:] == ["offline"], 10)
+        assert wait_until(lambda: watcher.seen[-1:] == ["offline"], 10)
         publisher.readings(0, 150)  # queued for the stopped session
         again = Owner(settings, store)
         again.start()
         try:
-            assert wait_for(lambda: len(stored_seqs(store)) == 150, 15)
+            assert wait_until(lambda: len(stored_seqs(store)) == 150, 15)
         finally:
             again.mqtt.stop()
     finally:
@@ -217,7 +214,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_owner_sigkill_takes_the_receiver_and_fires_the_will(
-    mosquitto: Broker, tmp_path: Path
+    mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     watcher = StatusWatcher(mosquitto.port, "cmms/plant1/connector/k1/status")
     env: dict[str, Any] = dict(os.environ, PYTHONPATH=str(REPO))
@@ -230,11 +227,11 @@ def test_owner_sigkill_takes_the_receiver_and_fires_the_will(
     try:
         assert owner.stdout is not None
         receiver_pid = int(owner.stdout.readline())
-        assert wait_for(lambda: watcher.seen[-1:] == ["online"], 10)
+        assert wait_until(lambda: watcher.seen[-1:] == ["online"], 10)
         owner.send_signal(signal.SIGKILL)
         owner.wait(5)
-        assert wait_for(lambda: not _alive(receiver_pid), 10), "the receiver outlived its owner"
-        assert wait_for(lambda: watcher.seen[-1:] == ["offline"], 10)  # the last will
+        wait_until(lambda: not _alive(receiver_pid), 10, "the receiver outlived its owner")
+        assert wait_until(lambda: watcher.seen[-1:] == ["offline"], 10)  # the last will
     finally:
         watcher.close()
         if owner.poll() is None:

@@ -34,6 +34,8 @@ MODELS = Path(__file__).resolve().parents[2] / "addons" / "cmms_telemetry" / "mo
 @pytest.fixture(scope="module")
 def odoo() -> dict[str, Any]:
     """The namespace of Odoo's ``telemetry_tools`` module (it imports no Odoo)."""
+    # Loaded by path on purpose: importing it as a package module would run
+    # the addon's __init__ (Odoo models); the file itself is plain Python.
     return runpy.run_path(str(MODELS / "telemetry_tools.py"))
 
 

@@ -18,8 +18,10 @@ from connector.detect.anomaly import AnomalyEngine, replay_stream
 from connector.ingest.mqtt import Message, MqttIngest
 from connector.ingest.pipeline import Pipeline
 from connector.store import open_store
-from connector.tests.conftest import SENSOR_PT101, T0, Broker, make_config, wait_for
+from connector.tests.conftest import SENSOR_PT101, T0, make_config
 from connector.tests.test_mqtt_integration import settings_for
+from devkit.broker import Mosquitto
+from devkit.util import wait_until
 
 TAGS = {"PT-101": 6.0, "FT-301": 40.0, "TT-201": 65.0}
 N = 900
@@ -53,7 +55,7 @@ def value(tag: str, i: int, rng: random.Random) -> float:
     return round(v, 4)
 
 
-def test_live_scores_equal_the_offline_replay(mosquitto: Broker, tmp_path: Path) -> None:
+def test_live_scores_equal_the_offline_replay(mosquitto: Mosquitto, tmp_path: Path) -> None:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -91,7 +93,7 @@ def test_live_scores_equal_the_offline_replay(mosquitto: Broker, tmp_path: Path)
                 infos.clear()
         for info in infos:
             info.wait_for_publish(10)
-        assert wait_for(lambda: store.count_readings() == N * len(TAGS), 60)
+        assert wait_until(lambda: store.count_readings() == N * len(TAGS), 60)
     finally:
         client.disconnect()
         client.loop_stop()

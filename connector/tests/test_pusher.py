@@ -21,7 +21,8 @@ from connector.push.odoo_client import (
 )
 from connector.push.pusher import Pusher, backoff_delay
 from connector.store import Store, open_store
-from connector.tests.conftest import FakeOdoo, free_port, wait_for
+from connector.tests.conftest import FakeOdoo
+from devkit.util import free_port, wait_until
 
 
 def client_for(fake: FakeOdoo, key: str = FakeOdoo.API_KEY) -> OdooClient:
@@ -137,7 +138,7 @@ def test_odoo_down_builds_a_backlog_then_drains_without_loss_or_doubles(
         # more items arrive while Odoo is down
         store.add_outbox(items(30, start=30))
         pusher.wake()
-        assert wait_for(lambda: statuses(store)["sent"] == 60, 10)
+        assert wait_until(lambda: statuses(store)["sent"] == 60, 10)
     finally:
         stop.set()
         thread.join(5)
@@ -222,7 +223,7 @@ def test_run_loop_respects_batch_age(store: Store, fake_odoo: FakeOdoo) -> None:
         pusher.wake()
         for _ in range(30):
             seen = reads[0]
-            assert wait_for(lambda seen=seen: reads[0] >= seen + 2, 10), "the loop looks"
+            wait_until(lambda seen=seen: reads[0] >= seen + 2, 10, "the loop looks")
             if statuses(store).get("sent") == 3:
                 elapsed = now[0] - start
                 break
@@ -249,14 +250,14 @@ def test_alert_items_do_not_wait_for_the_batch_age(store: Store, fake_odoo: Fake
     try:
         store.add_outbox(items(1, start=5) + items(1, start=6, type_="alert_cleared"), now=now[0])
         pusher.wake()
-        assert wait_for(lambda: statuses(store)["sent"] == 2, 10), "the alert items are pushed"
+        wait_until(lambda: statuses(store)["sent"] == 2, 10, "the alert items are pushed")
         assert statuses(store) == {"pending": 5, "sent": 2, "rejected": 0}
         assert fake_odoo.ingest_calls() == [2]
         assert list(fake_odoo.accepted) == ["k00005", "k00006"]
         # the bulk items go when their batch closes by age
         now[0] += 60.0
         pusher.wake()
-        assert wait_for(lambda: statuses(store)["sent"] == 7, 10), "the batch closes by age"
+        wait_until(lambda: statuses(store)["sent"] == 7, 10, "the batch closes by age")
     finally:
         stop.set()
         thread.join(5)

@@ -21,19 +21,14 @@ from connector.ingest.pipeline import CONFIG_KEY
 from connector.push.items import OutboxItem
 from connector.service import Service
 from connector.store import open_store
-from connector.tests.conftest import (
-    SENSOR_PT101,
-    Broker,
-    FakeOdoo,
-    free_port,
-    make_config,
-    wait_for,
-)
+from connector.tests.conftest import SENSOR_PT101, FakeOdoo, make_config
+from devkit.broker import Mosquitto
+from devkit.util import free_port, wait_until
 
 T0 = 1795334400.0
 
 
-def settings_for(broker: Broker | None, odoo_url: str, tmp_path: Path, **kw: Any) -> Settings:
+def settings_for(broker: Mosquitto | None, odoo_url: str, tmp_path: Path, **kw: Any) -> Settings:
     base: dict[str, Any] = {
         "connector_id": "svc",
         "mqtt_host": "127.0.0.1",
@@ -104,16 +99,16 @@ def get_health(port: int) -> tuple[int, dict[str, Any]]:
 
 
 def test_waits_for_odoo_then_runs_and_pushes(
-    mosquitto: Broker, fake_odoo: FakeOdoo, tmp_path: Path, running: list[Running]
+    mosquitto: Mosquitto, fake_odoo: FakeOdoo, tmp_path: Path, running: list[Running]
 ) -> None:
     fake_odoo.down = 4  # no cached config: the service must wait for Odoo
     settings = settings_for(mosquitto, fake_odoo.url, tmp_path)
     run = Running(settings)
     running.append(run)
     assert run.service.ready.wait(10)
-    assert wait_for(lambda: get_health(settings.health_port)[0] == 200, 10)
+    assert wait_until(lambda: get_health(settings.health_port)[0] == 200, 10)
     publish(mosquitto.port, "PT-101", [(0, 6.0), (1, 10.5), (2, 10.6), (3, 6.0)])
-    assert wait_for(
+    assert wait_until(
         lambda: (
             {i["type"] for i in fake_odoo.accepted.values()}
             >= {"alert_raised", "alert_cleared", "heartbeat"}
@@ -140,28 +135,28 @@ def test_waits_for_odoo_then_runs_and_pushes(
 
 
 def test_config_version_change_is_applied(
-    mosquitto: Broker, fake_odoo: FakeOdoo, tmp_path: Path, running: list[Running]
+    mosquitto: Mosquitto, fake_odoo: FakeOdoo, tmp_path: Path, running: list[Running]
 ) -> None:
     settings = settings_for(mosquitto, fake_odoo.url, tmp_path)
     run = Running(settings)
     running.append(run)
     assert run.service.ready.wait(10)
-    assert wait_for(run.service.mqtt.connected.is_set, 10)  # type: ignore[union-attr]
+    assert wait_until(run.service.mqtt.connected.is_set, 10)  # type: ignore[union-attr]
     publish(mosquitto.port, "PT-101", [(0, 8.5)])  # fine under v1 (warning at 9)
     fake_odoo.config = make_config("v2", dict(SENSOR_PT101, high_warning=8.0))
-    assert wait_for(
+    assert wait_until(
         lambda: run.service.pipeline.config_version == "v2",  # type: ignore[union-attr]
         5,
     )
     publish(mosquitto.port, "PT-101", [(1, 8.5)])
-    assert wait_for(lambda: any(k.endswith(":raised") for k in fake_odoo.accepted), 5)
+    assert wait_until(lambda: any(k.endswith(":raised") for k in fake_odoo.accepted), 5)
     [raised] = [i for k, i in fake_odoo.accepted.items() if k.endswith(":raised")]
     assert raised["ts"] == "2026-11-22T08:00:01Z"
     assert raised["data"]["severity"] == "warning"
 
 
 def test_starts_from_cached_config_while_odoo_is_down(
-    mosquitto: Broker, tmp_path: Path, running: list[Running]
+    mosquitto: Mosquitto, tmp_path: Path, running: list[Running]
 ) -> None:
     dead_odoo = f"http://127.0.0.1:{free_port()}"
     settings = settings_for(mosquitto, dead_odoo, tmp_path)
@@ -170,14 +165,14 @@ def test_starts_from_cached_config_while_odoo_is_down(
     run = Running(settings)
     running.append(run)
     assert run.service.ready.wait(10)
-    assert wait_for(run.service.mqtt.connected.is_set, 10)  # type: ignore[union-attr]
+    assert wait_until(run.service.mqtt.connected.is_set, 10)  # type: ignore[union-attr]
     publish(mosquitto.port, "PT-101", [(0, 12.0)])
 
     def queued() -> int:
         with open_store(settings.store_path) as s:
             return int(s.counts()["outbox_pending"])
 
-    assert wait_for(lambda: queued() >= 1, 5)  # the alert waits for Odoo
+    assert wait_until(lambda: queued() >= 1, 5)  # the alert waits for Odoo
     assert run.service.pipeline.config_version == "cached"  # type: ignore[union-attr]
     assert run.stop() == 0
     with open_store(settings.store_path) as store:
@@ -186,7 +181,7 @@ def test_starts_from_cached_config_while_odoo_is_down(
 
 
 def test_malformed_config_from_odoo_is_not_fatal(
-    mosquitto: Broker, fake_odoo: FakeOdoo, tmp_path: Path, running: list[Running]
+    mosquitto: Mosquitto, fake_odoo: FakeOdoo, tmp_path: Path, running: list[Running]
 ) -> None:
     fake_odoo.config = {"version": "bad", "sensors": "not a list"}
     settings = settings_for(mosquitto, fake_odoo.url, tmp_path)
@@ -204,7 +199,7 @@ def test_malformed_config_from_odoo_is_not_fatal(
     key = "config:malformed:config 'sensors' is not a list"
     before, refused_before = config_calls(), run.service.log_once.counts()[key]
     fake_odoo.config = {"version": "bad2", "sensors": {"tag": "PT-101"}}
-    assert wait_for(lambda: config_calls() >= before + 3, 10)
+    assert wait_until(lambda: config_calls() >= before + 3, 10)
     assert run.service.pipeline.config_version == "good"  # type: ignore[union-attr]
     assert run.service.log_once.counts()[key] > refused_before  # bad2 was refused
     assert run.stop() == 0
@@ -217,7 +212,7 @@ def test_health_is_503_without_broker(
     run = Running(settings)
     running.append(run)
     assert run.service.ready.wait(10)
-    assert wait_for(lambda: get_health(settings.health_port)[0] == 503, 5)
+    assert wait_until(lambda: get_health(settings.health_port)[0] == 503, 5)
     assert get_health(settings.health_port)[1]["mqtt_connected"] is False
     assert run.stop() == 0
 

@@ -24,17 +24,12 @@ from connector.store import SCHEMA_VERSION, StorageError, Store, open_store
 from connector.store import postgres as store_pg
 from connector.store.history import History
 from connector.store.postgres import PostgresError, PostgresStore, pg_schema, translate
-from connector.tests.conftest import (
-    SENSOR_PT101,
-    Broker,
-    FakeOdoo,
-    make_config,
-    new_database,
-    wait_for,
-)
+from connector.tests.conftest import SENSOR_PT101, FakeOdoo, make_config, new_database
 from connector.tests.test_pipeline import msg, outbox
 from connector.tests.test_service import Running, publish, settings_for
 from connector.util import redact_url
+from devkit.broker import Mosquitto
+from devkit.util import wait_until
 
 T0 = 1795334400.0
 SECRET = "s3cret-pw"
@@ -370,7 +365,7 @@ def test_ingest_and_history_on_their_own_connections(pg_url: str) -> None:
 
 
 def test_service_on_postgresql(
-    mosquitto: Broker,
+    mosquitto: Mosquitto,
     fake_odoo: FakeOdoo,
     pg_cluster: Any,
     tmp_path: Path,
@@ -382,9 +377,9 @@ def test_service_on_postgresql(
     run = Running(settings)
     try:
         assert run.service.ready.wait(10)
-        assert wait_for(run.service.mqtt.connected.is_set, 10)  # type: ignore[union-attr]
+        assert wait_until(run.service.mqtt.connected.is_set, 10)  # type: ignore[union-attr]
         publish(mosquitto.port, "PT-101", [(0, 6.0), (1, 10.5), (2, 10.6), (3, 6.0)])
-        assert wait_for(
+        assert wait_until(
             lambda: {i["type"] for i in fake_odoo.accepted.values()}
             >= {"alert_raised", "alert_cleared", "heartbeat"},
             10,

@@ -1,6 +1,7 @@
 """Shared fixtures of the simulator tests.
 
-* ``broker``: a real Mosquitto on a free loopback port (one per test module);
+* ``broker``: a real Mosquitto with the shipped configuration on a free
+  loopback port (:class:`devkit.broker.Mosquitto`, one per test module);
   the tests that need it are skipped when no ``mosquitto`` binary exists,
   unless ``CMMS_REQUIRE_MOSQUITTO=1`` turns that into a failure.
 * ``subscriber``: a paho QoS 1 subscriber on ``cmms/plant1/#`` collecting
@@ -25,19 +26,19 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from simulator.testing import MosquittoBroker, find_mosquitto
+from devkit.broker import Mosquitto, find_mosquitto
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def broker() -> Iterator[MosquittoBroker]:
+def broker() -> Iterator[Mosquitto]:
     """A Mosquitto broker for the tests of one module."""
     if find_mosquitto() is None:
         if os.environ.get("CMMS_REQUIRE_MOSQUITTO") == "1":
             pytest.fail("mosquitto is required (CMMS_REQUIRE_MOSQUITTO=1) but not found")
         pytest.skip("mosquitto binary not found")
-    with MosquittoBroker() as running:
+    with Mosquitto() as running:
         yield running
 
 
@@ -125,19 +126,13 @@ class Collector:
 
 
 @pytest.fixture
-def subscriber(broker: MosquittoBroker) -> Iterator[Collector]:
+def subscriber(broker: Mosquitto) -> Iterator[Collector]:
     """A QoS 1 subscriber on everything the simulator publishes for plant1."""
     collector = Collector(broker.host, broker.port, "cmms/plant1/#")
     try:
         yield collector
     finally:
         collector.close()
-
-
-def _cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    return env
 
 
 @pytest.fixture
@@ -148,7 +143,6 @@ def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
         return subprocess.run(
             [sys.executable, "-m", "simulator", *args],
             cwd=REPO_ROOT,
-            env=_cli_env(),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -166,7 +160,6 @@ def popen_cli() -> Iterator[Callable[..., subprocess.Popen[str]]]:
         proc = subprocess.Popen(
             [sys.executable, "-m", "simulator", *args],
             cwd=REPO_ROOT,
-            env=_cli_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from devkit.util import free_port
 from simulator.__main__ import build_parser, main
-from simulator.testing import free_port
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from devkit.broker import Mosquitto
 from simulator.clock import DEFAULT_START
 from simulator.publisher import PublishConfig, run
 from simulator.scenarios import SCENARIOS
 from simulator.simulation import EnergyReading, Reading, Simulation, Tick, reading_payload
-from simulator.testing import MosquittoBroker
 
 from .conftest import Collector, parse_summary
 from .test_payloads import START, assert_valid_reading, assert_valid_tick
@@ -76,7 +76,7 @@ def _key(row: dict[str, Any]) -> tuple[str, int]:
 
 
 def test_batched_run_delivers_every_reading(
-    broker: MosquittoBroker, subscriber: Collector, run_cli: RunCli, tmp_path: Path
+    broker: Mosquitto, subscriber: Collector, run_cli: RunCli, tmp_path: Path
 ) -> None:
     labels = tmp_path / "labels.jsonl"
     done = run_cli(
@@ -144,7 +144,7 @@ def test_batched_run_delivers_every_reading(
 
 
 def test_unbatched_run_sends_single_objects(
-    broker: MosquittoBroker, subscriber: Collector, run_cli: RunCli
+    broker: Mosquitto, subscriber: Collector, run_cli: RunCli
 ) -> None:
     done = run_cli(
         "run",
@@ -168,7 +168,7 @@ def test_unbatched_run_sends_single_objects(
     assert sum(1 for r in pt if float(r["value"]) > 16.0) == 60
 
 
-def test_outstanding_messages_stay_bounded(broker: MosquittoBroker, subscriber: Collector) -> None:
+def test_outstanding_messages_stay_bounded(broker: Mosquitto, subscriber: Collector) -> None:
     sim = Simulation(SCENARIOS["normal"], seed=1, duration_s=1250, flexo=False, energy=False)
     config = PublishConfig(
         host=broker.host, port=broker.port, rate=None, batch=1, max_outstanding=8
@@ -204,7 +204,7 @@ class _PaceStop(threading.Event):
         return self.is_set()
 
 
-def test_rate_paces_simulated_time(broker: MosquittoBroker, monkeypatch: Any) -> None:
+def test_rate_paces_simulated_time(broker: Mosquitto, monkeypatch: Any) -> None:
     from simulator import publisher
 
     clock = _PaceClock()
@@ -219,7 +219,7 @@ def test_rate_paces_simulated_time(broker: MosquittoBroker, monkeypatch: Any) ->
 
 
 def test_sigterm_stops_cleanly(
-    broker: MosquittoBroker, subscriber: Collector, popen_cli: PopenCli, tmp_path: Path
+    broker: Mosquitto, subscriber: Collector, popen_cli: PopenCli, tmp_path: Path
 ) -> None:
     labels = tmp_path / "labels.jsonl"
     proc = popen_cli(

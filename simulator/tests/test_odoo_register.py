@@ -1,10 +1,7 @@
 """Instruments built from Odoo's sensor register (the configuration reply)."""
 
-import doctest
-
 import pytest
 
-from simulator import odoo_register
 from simulator.__main__ import main
 from simulator.odoo_register import instruments_from_config
 
@@ -39,7 +36,3 @@ def test_missing_credentials_exit_2(monkeypatch, capsys):
                  "--instruments-from-odoo"])  # fmt: skip
     assert code == 2
     assert "CMMS_ODOO" in capsys.readouterr().err
-
-
-def test_doctests():
-    assert doctest.testmod(odoo_register).failed == 0

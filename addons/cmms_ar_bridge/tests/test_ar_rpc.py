@@ -3,24 +3,14 @@
 """The external API as the glasses use it: XML-RPC and JSON-RPC with API keys,
 through the test server; the seed's own calls; the reference client."""
 
-import importlib.util
 import json
-import pathlib
 import xmlrpc.client
 
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import Transport, get_db_name
 
+from ..tools import ar_client
 from .common import ArCommon, approved
-
-CLIENT = pathlib.Path(__file__).resolve().parents[1] / "tools" / "ar_client.py"
-
-
-def load_client():
-    spec = importlib.util.spec_from_file_location("cmms_ar_client", CLIENT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @tagged("post_install", "-at_install")
@@ -132,22 +122,19 @@ class TestArRpc(ArCommon, HttpCase):
         self.assertEqual([t["id"] for t in tasks], [self.mine.id])
 
     def test_reference_client_walks_the_whole_task(self):
-        client_module = load_client()
         key = self.key_of(self.technician)
-        client = client_module.ArClient(
+        client = ar_client.ArClient(
             self.base_url(), self.db, self.technician.login, key, transport=Transport(self.cr)
         )
         lines = []
         pressure = self.mine.step_ids.filtered("expects_value")
-        final = client_module.walk(
-            client, self.mine.id, values={pressure.id: 2.95}, out=lines.append
-        )
+        final = ar_client.walk(client, self.mine.id, values={pressure.id: 2.95}, out=lines.append)
         self.assertEqual(final["state"], "done")
         self.assertEqual(self.mine.cmms_state, "done")
         self.assertTrue(any("FLAGGED" in line for line in lines))
         self.assertEqual(client.lookup("cmms:equipment:P-AR1")["id"], self.pump.id)
         with self.assertRaises(PermissionError):
-            client_module.ArClient(
+            ar_client.ArClient(
                 self.base_url(),
                 self.db,
                 self.technician.login,

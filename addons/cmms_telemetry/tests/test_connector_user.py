@@ -12,6 +12,8 @@ MIGRATION = "cmms_telemetry/migrations/18.0.2.0.0/pre-migrate.py"
 
 
 def load_migration():
+    # A migration script's file name is not a module name (pre-migrate.py):
+    # Odoo's own upgrade loads it by path too (odoo.modules.migration).
     spec = importlib.util.spec_from_file_location(
         "cmms_telemetry_pre_migrate", file_path(MIGRATION)
     )

@@ -2,9 +2,9 @@
 
 ::
 
-    python -m connector.bench                          # the full table
-    python -m connector.bench --tags 100 --batch 1 20  # a subset
-    python -m connector.bench --readings 20000         # shorter runs
+    python -m devkit.bench_connector                          # the full table
+    python -m devkit.bench_connector --tags 100 --batch 1 20  # a subset
+    python -m devkit.bench_connector --readings 20000         # shorter runs
 
 It starts a Mosquitto with the project's ``deploy/mosquitto/mosquitto.conf``
 (listener, persistence directory and log moved to a temporary directory) on
@@ -45,7 +45,6 @@ import json
 import os
 import random
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -61,8 +60,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from .broker_conf import find_mosquitto, local_config
-from .config import Settings
+from connector.config import Settings
+
+from . import ROOT
+from .broker import Mosquitto
+from .util import free_port
 
 T0 = 1795334400.0
 SITE = "bench"
@@ -77,13 +79,6 @@ PUBLISH_WINDOW = 5_000
 # -- broker ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def broker(workdir: Path, inflight: int | None = None) -> Iterator[int]:
     """Run Mosquitto with the shipped configuration; yield its port.
@@ -91,36 +86,13 @@ def broker(workdir: Path, inflight: int | None = None) -> Iterator[int]:
     *inflight* replaces the configuration's ``max_inflight_messages`` (an
     experiment: the shipped value is what the table is about).
     """
-    binary = find_mosquitto()
-    if binary is None:
-        raise SystemExit("mosquitto not found (apt-get install mosquitto, or set MOSQUITTO)")
-    port = free_port()
-    data = workdir / "data"
-    data.mkdir(parents=True, exist_ok=True)
     overrides = {} if inflight is None else {"max_inflight_messages": str(inflight)}
-    text = local_config(port, data, workdir / "mosquitto.log", overrides)
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(text, encoding="utf-8")
-    proc = subprocess.Popen(
-        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), 0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("mosquitto did not start") from None
-                time.sleep(0.02)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        mosquitto = Mosquitto(workdir, overrides=overrides)
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
+    with mosquitto:
+        yield mosquitto.port
 
 
 # -- scenario ---------------------------------------------------------------------
@@ -305,9 +277,9 @@ def connector_worker(
     receive_maximum: int,
 ) -> dict[str, Any]:
     """The real connector service, with a cached configuration and no Odoo."""
-    from .ingest.pipeline import CONFIG_KEY
-    from .service import Service
-    from .store import open_store
+    from connector.ingest.pipeline import CONFIG_KEY
+    from connector.service import Service
+    from connector.store import open_store
 
     path = Path(workdir) / f"{client_id}.sqlite3"
     with open_store(path) as store:
@@ -416,7 +388,7 @@ def worker(
     cmd = [
         sys.executable,
         "-m",
-        "connector.bench",
+        "devkit.bench_connector",
         "--worker",
         kind,
         "--port",
@@ -434,8 +406,7 @@ def worker(
     ]
     if phase == "subscribe":
         cmd.append("--subscribe-only")
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{kind} worker failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -500,8 +471,8 @@ def print_table(rows: Sequence[Row]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m connector.bench``."""
-    parser = argparse.ArgumentParser(prog="python -m connector.bench", description=__doc__)
+    """Entry point of ``python -m devkit.bench_connector``."""
+    parser = argparse.ArgumentParser(prog="python -m devkit.bench_connector", description=__doc__)
     parser.add_argument("--tags", type=int, nargs="+", default=list(DEFAULT_TAGS))
     parser.add_argument("--batch", type=int, nargs="+", default=list(DEFAULT_BATCHES))
     parser.add_argument(

@@ -11,13 +11,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from connector.broker_conf import find_mosquitto
-
-REPO = Path(__file__).resolve().parents[2]
+from devkit import ROOT
+from devkit.broker import find_mosquitto
 
 
 def test_bench_runs_a_small_scenario() -> None:
@@ -25,12 +23,13 @@ def test_bench_runs_a_small_scenario() -> None:
         if os.environ.get("CMMS_REQUIRE_MOSQUITTO") == "1":
             pytest.fail("mosquitto binary not found and CMMS_REQUIRE_MOSQUITTO=1")
         pytest.skip("mosquitto binary not found")
-    command = [sys.executable, "-m", "connector.bench", "--tags", "5", "--batch", "1", "4"]
+    command = [sys.executable, "-m", "devkit.bench_connector", "--tags", "5", "--batch", "1", "4"]
     done = subprocess.run(
         [*command, "--readings", "400"],
         capture_output=True,
         text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO), CMMS_BENCH_DEBUG="1"),
+        cwd=ROOT,
+        env=dict(os.environ, CMMS_BENCH_DEBUG="1"),
         timeout=300,
         check=False,
     )

@@ -1,10 +1,10 @@
-"""Throw-away services for the test and run commands.
+"""Throw-away services for the tests, the benchmarks and the run command.
 
 PostgreSQL (a private cluster in a temporary folder), Mosquitto (the
-project's broker configuration on a free loopback port) and Odoo 18 (the
-machine's installation, with our addons), each started on free loopback
-ports and stopped again. Used by ``scripts/test`` and ``scripts/up``; the
-end-to-end tests in ``tests/`` use it too.
+project's broker configuration on a free loopback port, :mod:`devkit.broker`)
+and Odoo 18 (the machine's installation, with our addons), each started on
+free loopback ports and stopped again. Used by ``scripts/test``,
+``scripts/up``, ``scripts/bench`` and the tests of every part.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,46 +24,23 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import ROOT
+from .broker import Mosquitto
+from .util import free_port, stop_process, wait_port, wait_until
+
+__all__ = [
+    "ROOT",
+    "Mosquitto",
+    "Odoo",
+    "Postgres",
+    "free_port",
+    "stop_process",
+    "wait_port",
+    "wait_until",
+]
+
 ADDONS = ROOT / "addons"
 OUR_ADDONS = ("cmms_parfum", "cmms_telemetry", "cmms_ar_bridge")
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-from connector.broker_conf import find_mosquitto, local_config  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening")
-        with (
-            contextlib.suppress(OSError),
-            socket.create_connection(("127.0.0.1", port), timeout=0.5),
-        ):
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
-def stop_process(proc: subprocess.Popen | None, timeout: float = 20.0) -> None:
-    """SIGTERM the process group, then SIGKILL what is left."""
-    if proc is None or proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
 
 
 def child_pids(parent: int | None = None) -> list[int]:
@@ -271,47 +247,6 @@ class Postgres:
             )  # fmt: skip
 
 
-class Mosquitto:
-    """Mosquitto with the project's broker configuration on a free port."""
-
-    def __init__(self, base: Path, port: int | None = None):
-        self.base = base
-        self.port = port or free_port()
-        self.proc: subprocess.Popen | None = None
-        self.binary = find_mosquitto() or "/usr/sbin/mosquitto"
-
-    def config_text(self) -> str:
-        """The shipped configuration, with listener and storage made local."""
-        data = self.base / "mqtt-data"
-        data.mkdir(parents=True, exist_ok=True)
-        return local_config(self.port, data, self.base / "mosquitto.log")
-
-    def start(self) -> Mosquitto:
-        self.base.mkdir(parents=True, exist_ok=True)
-        conf = self.base / "mosquitto.conf"
-        conf.write_text(self.config_text())
-        self.proc = subprocess.Popen(
-            [self.binary, "-c", str(conf)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        wait_port(self.port, 15, self.proc)
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.proc)
-
-    def restart(self, pause_s: float = 0.0) -> Mosquitto:
-        """Stop the broker and start it again on the same port and data folder.
-
-        SIGTERM makes Mosquitto write its persistence file on the way out,
-        so persistent sessions and their queued QoS 1 messages survive.
-        """
-        self.stop()
-        time.sleep(pause_s)
-        return self.start()
-
-
 def odoo_root() -> Path | None:
     """The source root of the Odoo 18 importable in this Python, if any."""
     env_root = os.environ.get("ODOO_ROOT")
@@ -408,18 +343,17 @@ class Odoo:
         return f"http://127.0.0.1:{self.http_port}"
 
     def wait_http(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def healthy() -> bool:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"Odoo exited with {self.proc.returncode}")
             with (
                 contextlib.suppress(OSError),
                 urllib.request.urlopen(f"{self.url}/web/health", timeout=2) as r,
             ):
-                if r.status == 200:
-                    return
-            time.sleep(0.3)
-        raise TimeoutError("Odoo did not answer /web/health")
+                return r.status == 200
+            return False
+
+        wait_until(healthy, timeout, "Odoo to answer /web/health", step=0.3)
 
     def stop(self) -> None:
         stop_process(self.proc)
