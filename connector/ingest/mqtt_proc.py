@@ -260,7 +260,7 @@ class MqttProcess(Receiver):
         # imports nothing of the owner's main module.
         ours, theirs = socket.socketpair()
         level = logging.getLogger().getEffectiveLevel()
-        package_root = str(Path(__file__).resolve().parents[1])
+        package_root = str(Path(__file__).resolve().parents[2])
         path = os.environ.get("PYTHONPATH")
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (package_root, path))))
         generation = self.generation_ + 1
