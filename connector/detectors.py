@@ -291,8 +291,8 @@ class LimitRule(Detector):
             highs = [x for x in (self.high_warning, self.high_critical) if x is not None]
             lows = [x for x in (self.low_warning, self.low_critical) if x is not None]
             self.inside_ = (max(lows, default=-math.inf), min(highs, default=math.inf))
-        low, high = self.inside_
-        if not self.level_ and low <= value <= high:
+        inside_low, inside_high = self.inside_
+        if not self.level_ and inside_low <= value <= inside_high:
             # Fast path: inside every limit and no level held: nothing pending.
             self.since_[1] = self.since_[2] = None
             self.active_ = False
@@ -982,6 +982,7 @@ class TagDetectors:
             return False
         vmin, vmax = min(values), max(values)
         detectors = (self.signal_range, self.roc, self.stuck, self.limits, self.cusum)
+        det: Detector
         plans = []
         for det in detectors:
             plan = det.quiet_plan(ts, values, vmin, vmax, step)

@@ -280,11 +280,11 @@ def encode_chunk(readings: Sequence[Reading]) -> tuple[str, Sequence[float], Chu
     """
     if len(readings) == 1:  # the unbatched message
         one = readings[0]
-        seq = None if one.seq is None else _PACK_Q(one.seq)
+        one_seq = None if one.seq is None else _PACK_Q(one.seq)
         return (
             one.tag,
             (one.ts,),
-            (one.unit, one.quality, _PACK_D(one.ts), _PACK_D(one.value), seq, None),
+            (one.unit, one.quality, _PACK_D(one.ts), _PACK_D(one.value), one_seq, None),
         )
     if type(readings) is ReadingBatch:
         tag, stamps, values, units = readings.tag, readings.ts, readings.value, readings.units
@@ -470,7 +470,7 @@ class Store:
             return super().__new__(cls)
         if scheme not in POSTGRES_SCHEMES:
             raise StorageError(
-                f"unsupported store URL {redact_url(path)}: a file path or a "
+                f"unsupported store URL {redact_url(str(path))}: a file path or a "
                 "postgresql:// URL is expected"
             )
         from .store_pg import PostgresStore
