@@ -20,12 +20,13 @@ import urllib.request
 import xmlrpc.client
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stack
 
 
-def jsonrpc(url: str, args: list) -> object:
+def jsonrpc(url: str, args: list) -> Any:
     body = {"jsonrpc": "2.0", "method": "call",
             "params": {"service": "object", "method": "execute_kw", "args": args}}  # fmt: skip
     request = urllib.request.Request(
@@ -62,7 +63,8 @@ def main() -> int:
         odoo.serve("bench", base / "odoo.log", "--workers", "0")
         try:
             common = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/common")
-            models = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/object", allow_none=True)
+            # Any: what an XML-RPC call returns is the called method's business.
+            models: Any = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/object", allow_none=True)
             uid = common.authenticate("bench", "cmms_connector", key, {})
             start = datetime(2026, 1, 1, tzinfo=UTC)
             admin = common.authenticate("bench", "admin", "admin", {})

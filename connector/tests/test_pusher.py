@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def store(tmp_path: Path) -> Store:
     return Store(tmp_path / "s.sqlite3")
 
 
-def make_pusher(store: Store, fake: FakeOdoo, **kw: float) -> Pusher:
+def make_pusher(store: Store, fake: FakeOdoo, **kw: Any) -> Pusher:
     opts = {
         "batch_size": 50,
         "batch_age_s": 0.0,
@@ -221,8 +222,11 @@ def test_run_loop_respects_batch_age(store: Store, fake_odoo: FakeOdoo) -> None:
         store.add_outbox(items(3, type_="reading_agg"), now=start)
         pusher.wake()
         for _ in range(30):
-            seen = reads[0]
-            assert wait_for(lambda seen=seen: reads[0] >= seen + 2, 10), "the loop looks"
+
+            def looked(seen: int = reads[0]) -> bool:
+                return reads[0] >= seen + 2
+
+            assert wait_for(looked, 10), "the loop looks"
             if statuses(store).get("sent") == 3:
                 elapsed = now[0] - start
                 break
