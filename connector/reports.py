@@ -514,6 +514,7 @@ def write_table(
 
         book = openpyxl.Workbook()
         ws = book.active
+        assert ws is not None  # a new workbook has its one sheet
         ws.title = sheet or ("LOSSTIME" if kind == "losstime" else "Laporan")
         ws.append(header)
         for row in rows:

@@ -192,7 +192,7 @@ def publish(port: int, scenario: Scenario) -> float:
 
 
 def _session_props(receive_maximum: int) -> Properties:
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = 3600
     props.ReceiveMaximum = receive_maximum  # the same as the connector's
     return props

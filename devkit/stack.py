@@ -23,6 +23,11 @@ import time
 import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
+    import threading
 
 from . import ROOT
 from .broker import Mosquitto
@@ -99,8 +104,8 @@ class WebsocketRouter:
         self.port = port
         self.http_port = http_port
         self.gevent_port = gevent_port
-        self._loop = None
-        self._thread = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> WebsocketRouter:
         import asyncio
@@ -164,7 +169,7 @@ class WebsocketRouter:
             for task in asyncio.all_tasks():
                 task.cancel()
 
-        if self._loop is not None:
+        if self._loop is not None and self._thread is not None:
             self._loop.call_soon_threadsafe(cancel_all)
             self._thread.join(5)
             self._loop = None
@@ -187,6 +192,9 @@ class Postgres:
     belongs to the ``postgres`` system user; Odoo, which refuses the
     ``postgres`` role, connects as a superuser role named ``odoo``.
     """
+
+    #: Set by the tests' fixture: the data dir of the template database's Odoo.
+    template_data: Path
 
     def __init__(self, base: Path, durable: bool = False):
         self.base = base
@@ -279,9 +287,10 @@ class Odoo:
     def __init__(self, pg: Postgres, base: Path, root: Path | None = None):
         self.pg = pg
         self.base = base
-        self.root = root or odoo_root()
-        if self.root is None:
+        found = root or odoo_root()
+        if found is None:
             raise RuntimeError("no Odoo 18 is importable")
+        self.root = found
         self.data_dir = base / "odoo-data"
         self.http_port = free_port()
         #: Odoo's evented port (``/websocket``, the bus); with workers > 0
@@ -389,7 +398,7 @@ def check_log(path: Path, extra_ignores: Iterable[str] = ()) -> tuple[list[str],
     """
     ignores = [re.compile(p) for p in [*IGNORED_LOG_LINES, *extra_ignores]]
     bad: list[str] = []
-    summary = {"tests": 0, "failed": 0, "errors": 0, "records": 0, "skipped": []}
+    summary: dict[str, Any] = {"tests": 0, "failed": 0, "errors": 0, "records": 0, "skipped": []}
     for line in path.read_text(errors="replace").splitlines():
         match = LOG_RECORD.match(line)
         if not match:

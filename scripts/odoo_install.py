@@ -123,13 +123,14 @@ def fetch_tree(kind: str, source: str, ref: str | None, work: Path) -> Path:
     if kind == "git":
         dest = work / "odoo"
         dest.mkdir()
-        archive = subprocess.Popen(
+        git = subprocess.Popen(
             ["git", "-C", source, "archive", "--format=tar", ref or "HEAD"],
             stdout=subprocess.PIPE,
         )
-        subprocess.run(["tar", "-x", "-C", str(dest)], stdin=archive.stdout, check=True)
-        archive.stdout.close()
-        if archive.wait() != 0:
+        assert git.stdout is not None
+        subprocess.run(["tar", "-x", "-C", str(dest)], stdin=git.stdout, check=True)
+        git.stdout.close()
+        if git.wait() != 0:
             raise SystemExit(f"git archive of {source} at {ref or 'HEAD'} failed")
         return find_tree(dest)
     archive = Path(source)

@@ -184,7 +184,7 @@ def main() -> int:
             flush=True,
         )
 
-    @part("lint: pre-commit run --all-files (ruff, ruff format, pylint-odoo)")
+    @part("lint: pre-commit run --all-files (ruff, mypy, pylint-odoo, OCA hooks)")
     def lint() -> bool:
         if not (ROOT / ".git").exists():
             print("not a git checkout: pre-commit cannot list the files")

@@ -401,8 +401,8 @@ def _cmd_reports(args: argparse.Namespace, out: TextIO) -> int:
             print(f"skipped: {bad}", file=sys.stderr)
     for line in summarize(found["shifts"].rows, found["losstime"].rows):
         print(line, file=out)
-    bad = len(found["shifts"].bad) + len(found["losstime"].bad)
-    print(f"rows skipped: {bad}", file=out)
+    skipped = len(found["shifts"].bad) + len(found["losstime"].bad)
+    print(f"rows skipped: {skipped}", file=out)
     if args.ticks:
         count = replay_ticks(found["shifts"].rows, found["losstime"].rows, args.ticks,
                              machine_id=args.machine_id)  # fmt: skip

@@ -341,10 +341,12 @@ def generate_history(
     noise = random.Random(f"sim:{seed}:history-maintenance:{year}:{machine_id}")
     for event_id, part, begin, tenths, origin_index, stop in parts:
         index = int(begin // SHIFT_S)
-        origin = shifts[origin_index]
+        origin_shift = shifts[origin_index]
         hours = ""
         if part == 1:
-            mu = expected_maintenance_hours(stop.component, origin.produced, origin.reject)
+            mu = expected_maintenance_hours(
+                stop.component, origin_shift.produced, origin_shift.reject
+            )
             factor = math.exp(noise.gauss(0.0, _NOISE_SIGMA) - 0.5 * _NOISE_SIGMA**2)
             hours = f"{max(0.1, mu * factor):.2f}"
         shift_row = history.shifts[index]
@@ -359,8 +361,8 @@ def generate_history(
                 "reason": stop.reason,
                 "duration_min": _tenths(tenths),
                 "event_duration_min": f"{stop.minutes:.1f}",
-                "shift_produced": str(origin.produced),
-                "shift_reject": str(origin.reject),
+                "shift_produced": str(origin_shift.produced),
+                "shift_reject": str(origin_shift.reject),
                 "maintenance_hours": hours,
             }
         )

@@ -16,7 +16,6 @@ the connector falls back to the reason codes, as the specification says).
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -60,10 +59,13 @@ def summarize(shifts: Sequence[dict[str, Any]], losstime: Sequence[dict[str, Any
         stopped = sum(1 for r in shifts if (r.get("downtime_min") or 0.0) > 0)
         lines.append(f"shifts with a stop: {_pct(stopped, len(shifts)):.1f} %")
     if losstime:
-        minutes: Counter[str] = Counter()
+        minutes: dict[str, float] = {}
         for row in losstime:
-            minutes[row["component"]] += row.get("duration_min") or 0.0
-        top = ", ".join(f"{c} {m:.0f} min" for c, m in minutes.most_common(3))
+            component = row["component"]
+            minutes[component] = minutes.get(component, 0.0) + (row.get("duration_min") or 0.0)
+        # Most minutes first; equal ones in order of appearance (as Counter.most_common).
+        most = sorted(minutes.items(), key=lambda item: item[1], reverse=True)[:3]
+        top = ", ".join(f"{c} {m:.0f} min" for c, m in most)
         lines.append(f"stopped most: {top}")
     return lines
 

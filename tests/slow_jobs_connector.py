@@ -20,5 +20,5 @@ def _slow_step(self, spec, step):
 
 
 if __name__ == "__main__":  # python -m tests.slow_jobs_connector
-    jobs.JobRunner.after_step = _slow_step
+    jobs.JobRunner.after_step = _slow_step  # type: ignore[method-assign]  # the test's slow step
     sys.exit(main(["run"]))

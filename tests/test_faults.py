@@ -172,7 +172,7 @@ class Simulator:
         return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
 
     def close(self) -> None:
-        if self.running():
+        if self.proc is not None and self.running():
             self.proc.kill()
             self.proc.wait(10)
 
@@ -223,17 +223,20 @@ class Connector:
             )  # fmt: skip
 
         def subscribed():
+            assert self.proc is not None
             assert self.proc.poll() is None, f"the connector exited:\n{self.log()}"
             return self.health().get("mqtt_connected")
 
         wait_until(subscribed, timeout, "the connector's MQTT subscription")
 
     def kill(self) -> None:
+        assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
     def stop(self) -> None:
         """SIGTERM: a clean stop flushes the outbox and exits 0."""
+        assert self.proc is not None
         self.proc.terminate()
         try:
             assert self.proc.wait(60) == 0, f"SIGTERM stops the connector cleanly:\n{self.log()}"
@@ -282,6 +285,7 @@ class ReadingCounter:
 
         self.count = 0
         self._subscribed = threading.Event()
+        self.client: mqtt.Client | None
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         self.client.on_connect = lambda c, *_: c.subscribe("cmms/+/+/reading", qos=0)
         self.client.on_subscribe = lambda *_: self._subscribed.set()

@@ -104,11 +104,17 @@ def wait_up(log: Path, proc: subprocess.Popen) -> dict:
         return "CMMS is up." in text and text
 
     text = wait_until(ready, READY_S, "CMMS is up", step=1)
+
+    def found(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, text)
+        assert match, f"{pattern!r} not in the output of scripts/up"
+        return match
+
     info = {
-        "folder": re.search(r"state and logs in (\S+)", text)[1],
-        "url": re.search(r"URL:\s+(http://\S+?)/odoo", text)[1],
+        "folder": found(r"state and logs in (\S+)")[1],
+        "url": found(r"URL:\s+(http://\S+?)/odoo")[1],
     }
-    pg = re.search(r"PostgreSQL on (\S+):(\d+),", text)
+    pg = found(r"PostgreSQL on (\S+):(\d+),")
     info["pg_host"], info["pg_port"] = pg[1], pg[2]
     return info
 
@@ -212,7 +218,9 @@ def _login(url: str, login: str, password: str) -> str:
     with opener.open(request, timeout=60) as response:
         reply = json.loads(response.read())
     assert reply.get("result", {}).get("uid"), reply
-    return next(c.value for c in jar if c.name == "session_id")
+    session = next(c.value for c in jar if c.name == "session_id")
+    assert session, "no session cookie"
+    return session
 
 
 def test_up_with_workers_serves_the_bus_and_stops_everything_on_sigterm(runs):

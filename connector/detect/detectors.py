@@ -1170,6 +1170,7 @@ class TagDetectors:
             return False
         vmin, vmax = min(values), max(values)
         detectors = (self.signal_range, self.roc, self.stuck, self.limits, self.cusum)
+        det: Detector
         plans = []
         for det in detectors:
             plan = det.quiet_plan(ts, values, vmin, vmax, step)

@@ -461,7 +461,7 @@ def resolve_thresholds(
             problems.append(f"{component}: not an object")
             continue
         for metric, limits in metrics.items():
-            metric_name = METRIC_ALIASES.get(metric, metric)
+            metric_name = METRIC_ALIASES.get(metric) or metric
             try:
                 values = tuple(float(limits[k]) for k in ("good", "warning", "critical"))
             except (TypeError, KeyError, ValueError):

@@ -165,7 +165,7 @@ class MqttIngest(Receiver):
         s = self.settings
         self._stopping = False
         if s.mqtt_protocol == "5":
-            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = s.mqtt_session_expiry_s
             props.ReceiveMaximum = s.mqtt_receive_maximum
             self.client.connect_async(

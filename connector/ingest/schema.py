@@ -138,6 +138,15 @@ class ReadingBatch(Sequence[Reading]):
 
     def __getitem__(self, i: int | slice) -> Reading | ReadingBatch:
         quality, seq = self.quality, self.seq
+        if isinstance(i, slice):
+            return ReadingBatch(
+                self.tag,
+                self.ts[i],
+                self.value[i],
+                self.units[i],
+                None if quality is None else quality[i],
+                None if seq is None else seq[i],
+            )
         row = (
             self.tag,
             self.ts[i],
@@ -146,8 +155,6 @@ class ReadingBatch(Sequence[Reading]):
             None if quality is None else quality[i],
             None if seq is None else seq[i],
         )
-        if isinstance(i, slice):
-            return ReadingBatch(*row)
         return _as_reading(Reading, row)
 
     def __iter__(self) -> Iterator[Reading]:
@@ -351,7 +358,10 @@ def _plain_array(tag: str, doc: list[Any]) -> ReadingBatch | None:
 def _reading(tag: str, obj: Any) -> Reading:
     if type(obj) is dict and len(obj) == 3:
         # Fast path for the common {"ts": <epoch>, "value": <number>, "unit": "..."}:
-        # the same checks as below, without the generic helpers.
+        # the same checks as below, without the generic helpers (which narrow
+        # the types: here the checks on type() do, which mypy cannot follow).
+        ts: Any
+        value: Any
         ts, value, unit = obj.get("ts"), obj.get("value"), obj.get("unit")
         if (
             type(ts) in _PLAIN_NUMBERS

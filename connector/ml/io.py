@@ -39,12 +39,13 @@ def parse_time(text: str) -> float:
         When *text* is neither.
     """
     text = text.strip()
+    value: float | str
     try:
-        value: float | str = float(text)
+        value = number = float(text)
     except ValueError:
         value = text
     else:
-        if not math.isfinite(value):
+        if not math.isfinite(number):
             raise InputError(f"timestamp {text!r} is not finite")
     try:
         return util.parse_time(value, naive_utc=True)

@@ -386,19 +386,19 @@ class AnomalyWatch(Detector):
         rolled-back model version), so it does not wait for a whole window
         of new readings; the next reading is scored.
         """
-        self.buffer_ = deque(readings, maxlen=self.model.window)
+        self.buffer_: deque[tuple[float, float]] = deque(readings, maxlen=self.model.window)
         self.count_ = len(self.buffer_)
         self.verdict_ = OK
-        self.score_ = None
+        self.score_: float | None = None
         self.active_ = False
 
     def update(self, ts: float, value: float) -> Verdict:
         """Add a reading; rescore when due."""
         if not hasattr(self, "buffer_"):
-            self.buffer_: deque[tuple[float, float]] = deque(maxlen=self.model.window)
+            self.buffer_ = deque(maxlen=self.model.window)
             self.count_ = 0
             self.verdict_ = OK
-            self.score_: float | None = None
+            self.score_ = None
         self.buffer_.append((ts, value))
         self.count_ += 1
         if len(self.buffer_) < self.model.window or (self.count_ % max(1, self.every)):

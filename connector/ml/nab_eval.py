@@ -113,7 +113,7 @@ def score_file(
     if probation is None:
         probation = probation_rows(n)
     # Per row: window index (or None) and the unweighted sigmoid.
-    win_of = [None] * n
+    win_of: list[int | None] = [None] * n
     weight = [0.0] * n
     prev_right: int | None = None
     prev_width = 0.0
@@ -147,12 +147,12 @@ def score_file(
         for d in detections:
             if d < probation or d >= n:
                 continue
-            k = win_of[d]
-            if k is None:
+            window = win_of[d]
+            if window is None:
                 fp_sum += weight[d] * cost["fp"]
                 fp += 1
-            elif k in parts:
-                parts[k] = max(parts[k], weight[d] * cost["tp"] / max_tp)
+            elif window in parts:
+                parts[window] = max(parts[window], weight[d] * cost["tp"] / max_tp)
                 tp += 1
         raw[name] = sum(parts.values()) + fp_sum
     return FileScore(len(scored_windows), raw, tp, fp, list(detections))

@@ -152,6 +152,20 @@ class OnlineDetector:
     """
 
     _params = tuple(DEFAULTS)
+    # The parameters, set from DEFAULTS and the keyword arguments.
+    alpha: float
+    forget: float
+    forget_centre: float
+    margin: float
+    clip: float
+    rel_floor: float
+    change_lag: int
+    wander_limit: float
+    clear_ratio: float
+    on_count: int
+    off_count: int
+    relearn_after: int
+    warmup: int
 
     def __init__(
         self,

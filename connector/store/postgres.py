@@ -68,7 +68,7 @@ try:  # optional: only a PostgreSQL store needs it
     import psycopg2.extensions
     import psycopg2.extras
 except ImportError:  # pragma: no cover - exercised only without psycopg2
-    psycopg2 = None
+    psycopg2 = None  # type: ignore[assignment]
 
 #: Key of the advisory lock taken while the schema is created or checked.
 SCHEMA_LOCK = 0x434D4D53_53544F52  # "CMMSSTOR"
@@ -242,7 +242,7 @@ def _cast_numeric(value: str | None, cursor: Any) -> int | float | None:
     return int(value)
 
 
-def _cast_bytea(value: str | None, cursor: Any) -> bytes | None:
+def _cast_bytea(value: str | bytes | None, cursor: Any) -> bytes | None:
     return None if value is None else bytes(psycopg2.BINARY(value, cursor))
 
 
@@ -283,7 +283,8 @@ class PgConnection:
             raise PostgresError(_message(exc, self._secret)) from None
         self._conn.autocommit = True
         for caster in (
-            psycopg2.extensions.new_type((1700,), "CMMS_NUMERIC", _cast_numeric),
+            # The stubs allow bytes; psycopg2 on Python 3 passes text (str).
+            psycopg2.extensions.new_type((1700,), "CMMS_NUMERIC", _cast_numeric),  # type: ignore[arg-type]
             psycopg2.extensions.new_type(psycopg2.BINARY.values, "CMMS_BYTEA", _cast_bytea),
         ):
             psycopg2.extensions.register_type(caster, self._conn)

@@ -650,6 +650,7 @@ def test_a_band_drop_asks_the_repair_predictor() -> None:
         return 1.25, "repair_duration/3"
 
     engine = FlexoEngine(machine_tags={"FLEXO_104": "FLX-104"}, predictor=predictor)
+    worn: dict[str, dict[str, float | None]]
     worn = {**HEALTHY, "SLOTTER": {"miscut_pct": 2.0, "burr_mm": 0.15, "blade_life_used_pct": 92}}
     _, items = run(engine, [tick(1), tick(2), tick(3, components=worn), tick(4, components=worn)])
     [prediction] = [i for i in items if i.type == "prediction"]
@@ -672,6 +673,7 @@ def test_a_failing_predictor_does_not_stop_the_engine() -> None:
     def broken(component: str, produced: float, reject: float) -> tuple[float, str]:
         raise RuntimeError("model file unreadable")
 
+    worn: dict[str, dict[str, float | None]]
     worn = {**HEALTHY, "PRINTING": {"registration_error_mm": 0.9, "reject_rate_pct": 9}}
     _, items = run(FlexoEngine(predictor=broken), [tick(1), tick(2, components=worn)])
     assert "prediction" not in {i.type for i in items}

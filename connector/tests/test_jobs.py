@@ -13,15 +13,17 @@ from connector.ingest.schema import Reading
 from connector.jobs import JobRunner, job_update_item
 from connector.ml.duration import train_duration
 from connector.ml.registry import ModelRegistry
-from connector.push.odoo_client import OdooUnreachableError
+from connector.ingest.schema import Reading
+from connector.push.odoo_client import OdooClient, OdooUnreachableError
 from connector.store import Store, open_store
 from simulator.history import generate_history, write_history
 
 T0 = 1_795_334_400.0  # 2026-11-22T08:00:00Z
 
 
-class FakeOdoo:
-    """Hands out the queued specs once per claim, like claim_jobs."""
+class FakeOdoo(OdooClient):
+    """Hands out the queued specs once per claim, like claim_jobs (the one
+    call the runner makes; the client's own set-up is not run)."""
 
     def __init__(self, *specs: dict[str, Any]) -> None:
         self.queue = list(specs)
@@ -193,7 +195,7 @@ def test_training_done_once_across_a_crash(tmp_path: Path) -> None:
     assert version["metrics"]["job"] == "job:9"
     assert version["windows_used"] > 0
     # A third hand-out runs nothing.
-    runner.odoo = FakeOdoo(train_spec(attempt=3))  # type: ignore[assignment]
+    runner.odoo = FakeOdoo(train_spec(attempt=3))
     assert runner.poll_once() == 1
     assert [v.version for v in registry.versions("PT-101")] == ["1"]
     assert len([i for i in outbox(store) if i["key"] == "job:9:result"]) == 1

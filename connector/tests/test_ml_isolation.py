@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -125,7 +126,7 @@ def test_anomaly_watch_is_a_detector(fitted: IsolationForestDetector) -> None:
 def test_versions_and_rollback(tmp_path: Path, fitted: IsolationForestDetector) -> None:
     reg = ModelRegistry(tmp_path / "models")
     assert reg.tags() == [] and reg.active_version("PT-101") is None
-    kw = {
+    kw: dict[str, Any] = {
         "trained_by": "alice",
         "windows_used": fitted.windows_used_,
         "contamination": 0.01,
@@ -309,7 +310,8 @@ def test_load_watch_follows_the_configured_version(
     reg = ModelRegistry(tmp_path)
     reg.register("PT-101", fitted)
     reg.register("PT-101", IsolationForestDetector(window=20).fit(clean(300)))
-    assert load_watch(tmp_path, "PT-101").version == "2"
+    latest = load_watch(tmp_path, "PT-101")
+    assert latest is not None and latest.version == "2"
     watch = load_watch(tmp_path, "PT-101", version="1")
     assert watch is not None and watch.model.window == 30
     assert load_watch(tmp_path, "PT-101", version="7") is None

@@ -25,6 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from connector.config import Settings
 from connector.ingest.mqtt import Message, MqttIngest
 from connector.ingest.pipeline import CONFIG_KEY, Pipeline
+from connector.ingest.schema import Reading
 from connector.store import Store, open_store
 from connector.tests.conftest import SENSOR_PT101, FakeOdoo, Publisher, make_config
 from devkit.broker import Mosquitto
@@ -94,7 +95,12 @@ class Consumer:
 
 
 def stored_seqs(store: Store) -> list[int]:
-    return sorted(r.seq for r in store.iter_readings())
+    return sorted(_seq(r) for r in store.iter_readings())
+
+
+def _seq(reading: Reading) -> int:
+    assert reading.seq is not None, reading
+    return reading.seq
 
 
 @pytest.mark.parametrize(
@@ -270,7 +276,7 @@ def test_daemon_sigkill_mid_stream_loses_and_doubles_nothing(
             proc.wait(5)
 
     with open_store(store_path) as s:
-        seqs = sorted(r.seq for r in s.iter_readings())
+        seqs = stored_seqs(s)
         assert seqs == list(range(1500))
         counts = s.counts()
     assert counts["dead_letters"] == 0

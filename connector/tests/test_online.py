@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -30,8 +32,8 @@ def series(n: int, seed: int = 0, k: int = 3) -> list[list[float | None]]:
     return rows
 
 
-def run(rows: list[list[float | None]], **kw: object) -> list[tuple[float, bool]]:
-    det = OnlineDetector(len(rows[0]), **kw)  # type: ignore[arg-type]
+def run(rows: Sequence[Sequence[float | None]], **kw: Any) -> list[tuple[float, bool]]:
+    det = OnlineDetector(len(rows[0]), **kw)
     return [det.update(row) for row in rows]
 
 
@@ -126,7 +128,7 @@ def test_aligner_tolerates_late_and_missing_readings() -> None:
 
 
 def test_engine_state_survives_a_pipeline_restart(tmp_path: object) -> None:
-    path = str(tmp_path) + "/s.sqlite3"  # type: ignore[operator]
+    path = str(tmp_path) + "/s.sqlite3"
     sensor = {**SENSOR_PT101, "machine": "FL-01"}
     rng = random.Random(7)
     values = [6.0 + rng.gauss(0, 0.05) for _ in range(700)]
@@ -136,14 +138,14 @@ def test_engine_state_survives_a_pipeline_restart(tmp_path: object) -> None:
             msg = json.dumps({"ts": T0 + i, "value": values[i], "unit": "bar"})
             pipe.process([("cmms/plant1/PT-101/reading", msg.encode())], received_at=T0 + i)
 
-    ref_scores: list[tuple[object, ...]] = []
+    ref_scores: list[tuple[Any, ...]] = []
     ref = Pipeline(
         open_store(":memory:"), engine=AnomalyEngine(on_score=lambda *a: ref_scores.append(a))
     )
     ref.apply_config(make_config("v1", sensor))
     feed(ref, 0, 700)
 
-    scores: list[tuple[object, ...]] = []
+    scores: list[tuple[Any, ...]] = []
     first = Pipeline(open_store(path), engine=AnomalyEngine(on_score=lambda *a: scores.append(a)))
     first.apply_config(make_config("v1", sensor))
     feed(first, 0, 450)
@@ -153,7 +155,7 @@ def test_engine_state_survives_a_pipeline_restart(tmp_path: object) -> None:
     second = Pipeline(open_store(path), engine=AnomalyEngine(on_score=lambda *a: scores.append(a)))
     second.load_cached_config()
     assert second.engine.tags_["PT-101"].detector.rows_ == 460
-    tail: list[tuple[object, ...]] = []
+    tail: list[tuple[Any, ...]] = []
     second.engine.on_score = lambda *a: tail.append(a)
     feed(second, 460, 700)
     ref_tail = [row for row in ref_scores if row[1] >= T0 + 460 and row[0] == "PT-101"]
@@ -187,8 +189,8 @@ def _messages(seed: int = 3) -> list[tuple[str, list[float], list[float]]]:
 def test_a_message_at_once_scores_as_its_readings_one_by_one() -> None:
     """The engine's batched path is its one-reading path: same verdicts and scores."""
     sensors = [{"tag": t, "interval_s": 1.0, "machine": "M"} for t in "ABCD"] + [{"tag": "E"}]
-    one: list[tuple[object, ...]] = []
-    many: list[tuple[object, ...]] = []
+    one: list[tuple[Any, ...]] = []
+    many: list[tuple[Any, ...]] = []
     each, batched = AnomalyEngine(on_score=lambda *a: one.append(a)), AnomalyEngine()
     batched.on_score = lambda *a: many.append(a)
     quiet = AnomalyEngine()  # no callback: the fast path

@@ -39,7 +39,7 @@ COMPONENTS = {
 
 def tick(minute: int, shift: str = "A", **components: dict[str, Any]) -> tuple[str, bytes]:
     """The payload the simulator publishes for the minute ending at T0 + minute."""
-    doc = {
+    doc: dict[str, Any] = {
         "timestamp": iso_utc(T0 + 60 * minute),
         "shift": shift,
         "machine_id": "FLEXO_104",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def store(tmp_path: Path) -> Store:
     return open_store(tmp_path / "s.sqlite3")
 
 
-def make_pusher(store: Store, fake: FakeOdoo, **kw: float) -> Pusher:
+def make_pusher(store: Store, fake: FakeOdoo, **kw: Any) -> Pusher:
     opts = {
         "batch_size": 50,
         "batch_age_s": 0.0,

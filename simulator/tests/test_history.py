@@ -125,11 +125,11 @@ def test_shift_totals_are_consistent(shifts: list[Row]) -> None:
         else:
             assert row["main_reason"] == "" and row["stops"] == "0"
     # Plausible plant figures: availability, performance and quality of a flexo line.
-    runtime = sum(_tenths(r["runtime_min"]) for r in shifts) / 10
+    runtime_min = sum(_tenths(r["runtime_min"]) for r in shifts) / 10
     produced = sum(int(r["produced"]) for r in shifts)
     reject = sum(int(r["reject"]) for r in shifts)
-    assert 0.8 < runtime / (len(shifts) * 480) < 0.97
-    assert 0.8 < produced / runtime / 250 < 0.95
+    assert 0.8 < runtime_min / (len(shifts) * 480) < 0.97
+    assert 0.8 < produced / runtime_min / 250 < 0.95
     assert 0.01 < reject / produced < 0.08
 
 

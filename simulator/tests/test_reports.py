@@ -121,6 +121,7 @@ def test_bad_rows_are_reported_with_their_line_numbers(tmp_path: Path) -> None:
 def test_bad_rows_of_a_workbook_name_their_sheet(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     cover = book.active
+    assert cover is not None
     cover.title = "Catatan"
     cover.append(["Laporan bulanan mesin Flexo 104"])
     sheet = book.create_sheet("LOSSTIME")
@@ -152,7 +153,9 @@ def test_the_duration_model_learns_from_the_plants_workbooks(year, tmp_path: Pat
     # One damaged row in the LOSSTIME sheet: skipped and counted.
     path = reports / "LOSSTIME Flexo 2026.xlsx"
     book = openpyxl.load_workbook(path)
-    book.active.cell(row=3, column=6).value = "ANILOX"
+    losstime = book.active
+    assert losstime is not None
+    losstime.cell(row=3, column=6).value = "ANILOX"
     book.save(path)
     bad: list = []
     meta = train_duration(reports, tmp_path / "models", mapping=MAPPING, bad=bad,
