@@ -17,6 +17,7 @@ import sys
 import time
 import xmlrpc.client
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from devkit import rpc, stack
 
@@ -45,7 +46,7 @@ def main() -> int:
         odoo.serve("bench", base / "odoo.log", "--workers", "0")
         try:
             common = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/common")
-            models = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/object", allow_none=True)
+            models: Any = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/object", allow_none=True)
             connector = rpc.client(odoo.url, "bench", "cmms_connector", key, timeout=600)
             uid = connector.uid_
 

@@ -81,7 +81,7 @@ _CATEGORY = "maintenance_equipment_category_instrument"
 _TECHNICIAN = "res_users_tech_budi"
 _TEAM = "maintenance.equipment_team_maintenance"
 
-_HEADER = """<?xml version="1.0" encoding="utf-8" ?>
+_HEADER = """<?xml version="1.0" encoding="UTF-8" ?>
 <!-- Copyright 2026 CMMS Parfum contributors
      License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
      Generated from simulator/config/instruments.toml, the simulated plant's

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from connector.ml.duration import train_duration
 from connector.ml.registry import ModelRegistry
@@ -148,7 +149,7 @@ def test_jobs_from_odoo_are_done_once_across_a_connector_crash(odoo_server, brok
         first.wait(30)
 
         second = start_connector(env, log, slow=False)
-        done = wait_until(
+        done: Any = wait_until(
             lambda: all(job(j)["state"] in ("done", "failed") for j in (training, prediction))
             and [job(training), job(prediction)],
             120, "both jobs finished",

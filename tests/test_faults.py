@@ -662,14 +662,22 @@ def test_connector_sigkill_mid_stream(rig, odoo_server, own_broker):
     kills, first_life = [], None
     try:
         for threshold in (1500, 3000, 4500):
-            wait_until(lambda t=threshold: connector.readings() >= t, 60, f"{threshold} readings")
+
+            def stored(t: int = threshold) -> bool:
+                return connector.readings() >= t
+
+            wait_until(stored, 60, f"{threshold} readings")
             assert sim.running(), "killed while readings flow"
             connector.kill()
             kills.append(connector.readings())
             first_life = first_life or connector.last_outbox_id()
             # Messages queue up in the broker meanwhile (300 readings, 3 s of the stream).
             published = counter.count
-            wait_until(lambda p=published: counter.count >= p + 300, 60, "readings queued")
+
+            def queued(p: int = published) -> bool:
+                return counter.count >= p + 300
+
+            wait_until(queued, 60, "readings queued")
             connector.start()
     finally:
         counter.close()

@@ -154,7 +154,11 @@ def test_two_site_connectors_push_every_alert_exactly_once(odoo_server, own_brok
         )  # fmt: skip
         for site in SITES:
             store = tmp_path / f"{site}.sqlite3"
-            wait_until(lambda s=store: not outbox(s, "status = 'pending'"), 60, f"{site} outbox")
+
+            def drained(s: Path = store) -> bool:
+                return not outbox(s, "status = 'pending'")
+
+            wait_until(drained, 60, f"{site} outbox")
 
         found = alerts()
         by_equipment = sorted((a["equipment_id"][0], a["alert_type"]) for a in found)

@@ -688,6 +688,10 @@ class Cusum(Detector):
         "message_",
     )
     message_: str
+    mu_: float
+    sigma_: float
+    s_hi_: float
+    s_lo_: float
 
     def __init__(
         self,
@@ -835,6 +839,7 @@ class Cusum(Detector):
             return _NOTHING
         if self.active_:
             return None
+        points: Sequence[float]
         if self.window_n > 1:
             points, plan = self._windows(values)
             if not points:

@@ -166,6 +166,8 @@ class OnlineDetector:
     off_count: int
     relearn_after: int
     warmup: int
+    tail_gain: float
+    tail_gap: int
 
     def __init__(
         self,

@@ -353,16 +353,16 @@ def best_adjusted(results: Sequence[MachineResult], steps: int = 200) -> tuple[f
             [np.quantile(pooled, np.linspace(0.5, 1, steps)), 1 - np.logspace(-0.3, -9, 60)]
         )
     )
-    seg_max = []
+    seg_max: list[tuple[Any, list[tuple[int, float]]]] = []
     for r in results:
         y = r.labels > 0
         segs = segments(r.labels)
         seg_max.append((y, [(b - a + 1, float(r.scores[a : b + 1].max())) for a, b in segs]))
     for thr in grid:
         c = Counts()
-        for r, (y, segs) in zip(results, seg_max, strict=True):
+        for r, (y, tops) in zip(results, seg_max, strict=True):
             above = r.scores > thr
-            hit = sum(length for length, top in segs if top > thr)
+            hit = sum(length for length, top in tops if top > thr)
             c.tp += hit
             c.fn += int(y.sum()) - hit
             c.fp += int((above & ~y).sum())

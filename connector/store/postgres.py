@@ -442,7 +442,7 @@ class PostgresStore(Store):
                 "(pip install -r connector/requirements-postgres.txt)"
             )
         try:
-            self._db = PgConnection(url)  # type: ignore[assignment]
+            self._db = PgConnection(url)
         except PostgresError as exc:
             raise StorageError(f"cannot open store {self.path}: {exc}") from None
         try:
@@ -515,7 +515,7 @@ class PostgresStore(Store):
             if not self._in_tx:
                 with self.transaction():
                     return self.insert_readings(readings, received_at, site)
-            db: PgConnection = self._db  # type: ignore[assignment]
+            db: PgConnection = self._db
             returned = db.insert_returning(_INSERT_READINGS, rows)
         if len(returned) == len(rows):
             return [True] * len(rows)

@@ -101,11 +101,11 @@ def encode_chunk(readings: Sequence[Reading]) -> tuple[str, Sequence[float], Chu
     """
     if len(readings) == 1:  # the unbatched message
         one = readings[0]
-        seq = None if one.seq is None else _PACK_Q(one.seq)
+        one_seq = None if one.seq is None else _PACK_Q(one.seq)
         return (
             one.tag,
             (one.ts,),
-            (one.unit, one.quality, _PACK_D(one.ts), _PACK_D(one.value), seq, None),
+            (one.unit, one.quality, _PACK_D(one.ts), _PACK_D(one.value), one_seq, None),
         )
     if type(readings) is ReadingBatch:
         tag, stamps, values, units = readings.tag, readings.ts, readings.value, readings.units
@@ -126,7 +126,7 @@ def encode_chunk(readings: Sequence[Reading]) -> tuple[str, Sequence[float], Chu
         if None in seq:
             regular = False
         else:
-            packed_seq = _pack(seq, "q")  # type: ignore[arg-type]
+            packed_seq = _pack(seq, "q")  # type: ignore[arg-type]  # no None left here
     if regular:
         return tag, stamps, (unit, shared, _pack(stamps), _pack(values), packed_seq, None)
     rest = zip(

@@ -128,7 +128,7 @@ def test_old_pickled_state_is_read_once_and_saved_as_json(
     first = first_run(path, upto=60, after=0)
     old = copy.deepcopy(first.monitors_)
     for monitor in old.values():  # the layout of earlier versions
-        monitor.limits.since_ = dict(enumerate(monitor.limits.since_, start=1))
+        monitor.limits.since_ = dict(enumerate(monitor.limits.since_, start=1))  # type: ignore[assignment]
     store = open_store(path)
     saved = store.get_json(DETECTOR_STATE_KEY)
     blob = pickle.dumps(old, protocol=pickle.HIGHEST_PROTOCOL)

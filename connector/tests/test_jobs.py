@@ -13,7 +13,6 @@ from connector.ingest.schema import Reading
 from connector.jobs import JobRunner, job_update_item
 from connector.ml.duration import train_duration
 from connector.ml.registry import ModelRegistry
-from connector.ingest.schema import Reading
 from connector.push.odoo_client import OdooClient, OdooUnreachableError
 from connector.store import Store, open_store
 from simulator.history import generate_history, write_history

@@ -224,7 +224,11 @@ def test_run_loop_respects_batch_age(store: Store, fake_odoo: FakeOdoo) -> None:
         pusher.wake()
         for _ in range(30):
             seen = reads[0]
-            wait_until(lambda seen=seen: reads[0] >= seen + 2, 10, "the loop looks")
+
+            def looked(seen: int = seen) -> bool:
+                return reads[0] >= seen + 2
+
+            wait_until(looked, 10, "the loop looks")
             if statuses(store).get("sent") == 3:
                 elapsed = now[0] - start
                 break

@@ -8,6 +8,7 @@ import shutil
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_generated_records_describe_the_simulated_instruments() -> None:
         "maintenance_equipment_lt401",
     ]
     for record in records:
-        values = {f.get("name"): f.text for f in record.findall("field")}
+        values: dict[str | None, Any] = {f.get("name"): f.text for f in record.findall("field")}
         inst = by_tag[values["cmms_tag"]]
         assert values["instrument_unit"] == inst.unit
         assert values["instrument_type"] == inst.kind
