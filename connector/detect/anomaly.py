@@ -7,10 +7,11 @@ connector replay`` and the benchmarks run, in two ways:
 * a **univariate scorer per tag**, fed each new reading of the tag;
 * a **machine-level detector per equipment group** over the tags of one
   machine, fed rows of readings aligned in time by a :class:`RowAligner`
-  (one slot per ``period_s`` seconds; a slot is scored once a reading
-  ``grace`` slots later has arrived, so readings a little late still count;
-  a reading of a slot already scored is left out, a tag without a reading in
-  a slot is a missing value).
+  (one slot per ``period_s`` seconds; a slot is scored once every tag has
+  a reading of it or a later one, or at the latest once a reading ``grace``
+  slots later has arrived, so readings published late or in batches tag by
+  tag still count; a reading of a slot already scored is left out, a tag
+  without a reading in a slot is a missing value).
 
 Both give :class:`~connector.detect.detectors.Verdict` s of the ``anomaly`` alert
 type; the pipeline merges them into each tag's ``anomaly`` verdict, so they
@@ -45,8 +46,10 @@ from typing import Any
 from ..ml.online import DEFAULTS, OnlineDetector
 from .detectors import CRITICAL, OK, WARNING, Verdict
 
-#: Slots a reading may be late and still count in its machine's row.
-DEFAULT_GRACE = 2
+#: Slots after which a machine's row is scored even if a tag has not passed
+#: it (a minute at 1 Hz: it covers a gateway's batches of readings published
+#: tag by tag; see :class:`RowAligner`).
+DEFAULT_GRACE = 60
 #: Score from which an anomaly alert is critical.
 CRITICAL_SCORE = 0.8
 
@@ -58,6 +61,22 @@ def _severity(score: float) -> str:
 class RowAligner:
     """Align the readings of several tags into rows, one per time slot.
 
+    A slot is complete, and its row given out, once every tag has a reading
+    of that slot or a later one (the watermark: the oldest of the tags'
+    newest slots), or once any tag has a reading ``grace`` slots later (so
+    that a missing or dead tag does not hold its machine back for ever: its
+    value in those rows is a missing value). A reading of a slot already
+    given out is late and left out.
+
+    Gateways publish their readings in batches, tag by tag (say twenty
+    seconds of one tag, then the same twenty seconds of the next): the
+    watermark waits for the last tag of the batch, and ``grace`` must cover
+    a batch so that the first tag's readings do not complete the rows before
+    the other tags' readings of the same slots have arrived. The default
+    (:data:`DEFAULT_GRACE`, 60 slots: a minute at 1 Hz) covers a few
+    batches; what it costs is that a tag that stops reporting delays its
+    machine's rows by ``grace`` slots.
+
     Parameters
     ----------
     tags : sequence of str
@@ -65,20 +84,40 @@ class RowAligner:
     period_s : float
         Slot length in seconds.
     grace : int
-        A slot is complete once a reading of a slot ``grace`` slots later
-        has arrived.
+        A slot is complete at the latest once a reading of a slot ``grace``
+        slots later has arrived.
 
     Examples
     --------
-    >>> al = RowAligner(["A", "B"], period_s=1.0, grace=1)
-    >>> al.add("A", 10.0, 1.0), al.add("B", 10.2, 2.0)
+    A row is complete as soon as every tag has passed its slot:
+
+    >>> al = RowAligner(["A", "B"], period_s=1.0, grace=3)
+    >>> al.add("A", 10.0, 1.0), al.add("A", 11.0, 1.5)
     ([], [])
-    >>> al.add("A", 11.0, 1.5)  # slot 10 is complete one slot later
+    >>> al.add("B", 10.2, 2.0)
     [(10.0, [1.0, 2.0])]
-    >>> al.add("A", 12.0, 1.6)  # slot 11 lacks B: a missing value
-    [(11.0, [1.5, None])]
-    >>> al.add("B", 11.5, 0.0)  # too late: its slot was scored
+    >>> al.add("B", 11.4, 2.5)
+    [(11.0, [1.5, 2.5])]
+
+    When B stops, its slot is completed ``grace`` slots later, without it;
+    a reading of a slot already given out is left out:
+
+    >>> al.add_many("A", [12.0, 13.0, 14.0], [1.6, 1.7, 1.8])
     []
+    >>> al.add("A", 15.0, 1.9)
+    [(12.0, [1.6, None])]
+    >>> al.add("B", 12.5, 0.0)  # too late: its row was given out
+    []
+
+    Batches published tag by tag lose nothing when ``grace`` covers them
+    (the default does):
+
+    >>> al = RowAligner(["A", "B", "C"])
+    >>> ts = [0.0, 1.0, 2.0]
+    >>> al.add_many("A", ts, [1.0, 1.1, 1.2]), al.add_many("B", ts, [2.0, 2.1, 2.2])
+    ([], [])
+    >>> al.add_many("C", ts, [3.0, 3.1, 3.2])
+    [(0.0, [1.0, 2.0, 3.0]), (1.0, [1.1, 2.1, 3.1]), (2.0, [1.2, 2.2, 3.2])]
     """
 
     def __init__(self, tags: Sequence[str], period_s: float = 1.0, grace: int = DEFAULT_GRACE):
@@ -87,8 +126,12 @@ class RowAligner:
         self.period_s = float(period_s) if period_s and period_s > 0 else 1.0
         self.grace = int(grace)
         self.pending_: dict[int, list[float | None]] = {}
-        self.newest_: int | None = None
-        self.done_: int | None = None  # last slot emitted
+        # Slots (-inf: none yet): the newest of any tag, the last emitted,
+        # the one up to which every slot is due; each tag's newest and the
+        # oldest of those (the watermark) and how many tags are at it.
+        self.newest_ = self.done_ = self.limit_ = self.low_ = -math.inf
+        self.last_: list[float] = [-math.inf] * len(self.tags)
+        self.at_low_ = len(self.tags)
 
     def add(self, tag: str, ts: float, value: float) -> list[tuple[float, list[float | None]]]:
         """Add a reading; return the rows completed, oldest first, as
@@ -113,49 +156,91 @@ class RowAligner:
                 ends.extend([0] * len(values))
             return out
         period, grace, pending, width = self.period_s, self.grace, self.pending_, len(self.tags)
-        newest, done = self.newest_, self.done_
+        newest, done, limit, last = self.newest_, self.done_, self.limit_, self.last_
+        low, at_low = self.low_, self.at_low_
+        mine = last[j]
+        due: Iterable[int]
         isfinite, floor = math.isfinite, math.floor
         for t, value in zip(ts, values, strict=True):
             if isfinite(t):
                 slot = floor(t / period)
-                if done is None or slot > done:  # else late: its row was scored
-                    row = pending.get(slot)
-                    if row is None:
-                        row = pending[slot] = [None] * width
-                    row[j] = value
-                    # Slots up to the last limit were emitted: only those
-                    # past it, or this one, may be due.
-                    if newest is None or slot > newest:
-                        old = None if newest is None else newest - grace
-                        newest = slot
-                        limit = newest - grace
-                        if old is None or limit - old > len(pending):
-                            due: Iterable[int] = sorted(s for s in pending if s <= limit)
-                        else:
-                            due = [s for s in range(old + 1, limit + 1) if s in pending]
+                if slot > done:  # else late: its row was given out
+                    if slot <= limit:  # due already: no tag had a reading of it
+                        due_row = pending.pop(slot, None) or [None] * width
+                        due_row[j] = value
+                        out.append((slot * period, due_row))
+                        done = slot
                     else:
-                        due = (slot,) if slot <= newest - grace else ()
-                    for s in due:
-                        out.append((s * period, pending.pop(s)))
-                        done = s
+                        row = pending.get(slot)
+                        if row is None:
+                            row = pending[slot] = [None] * width
+                        row[j] = value
+                    if slot > mine:
+                        last[j] = slot
+                        if mine == low:  # this tag held the watermark back
+                            at_low -= 1
+                            if not at_low:
+                                low = min(last)
+                                at_low = last.count(low)
+                        mine = slot
+                        if slot > newest:
+                            newest = slot
+                        top = newest - grace
+                        if low > top:
+                            top = low
+                        if top > limit:
+                            # Slots up to the last limit were emitted: only
+                            # those past it may be due.
+                            if top - limit == 1:
+                                due = (int(top),) if top in pending else ()
+                            elif top - limit > len(pending):
+                                due = sorted(s for s in pending if s <= top)
+                            else:
+                                due = [
+                                    s for s in range(int(limit) + 1, int(top) + 1) if s in pending
+                                ]
+                            limit = top
+                            for s in due:
+                                out.append((s * period, pending.pop(s)))
+                                done = s
             if ends is not None:
                 ends.append(len(out))
-        self.newest_, self.done_ = newest, done
+        self.newest_, self.done_, self.limit_ = newest, done, limit
+        self.low_, self.at_low_ = low, at_low
         return out
 
     def state_dict(self) -> dict[str, Any]:
         """Plain JSON."""
+
+        def slot(s: float) -> int | None:
+            return int(s) if math.isfinite(s) else None
+
         return {
             "pending": [[s, row] for s, row in sorted(self.pending_.items())],
-            "newest": self.newest_,
-            "done": self.done_,
+            "newest": slot(self.newest_),
+            "done": slot(self.done_),
+            "limit": slot(self.limit_),
+            "last": [slot(s) for s in self.last_],
         }
 
     def load_state(self, saved: Mapping[str, Any]) -> None:
-        """Restore :meth:`state_dict` output."""
+        """Restore :meth:`state_dict` output (a state saved without the
+        tags' newest slots takes them as not seen)."""
+
+        def slot(s: Any) -> float:
+            return -math.inf if s is None else int(s)
+
         self.pending_ = {int(s): list(row) for s, row in saved.get("pending") or []}
-        self.newest_ = saved.get("newest")
-        self.done_ = saved.get("done")
+        self.newest_ = slot(saved.get("newest"))
+        self.done_ = slot(saved.get("done"))
+        # Every pending slot is past the last one emitted.
+        self.limit_ = slot(saved.get("limit", saved.get("done")))
+        last = saved.get("last")
+        if not isinstance(last, list) or len(last) != len(self.tags):
+            last = [None] * len(self.tags)
+        self.last_ = [slot(s) for s in last]
+        self.low_ = min(self.last_, default=-math.inf)
+        self.at_low_ = self.last_.count(self.low_)
 
 
 class MachineWatch:
@@ -399,7 +484,8 @@ class AnomalyEngine:
         :class:`~connector.ml.online.OnlineDetector` parameters, the same for
         every scorer (default: :data:`connector.ml.online.DEFAULTS`).
     grace : int
-        Slots a reading may be late for its machine's row.
+        Slots after which a machine's row is scored without the tags that
+        have not passed it (see :class:`RowAligner`).
     on_score : callable, optional
         ``on_score(name, ts, score, alarm)`` after each score (a tag's name
         for the univariate scorers, the group's for the machines); tests and
