@@ -121,25 +121,36 @@ def _module(name: str) -> ast.Module:
 
 
 def test_odoo_uses_the_rules_it_sends() -> None:
-    """The OEE record computes with ``oee_values``; ingestion checks the limits
-    it sends, and the configuration call sends ``connector_rules``."""
-    api = _module("cmms_telemetry_api.py")
-    imported = {
-        alias.name
-        for node in ast.walk(api)
-        if isinstance(node, ast.ImportFrom) and node.module == "telemetry_tools"
-        for alias in node.names
-    }
-    assert {"MAX_RECOMMENDATIONS", "MAX_DOWNTIME_MIN", "MAX_PREDICTED_HOURS",
-            "connector_rules"} <= imported  # fmt: skip
-    assigned = {
-        target.id
-        for node in ast.walk(api)
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-    assert not assigned & {"MAX_RECOMMENDATIONS", "MAX_DOWNTIME_MIN", "MAX_PREDICTED_HOURS"}
+    """The OEE record computes with ``oee_values``; the models that check the
+    items' limits import the limits the configuration call sends
+    (``connector_rules``), and nobody defines them again."""
+    limits = {"MAX_RECOMMENDATIONS", "MAX_DOWNTIME_MIN", "MAX_PREDICTED_HOURS"}
+    users: dict[str, set[str]] = {}
+    for path in sorted(MODELS.glob("*.py")):
+        if path.name == "telemetry_tools.py":
+            continue
+        tree = _module(path.name)
+        imported = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "telemetry_tools"
+            for alias in node.names
+        }
+        assigned = {
+            target.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        assert not assigned & limits, f"{path.name} defines a limit of its own"
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} & limits
+        assert used <= imported, f"{path.name} uses {used - imported} not from telemetry_tools"
+        for name in used:
+            users.setdefault(name, set()).add(path.name)
+        if path.name == "cmms_telemetry_api.py":
+            assert "connector_rules" in imported
+    assert set(users) == limits, "every limit sent to the connector is checked by ingestion"
     record = _module("cmms_oee_record.py")
     calls = {
         node.func.id

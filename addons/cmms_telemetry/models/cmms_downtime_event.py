@@ -4,7 +4,7 @@ from odoo import api, fields, models
 
 from . import ingest_validation as ingest
 from .cmms_downtime_reason import normalize_code
-from .telemetry_tools import COMPONENT_CODE_RE
+from .telemetry_tools import COMPONENT_CODE_RE, MAX_DOWNTIME_MIN
 
 
 class CmmsDowntimeEvent(models.Model):
@@ -72,9 +72,7 @@ class CmmsDowntimeEvent(models.Model):
             "equipment_id": machine.id,
             "reason_id": self.env["cmms.downtime.reason"].sudo()._for_code(reason).id,
             "start": ingest.time(data, "start", required=False, default=ts),
-            "duration_min": ingest.number(
-                data, "duration_min", above=0, maximum=batch.limits["max_downtime_min"]
-            ),
+            "duration_min": ingest.number(data, "duration_min", above=0, maximum=MAX_DOWNTIME_MIN),
             "source": "connector",
         }
         component = ingest.text(data, "component", required=False, max_length=64)

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from . import ingest_validation as ingest
-from .telemetry_tools import HEALTH_BANDS, health_band, json_display
+from .telemetry_tools import HEALTH_BANDS, MAX_RECOMMENDATIONS, health_band, json_display
 
 # Metric scores one health snapshot item may carry.
 MAX_METRICS = 100
@@ -147,7 +147,7 @@ class CmmsHealthSnapshot(models.Model):
                 "data.recommendations must be a list of non-empty strings of at most 500 "
                 "characters"
             )
-        max_lines = batch.limits["max_recommendations"]
+        max_lines = MAX_RECOMMENDATIONS
         if len(recommendations) > max_lines:
             raise ingest.ItemRejected(f"data.recommendations holds more than {max_lines} lines")
         snapshot = self.sudo().create(

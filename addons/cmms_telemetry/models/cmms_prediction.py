@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from . import ingest_validation as ingest
-from .telemetry_tools import json_display
+from .telemetry_tools import MAX_PREDICTED_HOURS, json_display
 
 
 class CmmsPrediction(models.Model):
@@ -57,7 +57,7 @@ class CmmsPrediction(models.Model):
                     data,
                     "predicted_hours",
                     minimum=0,
-                    maximum=batch.limits["max_predicted_hours"],
+                    maximum=MAX_PREDICTED_HOURS,
                 ),
                 "model_version": ingest.text(data, "model_version", max_length=64),
                 "inputs": ingest.json_object(data, "inputs", required=True),

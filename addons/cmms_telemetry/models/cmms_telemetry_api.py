@@ -33,9 +33,6 @@ from .ingest_validation import (
     short,
 )
 from .telemetry_tools import (
-    MAX_DOWNTIME_MIN,
-    MAX_PREDICTED_HOURS,
-    MAX_RECOMMENDATIONS,
     connector_rules,
     get_param,
     user_in_groups,
@@ -67,13 +64,6 @@ DATA_ITEMS = tuple(DATA_MODELS)
 ITEM_TYPES = (*ALERT_ITEMS, "heartbeat", *DATA_ITEMS)
 # Items that change what the telemetry dashboard and the line view show.
 DASHBOARD_ITEMS = (*ALERT_ITEMS, "reading_agg", "health_snapshot", "oee_record", "downtime_event")
-# The largest values of FLEXO items: the limits get_connector_config sends
-# the connector (connector_rules) are the ones ingest checks.
-ITEM_LIMITS = {
-    "max_recommendations": MAX_RECOMMENDATIONS,
-    "max_downtime_min": MAX_DOWNTIME_MIN,
-    "max_predicted_hours": MAX_PREDICTED_HOURS,
-}
 
 
 class ConcurrentIngest(psycopg2.errors.SerializationFailure):
@@ -199,7 +189,7 @@ class CmmsTelemetryApi(models.AbstractModel):
         Key = self.env["cmms.ingest.key"].sudo()
         Reading = self.env["cmms.reading"]
         seen = set(Key.search([("key", "in", keys)]).mapped("key")) if keys else set()
-        batch = IngestBatch(self.env, ITEM_LIMITS)
+        batch = IngestBatch(self.env)
         results = []
         aggs = []  # validated reading aggregates, written together below
         changed = {"kinds": set(), "sensor_ids": set(), "equipment_ids": set()}

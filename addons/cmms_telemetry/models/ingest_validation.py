@@ -219,15 +219,10 @@ def within(value, low, high, name):
 
 class IngestBatch:
     """What the items of one ``ingest`` call share: lookups by tag (each tag
-    searched once per call) and the limits the items are checked against.
+    searched once per call)."""
 
-    ``limits`` holds the largest values of FLEXO items that
-    ``get_connector_config`` sends the connector (``flexo_rules.limits``).
-    """
-
-    def __init__(self, env, limits):
+    def __init__(self, env):
         self.env = env
-        self.limits = limits
         self._cache = {}
 
     def sensor(self, tag, name="tag"):
