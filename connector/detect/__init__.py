@@ -1,3 +1,3 @@
-"""Detection: the per-tag rule detectors (:mod:`.detectors`), the event
+"""Detection: the per-tag rule detectors (:mod:`.tag`), the event
 clock the data-gap timers follow (:mod:`.event_clock`), the online anomaly
 engine (:mod:`.anomaly`) and alert aggregation (:mod:`.alerts`)."""

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..detect.alerts import AlertAggregator
 from ..detect.anomaly import AnomalyEngine
-from ..detect.detectors import (
+from ..detect.tag import (
     ANOMALY,
     DATA_GAP,
     DEFAULT_CUSUM_BASELINE_N,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connector.detect.alerts import AlertAggregator
-from connector.detect.detectors import CRITICAL, WARNING, LimitRule, Verdict
+from connector.detect.tag import CRITICAL, WARNING, LimitRule, Verdict
 from connector.push.items import OutboxItem
 from connector.store import AlertStateRow
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from connector.detect.detectors import (
+from connector.detect.tag import (
     STATE_VERSION,
     Cusum,
     LimitRule,

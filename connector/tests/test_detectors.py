@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from connector.detect.detectors import (
+from connector.detect.tag import (
     CRITICAL,
     DRIFT,
     INSTRUMENT_FAULT,

@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from connector.detect.detectors import (
+from connector.detect.tag import (
     ANOMALY,
     Cusum,
     Detector,
