@@ -38,7 +38,8 @@ from datetime import datetime
 from typing import Any
 
 from ..detect.anomaly import AnomalyEngine
-from ..detect.tag import RULE_VIOLATION, build_detectors
+from ..detect.base import RULE_VIOLATION
+from ..detect.tag import build_detectors
 
 TOLERANCE_S = 120.0
 WARMUP_S = 600.0
