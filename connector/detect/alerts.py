@@ -1,7 +1,7 @@
 """Turn detector conditions into alert events for Odoo.
 
 One :class:`AlertAggregator` exists per ``(tag, alert_type)``. Fed the
-combined :class:`~connector.detect.detectors.Verdict` after each reading, it emits
+combined :class:`~connector.detect.base.Verdict` after each reading, it emits
 
 * one ``alert_raised`` when the condition starts;
 * ``alert_active`` at most every ``active_interval_s`` while it holds, and
@@ -35,7 +35,7 @@ from ..push.items import (
 )
 from ..store import AlertStateRow
 from ..util import iso_utc
-from .detectors import WARNING, Verdict
+from .base import WARNING, Verdict
 
 
 class AlertAggregator:
@@ -54,7 +54,7 @@ class AlertAggregator:
 
     Examples
     --------
-    >>> from connector.detect.detectors import Verdict
+    >>> from connector.detect.base import Verdict
     >>> agg = AlertAggregator("PT-101", "rule_violation", active_interval_s=2,
     ...                       clear_delay_s=1)
     >>> hot = Verdict(True, "warning", "high")

@@ -13,7 +13,7 @@ connector replay`` and the benchmarks run, in two ways:
   tag still count; a reading of a slot already scored is left out, a tag
   without a reading in a slot is a missing value).
 
-Both give :class:`~connector.detect.detectors.Verdict` s of the ``anomaly`` alert
+Both give :class:`~connector.detect.base.Verdict` s of the ``anomaly`` alert
 type; the pipeline merges them into each tag's ``anomaly`` verdict, so they
 go through the same :class:`~connector.detect.alerts.AlertAggregator` and outbox
 as every alert. While a machine's alarm is on, its contributing tags (those
@@ -44,7 +44,7 @@ from operator import lt
 from typing import Any
 
 from ..ml.online import DEFAULTS, OnlineDetector
-from .detectors import CRITICAL, OK, WARNING, Verdict
+from .base import CRITICAL, OK, WARNING, Verdict
 
 #: Slots after which a machine's row is scored even if a tag has not passed
 #: it (a minute at 1 Hz: it covers a gateway's batches of readings published
@@ -652,7 +652,8 @@ def replay_stream(
     tag's detectors evaluated (newer than the tag's last reading) while the
     instrument was inside its signal range.
     """
-    from .detectors import RULE_VIOLATION, build_detectors
+    from .base import RULE_VIOLATION
+    from .tag import build_detectors
 
     monitors = {}
     for sensor in sensors:

@@ -37,22 +37,20 @@ from typing import TYPE_CHECKING, Any
 
 from ..detect.alerts import AlertAggregator
 from ..detect.anomaly import AnomalyEngine
-from ..detect.detectors import (
+from ..detect.base import (
     ANOMALY,
     DATA_GAP,
-    DEFAULT_CUSUM_BASELINE_N,
-    DEFAULT_CUSUM_WINDOW_S,
     DRIFT,
     INSTRUMENT_FAULT,
     OK,
     RULE_VIOLATION,
-    TagDetectors,
     Verdict,
-    build_detectors,
     combine,
-    states_from_pickle,
 )
+from ..detect.cusum import DEFAULT_CUSUM_BASELINE_N
 from ..detect.event_clock import EventClock
+from ..detect.legacy_state import states_from_pickle
+from ..detect.tag import DEFAULT_CUSUM_WINDOW_S, TagDetectors, build_detectors
 from ..energy import EnergyEngine
 from ..flexo.engine import FlexoEngine
 from ..push.items import OutboxItem

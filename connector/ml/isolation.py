@@ -13,7 +13,7 @@ the baseline windows, scored out of fold (or 0.5 with
 ``contamination="auto"``).
 
 :class:`AnomalyWatch` runs a fitted model per reading, as the other
-detectors of :mod:`connector.detect.detectors` do, and reports the ``anomaly``
+detectors of :mod:`connector.detect` do, and reports the ``anomaly``
 alert type.
 
 >>> import numpy as np
@@ -38,7 +38,7 @@ import sklearn
 from numpy.typing import ArrayLike, NDArray
 from sklearn.ensemble import IsolationForest
 
-from ..detect.detectors import ANOMALY, CRITICAL, OK, WARNING, Detector, Verdict
+from ..detect.base import ANOMALY, CRITICAL, OK, WARNING, Detector, Verdict
 from .features import FEATURE_NAMES, FEATURE_SET_VERSION, features_2d, sliding
 
 KIND = "isolation_forest"

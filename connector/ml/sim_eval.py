@@ -6,7 +6,7 @@ The plant simulator (``simulator/``) publishes the four instruments of the
 demo plant with labelled faults (drift, stuck, spike, noise, oscillation,
 out of range, data gap). This runs its scenarios in process, with no
 broker, and feeds every reading through what the daemon runs: each tag's
-detectors (:func:`connector.detect.detectors.build_detectors`) and the
+detectors (:func:`connector.detect.tag.build_detectors`) and the
 :class:`connector.detect.anomaly.AnomalyEngine` (the four instruments as one
 machine, its one default configuration). An *alarm* is a run of readings of
 one tag whose ``anomaly`` verdict is active.
@@ -38,7 +38,8 @@ from datetime import datetime
 from typing import Any
 
 from ..detect.anomaly import AnomalyEngine
-from ..detect.detectors import RULE_VIOLATION, build_detectors
+from ..detect.base import RULE_VIOLATION
+from ..detect.tag import build_detectors
 
 TOLERANCE_S = 120.0
 WARMUP_S = 600.0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from connector.detect.alerts import AlertAggregator
-from connector.detect.detectors import CRITICAL, WARNING, LimitRule, Verdict
+from connector.detect.base import CRITICAL, WARNING, Verdict
+from connector.detect.limit_rule import LimitRule
 from connector.push.items import OutboxItem
 from connector.store import AlertStateRow
 

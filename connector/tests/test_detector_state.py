@@ -15,25 +15,28 @@ import json
 import logging
 import os
 import pickle
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-from connector.detect.detectors import (
-    STATE_VERSION,
-    Cusum,
-    LimitRule,
-    RateOfChange,
-    TagDetectors,
-    _PickledState,
-    build_detectors,
-)
+from connector.detect.base import STATE_VERSION
+from connector.detect.cusum import Cusum
+from connector.detect.data_gap import DataGap
+from connector.detect.legacy_state import _PickledState, states_from_pickle
+from connector.detect.limit_rule import LimitRule
+from connector.detect.rate_of_change import RateOfChange
+from connector.detect.signal_range import SignalRange
+from connector.detect.stuck import StuckSensor
+from connector.detect.tag import TagDetectors, build_detectors
 from connector.ingest.pipeline import CONFIG_KEY, DETECTOR_STATE_KEY, Pipeline
 from connector.store import Store, open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
 
 T0 = 1795334400.0
+DETECTOR_CLASSES = (TagDetectors, SignalRange, RateOfChange, StuckSensor, LimitRule, Cusum, DataGap)
 SENSOR = {**SENSOR_PT101, "on_delay_s": 3.0, "roc_limit": 5.0, "stuck_deadband": 0.001}
 #: Noise (the baseline), a drift the CUSUM sees only against that baseline,
 #: an excursion held through its on-delay, noise again.
@@ -230,6 +233,29 @@ def test_pickled_state_finds_moved_classes_and_nothing_else() -> None:
 
     assert find("connector.detectors", "Cusum") is Cusum
     assert find("connector.detect.detectors", "TagDetectors") is TagDetectors
+    for cls in DETECTOR_CLASSES:  # where they were, and where they are now
+        for module in ("connector.detectors", "connector.detect.detectors", cls.__module__):
+            assert find(module, cls.__name__) is cls
     for module, name in (("os", "system"), ("builtins", "eval"), ("connector.x", "Pipeline")):
         with pytest.raises(pickle.UnpicklingError):
             find(module, name)
+
+
+@pytest.mark.parametrize("old_module", ["connector.detectors", "connector.detect.detectors"])
+@pytest.mark.parametrize("protocol", [2, pickle.HIGHEST_PROTOCOL])
+def test_pickle_of_the_one_module_detectors_is_read(
+    monkeypatch: pytest.MonkeyPatch, old_module: str, protocol: int
+) -> None:
+    """A pickle written when every detector class lived in one module."""
+    tag = build_detectors(SENSOR)
+    for t in range(40):
+        tag.update(T0 + t, 6.0 + 0.1 * (t % 3))
+    module = ModuleType(old_module)
+    monkeypatch.setitem(sys.modules, old_module, module)
+    for cls in DETECTOR_CLASSES:
+        setattr(module, cls.__name__, cls)
+        monkeypatch.setattr(cls, "__module__", old_module)
+    blob = pickle.dumps({"PT-101": tag}, protocol=protocol)
+    monkeypatch.undo()
+    assert old_module.encode() in blob
+    assert states_from_pickle(blob) == {"PT-101": tag.state_dict()}

@@ -6,23 +6,23 @@ import random
 
 import pytest
 
-from connector.detect.detectors import (
+from connector.detect.base import (
     CRITICAL,
     DRIFT,
     INSTRUMENT_FAULT,
     RULE_VIOLATION,
     WARNING,
-    Cusum,
-    DataGap,
     Detector,
-    LimitRule,
-    RateOfChange,
-    SignalRange,
-    StuckSensor,
     Verdict,
-    build_detectors,
     combine,
 )
+from connector.detect.cusum import Cusum
+from connector.detect.data_gap import DataGap
+from connector.detect.limit_rule import LimitRule
+from connector.detect.rate_of_change import RateOfChange
+from connector.detect.signal_range import SignalRange
+from connector.detect.stuck import StuckSensor
+from connector.detect.tag import build_detectors
 from connector.tests.conftest import SENSOR_PT101
 
 

@@ -18,18 +18,13 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from connector.detect.detectors import (
-    ANOMALY,
-    Cusum,
-    Detector,
-    LimitRule,
-    RateOfChange,
-    SignalRange,
-    StuckSensor,
-    TagDetectors,
-    Verdict,
-    build_detectors,
-)
+from connector.detect.base import ANOMALY, Detector, Verdict
+from connector.detect.cusum import Cusum
+from connector.detect.limit_rule import LimitRule
+from connector.detect.rate_of_change import RateOfChange
+from connector.detect.signal_range import SignalRange
+from connector.detect.stuck import StuckSensor
+from connector.detect.tag import TagDetectors, build_detectors
 from connector.ingest.pipeline import Pipeline
 from connector.ingest.schema import Reading
 from connector.store import Store, open_store

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.detect.detectors import DATA_GAP
+from connector.detect.base import DATA_GAP
 from connector.detect.event_clock import EventClock
 from connector.ingest.pipeline import Pipeline
 from connector.store import open_store

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from connector.__main__ import main
-from connector.detect.detectors import WARNING
+from connector.detect.base import WARNING
 from connector.ingest.schema import Reading
 from connector.ml.features import FEATURE_SET_VERSION
 from connector.ml.isolation import AnomalyWatch, IsolationForestDetector, as_series, load_watch

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.detect.detectors import DATA_GAP
+from connector.detect.base import DATA_GAP
 from connector.ingest.pipeline import CONFIG_KEY, Pipeline, parse_topic
 from connector.store import StorageError, Store, open_store
 from connector.tests.conftest import SENSOR_PT101, make_config

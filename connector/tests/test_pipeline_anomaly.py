@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from connector.detect.detectors import ANOMALY
+from connector.detect.base import ANOMALY
 from connector.ingest.pipeline import Pipeline, sensor_model_version
 from connector.ml.isolation import AnomalyWatch, IsolationForestDetector
 from connector.ml.registry import ModelRegistry

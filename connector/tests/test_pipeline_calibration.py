@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.detect.detectors import DRIFT
+from connector.detect.base import DRIFT
 from connector.ingest.pipeline import Pipeline, calibration_changed
 from connector.store import open_store
 from connector.tests.conftest import SENSOR_PT101, make_config
