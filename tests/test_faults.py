@@ -10,7 +10,7 @@ readings flow, and then checks:
 * every reading the simulator published is in the connector's store exactly
   once, with its timestamp and value, and every FLEXO tick too (what was
   published comes from ``python -m simulator dump`` with the same scenario,
-  seed and duration); no dead letter;
+  seed and duration, cut where the run stopped); no dead letter;
 * the alert items of the outbox are those the connector's own pipeline
   derives from the same readings when nothing goes wrong: the same
   idempotency keys, in the same order for each tag and alert type (not
@@ -19,6 +19,15 @@ readings flow, and then checks:
   one ``cmms.alert`` per equipment and alert type, whose occurrence count is
   the number of ``alert_raised`` items, whose condition is that of the last
   item, and to which every item of that tag and type was applied.
+
+A fault that must happen while the readings flow does not race a stream of
+fixed wall-clock length: the simulator runs open-ended (several times the
+scenario's duration) and the test stops it (SIGTERM: it sends nothing more
+and waits for the acknowledgements of what it sent) once the fault is over
+and the connector has stored at least the scenario's readings. The stream is
+then never shorter than the scenario, however slow the machine, and the
+reference is what the connector's pipeline makes of what was published: the
+dump's first readings and ticks, as many as the simulator reports.
 
 Where a fault needs a backlog (a burst, a broker restart with messages
 queued), the connector is stalled with SIGSTOP for a few seconds: on two
@@ -67,6 +76,9 @@ from devkit.util import wait_progress, wait_until
 ROOT = Path(__file__).resolve().parent.parent
 
 ALERT_TYPES = ("alert_raised", "alert_active", "alert_cleared")
+#: How many times its scenario's duration an open-ended run may last: far
+#: longer than any fault phase takes; the test stops it long before.
+OPEN_ENDED = 8
 #: The simulator's FLEXO 104 is equipment FLX-104 in the demo data.
 FLEXO_TAGS = "FLEXO_104=FLX-104"
 
@@ -115,21 +127,43 @@ class Expected:
     readings: dict[tuple[str, int], tuple[float, float]]  # (tag, seq) -> (ts, value)
     rows: list[dict]  # in publishing order
     ticks: list[str]  # payloads as published
-    labels: list[dict]
+    labels: list[dict]  # the faults of the whole dump
+
+    @classmethod
+    def of(cls, rows: list[dict], ticks: list[str], labels: list[dict]) -> Expected:
+        readings = {(r["tag"], r["seq"]): (round(epoch(r["ts"]), 3), r["value"]) for r in rows}
+        assert len(readings) == len(rows), "the dump names each (tag, seq) once"
+        return cls(readings=readings, rows=rows, ticks=ticks, labels=labels)
+
+    def head(self, readings: int, ticks: int = 0) -> Expected:
+        """The first readings and ticks: what a run stopped early published
+        (the simulator publishes in the dump's order and stops between two)."""
+        assert readings <= len(self.rows) and ticks <= len(self.ticks)
+        return Expected.of(self.rows[:readings], self.ticks[:ticks], self.labels)
 
 
 class Simulator:
-    """``python -m simulator``: the dump of a run, and the run itself."""
+    """``python -m simulator``: the dump of a run, and the run itself.
 
-    def __init__(self, workdir: Path, scenario: str, seed: int, duration: float):
+    An *open_ended* run goes on past the scenario's *duration* (up to
+    ``OPEN_ENDED`` times it) until the test stops it (:meth:`stop`); its
+    dump covers the whole length, of which the test keeps what was published
+    (:meth:`published`)."""
+
+    def __init__(
+        self, workdir: Path, scenario: str, seed: int, duration: float, open_ended: bool = False
+    ):
         self.workdir = workdir
-        # Simulated time ends about now (the connector's local history and
-        # Odoo see recent readings, as in production); the same start for
+        self.duration = duration
+        # The scenario's simulated time ends about now (the connector's local
+        # history and Odoo see recent readings, as in production; an
+        # open-ended run goes on into the near future); the same start for
         # the dump and the run gives the same values.
         start = datetime.fromtimestamp((time.time() - duration) // 60 * 60, UTC)
         self.start_iso = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        length = duration * OPEN_ENDED if open_ended else duration
         self.args = [
-            "--scenario", scenario, "--seed", str(seed), "--duration", str(duration),
+            "--scenario", scenario, "--seed", str(seed), "--duration", str(length),
             "--start", self.start_iso,
         ]  # fmt: skip
         self.proc: subprocess.Popen | None = None
@@ -142,15 +176,16 @@ class Simulator:
              "--ticks", str(ticks), "--labels", str(labels)],
             cwd=ROOT, check=True, capture_output=True, timeout=120,
         )  # fmt: skip
-        rows = [json.loads(line) for line in readings.read_text().splitlines()]
-        expected = {(r["tag"], r["seq"]): (round(epoch(r["ts"]), 3), r["value"]) for r in rows}
-        assert len(expected) == len(rows), "the dump names each (tag, seq) once"
-        return Expected(
-            readings=expected,
-            rows=rows,
-            ticks=ticks.read_text().splitlines(),
-            labels=[json.loads(line) for line in labels.read_text().splitlines()],
+        return Expected.of(
+            [json.loads(line) for line in readings.read_text().splitlines()],
+            ticks.read_text().splitlines(),
+            [json.loads(line) for line in labels.read_text().splitlines()],
         )
+
+    def scenario_readings(self, dump: Expected) -> int:
+        """How many readings of the dump fall within the scenario's duration."""
+        end = epoch(self.start_iso) + self.duration
+        return sum(epoch(row["ts"]) < end for row in dump.rows)
 
     def start(self, port: int, rate: str, *extra: str) -> None:
         with self.out.open("w") as out:
@@ -170,6 +205,21 @@ class Simulator:
         text = self.out.read_text()
         assert rc == 0, f"the simulator did not get every message acknowledged:\n{text}"
         return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+
+    def stop(self, timeout: float = 120) -> dict[str, str]:
+        """End the run (SIGTERM: nothing more is sent, what was sent is
+        acknowledged); its summary."""
+        assert self.proc is not None
+        if self.running():
+            self.proc.terminate()
+        return self.wait(timeout)
+
+    @staticmethod
+    def published(dump: Expected, summary: dict[str, str]) -> Expected:
+        """What a run stopped early published: the dump's first readings and ticks."""
+        readings = int(summary["readings"])
+        assert int(summary["readings acknowledged"]) == readings
+        return dump.head(readings, int(summary["ticks"]))
 
     def close(self) -> None:
         if self.proc is not None and self.running():
@@ -451,6 +501,17 @@ def assert_odoo_holds_the_outbox_once(server, connector: Connector) -> None:
         assert applied_to == {alert["id"]}, f"{pair}: items applied to alerts {applied_to}"
 
 
+def end_stream(sim: Simulator, connector: Connector, dump: Expected) -> tuple[Expected, dict]:
+    """Stop an open-ended run once the connector has stored the scenario's
+    readings (waiting as long as they come in); what was published, and the
+    run's summary."""
+    scenario = sim.scenario_readings(dump)
+    stored = wait_progress(lambda: min(connector.readings(), scenario), scenario, idle=30)
+    assert stored, f"the connector stored {connector.readings()} of the scenario's {scenario}"
+    summary = sim.stop()
+    return sim.published(dump, summary), summary
+
+
 def settle(connector: Connector, expected: Expected, timeout: float = 240, idle: float = 15):
     """Wait until everything published is stored and every alert item is in
     Odoo, or until nothing moves any more (the checks then say what is
@@ -468,9 +529,11 @@ def rig(odoo_server, own_broker, tmp_path):
     """Odoo, a broker, the simulator and the connector, cleaned up afterwards."""
     made: list = []
 
-    def make(scenario: str, seed: int, duration: float, name: str, **env: str):
+    def make(
+        scenario: str, seed: int, duration: float, name: str, open_ended: bool = False, **env: str
+    ):
         config = prepare_odoo(odoo_server)
-        sim = Simulator(tmp_path, scenario, seed, duration)
+        sim = Simulator(tmp_path, scenario, seed, duration, open_ended)
         connector = Connector(odoo_server, own_broker, tmp_path, name, **env)
         made.extend([sim, connector])
         return config, sim, connector
@@ -541,12 +604,13 @@ def test_odoo_down_restarted_and_slow_mid_stream(rig, odoo_server, own_broker):
     readings and alerts flow; later frozen beyond the connector's RPC timeout,
     so that its stale requests are applied when it wakes up, concurrently
     with their retries, which must find them as duplicates."""
-    config, sim, connector = rig("catalogue", 0, 1800, "odoo-down", CMMS_ODOO_TIMEOUT_S="2")
-    expected = sim.dump()
-    reference = reference_alerts(config, expected)
-    total = len(expected.readings)
+    config, sim, connector = rig(
+        "catalogue", 0, 1800, "odoo-down", open_ended=True, CMMS_ODOO_TIMEOUT_S="2"
+    )
+    dump = sim.dump()
+    scenario = dump.head(sim.scenario_readings(dump))
     connector.start()
-    sim.start(own_broker.port, "40")  # 45 s of wall time
+    sim.start(own_broker.port, "40")  # the scenario in 45 s of wall time, then on until stopped
     odoo = odoo_server.odoo
     sent_alerts = "status = 'sent' AND type LIKE 'alert_%'"
     wait_until(lambda: count(connector.store, "outbox", sent_alerts), 60, "an alert in Odoo")
@@ -569,7 +633,7 @@ def test_odoo_down_restarted_and_slow_mid_stream(rig, odoo_server, own_broker):
     # Slow: Odoo accepts connections but answers nothing for 6 s. Frozen once
     # every instrument alert exists in Odoo (see test_ingest_race_...: two
     # transactions creating the same alert at once lose items).
-    pairs = set(by_alert(reference))
+    pairs = set(by_alert(reference_alerts(config, scenario)))
     wait_until(lambda: odoo_pairs(odoo_server) >= pairs, 60, "an alert of every kind in Odoo")
     frozen_at = connector.readings()
     assert sim.running(), "Odoo freezes while readings flow"
@@ -585,7 +649,9 @@ def test_odoo_down_restarted_and_slow_mid_stream(rig, odoo_server, own_broker):
         )  # fmt: skip
     finally:
         thaw(odoo.proc)
-    sim.wait()
+    expected, _ = end_stream(sim, connector, dump)
+    reference = reference_alerts(config, expected)
+    total = len(expected.readings)
     settle(connector, expected, 120)
     print(
         f"\nodoo: stopped at {stopped_at}, restarted at {restarted_at}, frozen at "
@@ -608,13 +674,12 @@ def test_broker_restart_mid_stream(rig, odoo_server, own_broker):
     folder) with thousands of messages queued for the connector: the
     connector reconnects, resumes its session and gets every one; the
     publisher's unacknowledged messages are sent again."""
-    config, sim, connector = rig("catalogue", 1, 1800, "broker")
-    expected = sim.dump()
-    reference = reference_alerts(config, expected)
-    total = len(expected.readings)
+    config, sim, connector = rig("catalogue", 1, 1800, "broker", open_ended=True)
+    dump = sim.dump()
     connector.start()
     counter = ReadingCounter(own_broker.port)
-    sim.start(own_broker.port, "150")  # 12 s of wall time, 600 readings/s
+    # The scenario in 12 s of wall time (600 readings/s), then on until stopped.
+    sim.start(own_broker.port, "150")
     wait_until(lambda: connector.readings() >= 1000, 60, "the first readings stored")
     # The connector stalls until about 1800 messages queue up for it (3 s of
     # the stream), the broker restarts meanwhile.
@@ -629,7 +694,11 @@ def test_broker_restart_mid_stream(rig, odoo_server, own_broker):
         counter.close()
         thaw(connector.proc)
     assert sim.running(), "the stream went on after the broker's restart"
-    summary = sim.wait()
+    # It goes on until the scenario's readings are stored, well past the
+    # restart (about 2,800 of them stored then).
+    expected, summary = end_stream(sim, connector, dump)
+    reference = reference_alerts(config, expected)
+    total = len(expected.readings)
     assert int(summary["readings acknowledged"]) == total
     settle(connector, expected, 120)
     print(f"\nbroker: restarted with {stored} of {total} readings stored")
@@ -650,14 +719,12 @@ def test_connector_sigkill_mid_stream(rig, odoo_server, own_broker):
     alert must go on where it was (no second raise of an open alert) and be
     in Odoo exactly once.
     """
-    config, sim, connector = rig("catalogue", 2, 1800, "sigkill")
-    expected = sim.dump()
-    reference = reference_alerts(config, expected)
-    total = len(expected.readings)
+    config, sim, connector = rig("catalogue", 2, 1800, "sigkill", open_ended=True)
+    dump = sim.dump()
     connector.start()
     counter = ReadingCounter(own_broker.port)
-    # 72 s of wall time: three restarts of the connector fit in the stream
-    # even when each takes several seconds on a loaded machine.
+    # The scenario in 72 s of wall time, then on until stopped: the three
+    # restarts happen while readings flow however long each one takes.
     sim.start(own_broker.port, "25")
     kills, first_life = [], None
     try:
@@ -681,7 +748,9 @@ def test_connector_sigkill_mid_stream(rig, odoo_server, own_broker):
             connector.start()
     finally:
         counter.close()
-    summary = sim.wait()
+    expected, summary = end_stream(sim, connector, dump)
+    reference = reference_alerts(config, expected)
+    total = len(expected.readings)
     assert int(summary["readings acknowledged"]) == total
     settle(connector, expected, 120)
     print(f"\nsigkill: killed at {kills} of {total} readings")
