@@ -25,7 +25,9 @@
 ``demo-xml``
     Write the Odoo demo instruments (cmms_parfum's equipment, cmms_telemetry's
     sensors) from ``config/instruments.toml``, the simulated plant's one
-    definition; ``--check`` only compares and exits 1 when they differ::
+    definition, and the FLEXO 104 line's component equipment and codes from
+    the connector's component list and ``config/flexo_line.toml``;
+    ``--check`` only compares and exits 1 when they differ::
 
         python -m simulator demo-xml [--check]
 
@@ -48,7 +50,7 @@ from types import FrameType
 from typing import TextIO
 
 from . import demo_xml
-from .demo_xml import ADDONS_DIR
+from .demo_xml import ADDONS_DIR, LINE_FILE
 from .faults import write_labels
 from .history import DEFAULT_DEGRADATIONS, generate_history, write_history
 from .instruments import PLANT_FILE, load_instruments
@@ -277,11 +279,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     xml_p = sub.add_parser(
         "demo-xml",
-        help="write the Odoo demo instruments (equipment and sensors) from the plant's "
-        "definition, config/instruments.toml",
+        help="write the Odoo demo instruments (equipment and sensors) and the FLEXO line's "
+        "components from the plant's definition, config/instruments.toml and "
+        "config/flexo_line.toml",
     )
     xml_p.add_argument(
         "--instruments", type=Path, default=PLANT_FILE, help="the plant's instruments (TOML)"
+    )
+    xml_p.add_argument(
+        "--line", type=Path, default=LINE_FILE, help="the FLEXO line's register tables (TOML)"
     )
     xml_p.add_argument(
         "--addons", type=Path, default=ADDONS_DIR, help="the addons folder (default: the repo's)"
@@ -412,11 +418,12 @@ def _cmd_reports(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_demo_xml(args: argparse.Namespace, out: TextIO) -> int:
     if args.check:
-        stale = demo_xml.check(args.addons, args.instruments)
+        stale = demo_xml.check(args.addons, args.instruments, args.line)
+        sources = f"{args.instruments.name}, {args.line.name}"
         for name in stale:
-            print(f"differs from {args.instruments.name}: {name}", file=out)
+            print(f"differs from what {sources} generate: {name}", file=out)
         return 1 if stale else 0
-    for path in demo_xml.write(args.addons, args.instruments):
+    for path in demo_xml.write(args.addons, args.instruments, args.line):
         print(f"wrote {path}", file=out)
     return 0
 

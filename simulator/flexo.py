@@ -86,7 +86,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connector.reports import COMPONENTS, DEFECT_TYPES
+from connector.flexo.scoring import COMPONENTS
+from connector.reports import DEFECT_TYPES
 
 from .clock import iso_utc
 from .faults import Fault
@@ -144,8 +145,9 @@ _TROUBLE_REASONS: dict[str, tuple[str, ...]] = {
 }
 # Every loss-time reason code of a component: trouble and consumable changes.
 REASON_CODES: dict[str, tuple[str, ...]] = {
-    component: reasons + tuple(c.reason for c in CONSUMABLES if c.component == component)
-    for component, reasons in _TROUBLE_REASONS.items()
+    component: _TROUBLE_REASONS[component]
+    + tuple(c.reason for c in CONSUMABLES if c.component == component)
+    for component in COMPONENTS
 }
 BLADE_CHANGE_REASON = "GANTI PISAU SLOTTER"
 

@@ -58,6 +58,7 @@
         "demo/res_company_demo.xml",
         "demo/res_users_demo.xml",
         "demo/maintenance_equipment_demo.xml",
+        "demo/maintenance_equipment_flexo_demo.xml",
         "demo/maintenance_equipment_instrument_demo.xml",
         "demo/stock_demo.xml",
         "demo/maintenance_request_demo.xml",

@@ -77,6 +77,7 @@ from ..push.items import (
 )
 from ..util import LogOnce, iso_utc
 from .scoring import (
+    COMPONENT_SUFFIX,
     COMPONENTS,
     DEFAULT_RULES,
     DEFAULT_THRESHOLDS,
@@ -106,16 +107,6 @@ UPTIME_WINDOW_S = 3600.0
 #: A shift with the same letter longer than this is closed anyway (a
 #: machine that stopped reporting for a day comes back in the same shift).
 MAX_SHIFT_S = 12 * 3600.0
-
-
-#: Default component equipment tag suffixes (``FLX-104`` -> ``FLX-104-PR``).
-COMPONENT_SUFFIX: dict[str, str] = {
-    "PRE_FEEDER": "PF",
-    "FEEDER": "FD",
-    "PRINTING": "PR",
-    "SLOTTER": "SL",
-    "DOWN_STACKER": "DS",
-}
 
 
 @dataclass(slots=True)

@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
+from connector.flexo.engine import FlexoEngine
+from connector.flexo.scoring import COMPONENTS
 from simulator import demo_xml
 from simulator.__main__ import main
+from simulator.flexo import DEFAULT_DESIGN_SPEED_CPM
 from simulator.instruments import DEFAULT_INSTRUMENTS, PLANT_FILE, Instrument, load_instruments
 
 COMMAND = "python -m simulator demo-xml"
@@ -21,7 +24,8 @@ COMMAND = "python -m simulator demo-xml"
 
 def test_committed_demo_files_are_what_the_definition_generates() -> None:
     stale = demo_xml.check()
-    assert not stale, f"{stale} differ from {PLANT_FILE.name}: run `{COMMAND}` and commit"
+    sources = f"{PLANT_FILE.name} and {demo_xml.LINE_FILE.name}"
+    assert not stale, f"{stale} differ from what {sources} generate: run `{COMMAND}` and commit"
 
 
 def test_the_simulator_reads_the_same_definition() -> None:
@@ -105,3 +109,69 @@ def test_an_instrument_without_register_tables_is_refused(tmp_path: Path) -> Non
     assert load_instruments(plant) == (inst,)
     with pytest.raises(ValueError, match=r"needs \[instrument.equipment\]"):
         demo_xml.load_register(plant)
+
+
+def _fields(record: ET.Element) -> dict[str, str | None]:
+    return {f.get("name") or "": f.text or f.get("ref") for f in record.findall("field")}
+
+
+def test_the_flexo_line_is_the_connectors_component_list() -> None:
+    files = demo_xml.render()
+    equipment = ET.fromstring(files[demo_xml.LINE_EQUIPMENT_FILE].encode())
+    codes = ET.fromstring(files[demo_xml.COMPONENT_CODE_FILE].encode())
+    # The XML ids other demo records and tests refer to, unchanged.
+    component_ids = [
+        "maintenance_equipment_flx104_prefeeder",
+        "maintenance_equipment_flx104_feeder",
+        "maintenance_equipment_flx104_printing",
+        "maintenance_equipment_flx104_slotter",
+        "maintenance_equipment_flx104_stacker",
+    ]
+    records = equipment.findall("record")
+    assert [r.get("id") for r in records] == ["maintenance_equipment_flx104", *component_ids]
+    machine, *components = (_fields(r) for r in records)
+    assert (machine["cmms_tag"], machine["cmms_kind"]) == ("FLX-104", "machine")
+    assert machine["capacity"] == f"{DEFAULT_DESIGN_SPEED_CPM:g} cuts/min"
+    # One component equipment per code, in its order, tagged as the connector
+    # tags it (machine FLEXO_104 -> FLX-104, as the demo's connector is configured).
+    engine = FlexoEngine(machine_tags={"FLEXO_104": "FLX-104"})
+    assert [c["cmms_tag"] for c in components] == [
+        engine.component_tag("FLEXO_104", code) for code in COMPONENTS
+    ]
+    assert {c["cmms_kind"] for c in components} == {"component"}
+    assert {c["parent_id"] for c in components} == {"maintenance_equipment_flx104"}
+    code_records = codes.findall("record")
+    assert [r.get("id") for r in code_records] == [f"cmms_parfum.{i}" for i in component_ids]
+    assert [_fields(r)["cmms_component_code"] for r in code_records] == list(COMPONENTS)
+
+
+def _line_without(tmp_path: Path, code: str) -> Path:
+    data = tomllib.loads(demo_xml.LINE_FILE.read_text())
+    line = tmp_path / f"flexo_line_without_{code}.toml"
+    lines = []
+    for name, table in [("machine", data["machine"])] + [
+        (f"component.{c}", t) for c, t in data["component"].items() if c != code
+    ]:
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {value!r}" for key, value in table.items()]
+    line.write_text("\n".join(lines).replace("'", '"') + "\n")
+    return line
+
+
+def test_a_line_that_is_not_the_component_list_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    line = _line_without(tmp_path, "")
+    assert demo_xml.load_line(line) == demo_xml.load_line()
+    with pytest.raises(ValueError, match=r"missing \['SLOTTER'\]"):
+        demo_xml.load_line(_line_without(tmp_path, "SLOTTER"))
+    # A component added to the connector's list lacks its register table.
+    monkeypatch.setattr(demo_xml, "COMPONENTS", (*COMPONENTS, "GLUER"))
+    with pytest.raises(ValueError, match=r"missing \['GLUER'\]"):
+        demo_xml.load_line(line)
+
+
+def test_a_changed_suffix_shows_in_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    suffix = {**demo_xml.COMPONENT_SUFFIX, "PRINTING": "PU"}
+    monkeypatch.setattr(demo_xml, "COMPONENT_SUFFIX", suffix)
+    assert demo_xml.check() == [demo_xml.LINE_EQUIPMENT_FILE]

@@ -187,3 +187,16 @@ def test_tick_interval_option() -> None:
     assert [t.t for t in ticks] == [10.0 * k for k in range(1, 61)]
     for tick in ticks:
         assert_valid_tick(tick.payload, 10 / 60)
+
+
+def test_flexo_tables_are_per_component_of_the_one_list() -> None:
+    """The simulator's component list is the connector's; its tables of
+    per-component parameters have a row for each component, no more."""
+    from connector.flexo import scoring
+    from simulator import flexo, history
+
+    assert COMPONENTS is scoring.COMPONENTS
+    assert tuple(REASON_CODES) == COMPONENTS
+    for table in (flexo._TROUBLE_REASONS, flexo._STOP_RATE_H, history.MAINTENANCE_BASE_H):
+        assert set(table) == set(COMPONENTS)
+    assert set(flexo._MICRO_RATE_H) <= set(COMPONENTS)
