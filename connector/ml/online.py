@@ -78,6 +78,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..native import adopt
+
 KIND = "online"
 #: Format of :meth:`OnlineDetector.state_dict` (bumped when it changes).
 STATE_VERSION = 2
@@ -151,7 +153,6 @@ class OnlineDetector:
         Leading rows that only learn.
     """
 
-    _params = tuple(DEFAULTS)
     # The parameters, set from DEFAULTS and the keyword arguments.
     alpha: float
     forget: float
@@ -225,7 +226,7 @@ class OnlineDetector:
 
     def get_params(self) -> dict[str, Any]:
         """The configuration (to compare two detectors)."""
-        return {name: getattr(self, name) for name in self._params}
+        return {name: getattr(self, name) for name in DEFAULTS}
 
     # -- state ---------------------------------------------------------------
 
@@ -626,6 +627,15 @@ class OnlineDetector:
                 for j, name in enumerate(self.names)
             },
         }
+
+
+# -- the compiled twin ------------------------------------------------------------
+
+#: The detector as this file defines it, run by the interpreter.
+PyOnlineDetector = OnlineDetector
+#: Whether :class:`OnlineDetector` is the compiled twin's, built from this
+#: very source (see :mod:`connector.native`).
+NATIVE = adopt(globals(), ("OnlineDetector",))
 
 
 def bench(rows: int = 20_000, signals: Sequence[int] = (1, 8), seed: int = 0) -> list[str]:
