@@ -193,9 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.check:
         try:
             files = build()
-        except Exception as exc:  # noqa: BLE001 - any build failure: say it, run interpreted
-            print(f"compiled twins not built ({type(exc).__name__}: {exc}); the connector "
-                  "runs its modules interpreted", file=sys.stderr)
+        except Exception as exc:
+            print(
+                f"compiled twins not built ({type(exc).__name__}: {exc}); the connector "
+                "runs its modules interpreted",
+                file=sys.stderr,
+            )
             return 1
         for path in files:
             print(f"built {path.relative_to(_ROOT)}")
