@@ -176,9 +176,7 @@ def test_a_twin_is_taken_only_when_built_from_the_current_source(
         assert native.compiled_twin("fakepkg.mod", source) is None
     assert "another version of the source" in caplog.text
     sys.modules.pop("fakepkg._mod_native", None)
-    (pkg / "_mod_native.py").write_text(
-        f"X = 2\nBUILT_FROM = {native.source_digest(source)!r}\n"
-    )
+    (pkg / "_mod_native.py").write_text(f"X = 2\nBUILT_FROM = {native.source_digest(source)!r}\n")
     importlib.invalidate_caches()
     twin = native.compiled_twin("fakepkg.mod", source)
     assert twin is not None and twin.X == 2
@@ -190,7 +188,9 @@ def test_a_twin_is_taken_only_when_built_from_the_current_source(
     assert native.twin_name("fakepkg.mod") == "fakepkg._mod_native"
 
 
-def test_a_module_without_a_twin_runs_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_module_without_a_twin_runs_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
     pkg = tmp_path / "otherpkg"
     pkg.mkdir()
