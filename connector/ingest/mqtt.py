@@ -32,6 +32,7 @@ import json
 import logging
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -40,6 +41,7 @@ from typing import Any, NamedTuple
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.client import PUBACK
 from paho.mqtt.properties import Properties
 
 from ..config import Settings
@@ -47,6 +49,10 @@ from ..util import iso_utc
 
 log = logging.getLogger(__name__)
 
+
+#: A PUBACK packet: its type, remaining length 2, the message id (MQTT 3.1.1
+#: and 5 alike: a v5 PUBACK without reason code means success).
+_PUBACK = struct.Struct("!BBH")
 
 #: Bytes a :class:`BufferedSocket` asks the kernel for at once.
 READ_CHUNK = 65536
@@ -107,6 +113,20 @@ class Client(mqtt.Client):
     def _create_socket(self) -> Any:
         sock = super()._create_socket()
         return BufferedSocket(sock) if type(sock) is socket.socket else sock
+
+    def ack_many(self, acks: Iterable[tuple[int, int]]) -> None:
+        """Acknowledge received messages, ``(mid, qos)`` each: the PUBACKs
+        of QoS 1 messages go out in one write (paho's :meth:`ack` queues a
+        packet and wakes its loop per message); QoS 2 ones as :meth:`ack`."""
+        pack = _PUBACK.pack
+        packets = []
+        for mid, qos in acks:
+            if qos == 1:
+                packets.append(pack(PUBACK, 2, mid))
+            else:
+                self.ack(mid, qos)
+        if packets:
+            self._packet_queue(PUBACK, b"".join(packets), 0, 1)
 
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         """paho's :meth:`loop_read`, repeated while the buffer holds bytes
