@@ -21,7 +21,9 @@ Per signal:
 3. the *evidence* is the level's distance from the centre over a threshold:
    ``margin`` spreads, never less than ``rel_floor`` times the centre
    (a 2.5 % change of a 30 m3/h flow matters; a 0.01 g change of a quiet
-   0.2 g vibration does not);
+   0.2 g vibration does not) nor than a tenth of the signal's noise (so
+   that a signal constant at 0 through its baseline, of zero spread, does
+   not score without bound each time it moves);
 4. learning stops while the signal is beyond its threshold or the alarm is
    on (an anomaly is not learned as normal), except that a deviation lasting
    ``relearn_after`` rows is a new normal: the signal's centre moves to its
@@ -106,6 +108,10 @@ DEFAULTS: dict[str, Any] = {
 LEVEL = "level"
 CHANGE = "change"
 _TINY = 1e-12
+#: The level's threshold is never below this share of the signal's noise
+#: (its mean absolute step): a signal constant through its baseline (zero
+#: spread, a centre of 0) gets a finite threshold once it has moved.
+_STEP_FLOOR = 0.1
 
 
 class OnlineDetector:
@@ -514,6 +520,7 @@ class OnlineDetector:
             keep,
         ) = self._signal_consts
         inf = math.inf
+        step_floor = _STEP_FLOOR
         seen = self.seen_[j]
         lvl = self.level_[j]
         last = self.last_[j]
@@ -564,6 +571,9 @@ class OnlineDetector:
                 d = lvl - cen
                 thr = margin * mad
                 floor = rel_floor * (cen if cen > 0.0 else 0.0 - cen)
+                if floor > thr:
+                    thr = floor
+                floor = step_floor * noise
                 if floor > thr:
                     thr = floor
                 if thr < _TINY:
