@@ -95,6 +95,21 @@ ensure_venv() {
   export ODOO_ROOT
   PY=$VENV/bin/python
   export PY
+  ensure_native
+}
+
+# The compiled twins of the connector's anomaly engine (connector/native.py):
+# built when missing or older than their source; without a C compiler the
+# connector runs the same code interpreted (slower), and says so.
+ensure_native() {
+  (cd "$ROOT" && "$PY" -m connector.native --check >/dev/null 2>&1) && { export CMMS_NATIVE_BUILT=1; return 0; }
+  ensure_debian_pkgs gcc python3-dev
+  log "compiling the anomaly engine (python -m connector.native)"
+  if (cd "$ROOT" && "$PY" -m connector.native >/dev/null); then
+    export CMMS_NATIVE_BUILT=1
+  else
+    log "the anomaly engine was not compiled: the connector runs it interpreted"
+  fi
 }
 
 # Install Debian packages when their command is missing; one clear message

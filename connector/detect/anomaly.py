@@ -44,6 +44,7 @@ from operator import lt
 from typing import Any
 
 from ..ml.online import DEFAULTS, OnlineDetector
+from ..native import adopt
 from .base import CRITICAL, OK, WARNING, Verdict
 
 #: Slots after which a machine's row is scored even if a tag has not passed
@@ -169,7 +170,7 @@ class RowAligner:
                         due_row = pending.pop(slot, None) or [None] * width
                         due_row[j] = value
                         out.append((slot * period, due_row))
-                        done = slot
+                        done = float(slot)
                     else:
                         row = pending.get(slot)
                         if row is None:
@@ -182,9 +183,9 @@ class RowAligner:
                             if not at_low:
                                 low = min(last)
                                 at_low = last.count(low)
-                        mine = slot
-                        if slot > newest:
-                            newest = slot
+                        mine = float(slot)
+                        if mine > newest:
+                            newest = mine
                         top = newest - grace
                         if low > top:
                             top = low
@@ -202,7 +203,7 @@ class RowAligner:
                             limit = top
                             for s in due:
                                 out.append((s * period, pending.pop(s)))
-                                done = s
+                                done = float(s)
             if ends is not None:
                 ends.append(len(out))
         self.newest_, self.done_, self.limit_ = newest, done, limit
@@ -672,3 +673,15 @@ def replay_stream(
         if RULE_VIOLATION in monitor.update(reading.ts, reading.value):
             engine.update(reading.tag, reading.ts, reading.value)
     return engine
+
+
+#: Whether the classes above are the compiled twin's, built from this very
+#: source (see :mod:`connector.native`); the interpreted ones stay reachable
+#: under these names.
+PyRowAligner, PyMachineWatch, PyTagScorer, PyAnomalyEngine = (
+    RowAligner,
+    MachineWatch,
+    TagScorer,
+    AnomalyEngine,
+)
+NATIVE = adopt(globals(), ("RowAligner", "MachineWatch", "TagScorer", "AnomalyEngine"))

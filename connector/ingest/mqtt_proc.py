@@ -195,10 +195,9 @@ def receiver_main(conn: Connection, settings: Settings, log_level: int, generati
             os._exit(3)  # the owner died: no clean disconnect, the last will tells
         if command[0] == "ack":
             current = ingest.connects_
-            ack = ingest.client.ack
-            for mid, qos, connection in command[1]:
-                if connection == current:  # the owner masked off the generation
-                    ack(mid, qos)
+            # (the owner masked off the generation)
+            acks = [(mid, qos) for mid, qos, connection in command[1] if connection == current]
+            ingest.client.ack_many(acks)
         elif command[0] == "stop":
             ingest.stop(command[1])
             with contextlib.suppress(OSError):

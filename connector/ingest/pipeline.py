@@ -75,8 +75,13 @@ log = logging.getLogger(__name__)
 CONFIG_KEY = "connector_config"
 #: kv key of the detectors' learned state and the last reading it includes.
 DETECTOR_STATE_KEY = "detector_state"
-#: Seconds between two saves of the detectors' learned state.
+#: Seconds between two saves of the detectors' learned state, at least.
 DETECTOR_STATE_EVERY_S = 5.0
+#: Share of the worker's time the saves may take: a state that is slow to
+#: save (thousands of tags: a second or more) is saved less often. Nothing
+#: is lost by it: at a restart the readings stored since the last save are
+#: replayed through the restored detectors.
+DETECTOR_STATE_SHARE = 0.02
 #: kv key prefix of the FLEXO engine's state of one machine.
 FLEXO_KEY = "flexo:"
 #: kv key prefix of the energy engine's state of one machine.
@@ -250,6 +255,9 @@ class Pipeline:
         self.tag_sites_: dict[str, str] = {}
         self.gaps_since_: float | None = None  # first data-gap check
         self.state_saved_at_ = 0.0
+        #: Seconds between two saves of the detectors' state (see
+        #: :data:`DETECTOR_STATE_SHARE`).
+        self.state_every_s_ = DETECTOR_STATE_EVERY_S
         self.state_restored_ = False
         self.sensors_: dict[str, dict[str, Any]] = {}
         self.aggregators_: dict[tuple[str, str], AlertAggregator] = {}
@@ -454,7 +462,7 @@ class Pipeline:
             raise
         self.flexo_states_.update(self._flexo_tx)
         self._flexo_tx.clear()
-        if now - self.state_saved_at_ >= DETECTOR_STATE_EVERY_S:
+        if now - self.state_saved_at_ >= self.state_every_s_:
             try:
                 self.save_state(now)
             except (TypeError, ValueError) as exc:
@@ -508,9 +516,12 @@ class Pipeline:
         stuck windows, last values: :meth:`TagDetectors.state_dict`, plain
         JSON) with the id of the last reading it includes, so a restart, even
         after SIGKILL, continues where the detectors were: the readings stored
-        since are replayed through them.
+        since are replayed through them. :meth:`process` saves it every
+        :data:`DETECTOR_STATE_EVERY_S` seconds, or less often when a save
+        takes more than :data:`DETECTOR_STATE_SHARE` of that.
         """
         now = self.clock() if now is None else now
+        started = time.perf_counter()
         detectors = {tag: monitor.state_dict() for tag, monitor in self.monitors_.items()}
         with self.store.transaction():
             upto = self.store.reading_cursor()
@@ -523,6 +534,8 @@ class Pipeline:
                 },
             )
         self.state_saved_at_ = now
+        spent = time.perf_counter() - started
+        self.state_every_s_ = max(DETECTOR_STATE_EVERY_S, spent / DETECTOR_STATE_SHARE)
 
     def _saved_state(
         self,

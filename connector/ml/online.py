@@ -21,7 +21,9 @@ Per signal:
 3. the *evidence* is the level's distance from the centre over a threshold:
    ``margin`` spreads, never less than ``rel_floor`` times the centre
    (a 2.5 % change of a 30 m3/h flow matters; a 0.01 g change of a quiet
-   0.2 g vibration does not);
+   0.2 g vibration does not) nor than a tenth of the signal's noise (so
+   that a signal constant at 0 through its baseline, of zero spread, does
+   not score without bound each time it moves);
 4. learning stops while the signal is beyond its threshold or the alarm is
    on (an anomaly is not learned as normal), except that a deviation lasting
    ``relearn_after`` rows is a new normal: the signal's centre moves to its
@@ -78,6 +80,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..native import adopt
+
 KIND = "online"
 #: Format of :meth:`OnlineDetector.state_dict` (bumped when it changes).
 STATE_VERSION = 2
@@ -104,6 +108,10 @@ DEFAULTS: dict[str, Any] = {
 LEVEL = "level"
 CHANGE = "change"
 _TINY = 1e-12
+#: The level's threshold is never below this share of the signal's noise
+#: (its mean absolute step): a signal constant through its baseline (zero
+#: spread, a centre of 0) gets a finite threshold once it has moved.
+_STEP_FLOOR = 0.1
 
 
 class OnlineDetector:
@@ -151,7 +159,6 @@ class OnlineDetector:
         Leading rows that only learn.
     """
 
-    _params = tuple(DEFAULTS)
     # The parameters, set from DEFAULTS and the keyword arguments.
     alpha: float
     forget: float
@@ -185,7 +192,7 @@ class OnlineDetector:
         if n_signals < 1:
             raise ValueError("need at least one signal")
         self.k = int(n_signals)
-        self._consts = (
+        self._signal_consts = (
             self.alpha,
             self.change_lag,
             self.change_lag + int(3.0 / self.alpha),
@@ -196,12 +203,14 @@ class OnlineDetector:
             self.clip,
             self.relearn_after,
             self.wander_limit,
+            1.0 - self.forget,
+        )
+        self._row_consts = (
             self.warmup,
             self.on_count,
             self.off_count,
             self.clear_ratio,
             self.tail_gain,
-            1.0 - self.forget,
             self.tail_gap,
         )
         self.names = list(names) if names is not None else [f"s{j}" for j in range(self.k)]
@@ -225,7 +234,7 @@ class OnlineDetector:
 
     def get_params(self) -> dict[str, Any]:
         """The configuration (to compare two detectors)."""
-        return {name: getattr(self, name) for name in self._params}
+        return {name: getattr(self, name) for name in DEFAULTS}
 
     # -- state ---------------------------------------------------------------
 
@@ -255,28 +264,6 @@ class OnlineDetector:
         self.active_ = False
         self.run_ = 0
         self.score_ = 0.0
-        self._bind()
-
-    def _bind(self) -> None:
-        """Keep the state's lists in one tuple, for :meth:`update_many`."""
-        self._lists = (
-            self.seen_,
-            self.level_,
-            self.last_,
-            self.noise_,
-            self.lcen_,
-            self.lmad_,
-            self.ln_,
-            self.over_,
-            self.ccen_,
-            self.cmad_,
-            self.cn_,
-            self.mode_,
-            self.hist_,
-            self.ratios_,
-            self.tail_,
-            self.peak_,
-        )
 
     _STATE = (
         "rows_",
@@ -350,7 +337,6 @@ class OnlineDetector:
             value = state[name]
             setattr(self, name, back(value) if name not in ("mode_",) else list(value))
         self.active_ = bool(self.active_)
-        self._bind()
         return True
 
     # -- streaming -----------------------------------------------------------
@@ -380,12 +366,146 @@ class OnlineDetector:
         (the number of rows when all were taken); every row it took but
         that one left the alarm off.
 
+        The rows are taken in *runs* over which what a signal's arithmetic
+        depends on besides the signal (warm-up or not, alarm on or off,
+        inside an alarm episode or not) stays as it was: each signal's
+        readings of a run go through :meth:`_signal_run` at once, and the
+        rows' evidences (the largest of the signals') then decide the alarm
+        row by row. A run ends where that may change: at the end of the
+        warm-up, at the row that would end the episode, after one row while
+        the alarm is on. When a row of the run changes it after all (the
+        alarm rises; a warm-up excursion starts an episode), the run is cut
+        after that row: the signals take the run's rows up to it again, from
+        their state before the run, and the next run starts after it.
+
         >>> det = OnlineDetector(2, warmup=0)
         >>> det.update_many([1.0, 2.0, 1.0, None])
         2
         """
         k = self.k
         n_rows = len(values) // k
+        warmup, on_count, off_count, clear_ratio, gain, gap = self._row_consts
+        run_signal = self._signal_run
+        signals = range(k)
+        ratios, tail_, peak_ = self.ratios_, self.tail_, self.peak_
+        rows = self.rows_
+        active, run, epi, quiet = self.active_, self.run_, self.epi_, self.quiet_
+        score = self.score_
+        index = start
+        try:
+            while index < n_rows:
+                learning = rows < warmup  # the run's next row is row rows + 1
+                frozen = active
+                if active:
+                    stop = index + 1
+                else:
+                    stop = n_rows
+                    if learning and index + warmup - rows < stop:
+                        stop = index + warmup - rows
+                    if epi >= 0 and index + gap - quiet < stop:
+                        stop = index + gap - quiet
+                decay = epi < 0
+                # What each row's `on` is if nothing changes within the run.
+                expected = frozen and not learning
+                if k == 1:
+                    runs = [run_signal(0, values[index:stop], learning, frozen, decay)]
+                    best = runs[0][1]
+                else:
+                    runs = [
+                        run_signal(j, values[index * k + j : stop * k : k], learning, frozen, decay)
+                        for j in signals
+                    ]
+                    best = list(map(max, *[r[1] for r in runs]))
+                taken = 0
+                ended = False
+                for e in best:
+                    taken += 1
+                    rows += 1
+                    if learning:
+                        score = 0.0
+                        on = e > 1.0
+                    else:
+                        # The alarm, with hysteresis.
+                        if not active:
+                            run = run + 1 if e > 1.0 else 0
+                            if run >= on_count:
+                                active, run = True, 0
+                        else:
+                            run = run + 1 if e < clear_ratio else 0
+                            if run >= off_count:
+                                active, run = False, 0
+                        on = active
+                        score = e / (1.0 + e)
+                    # An episode: alarms less than `gap` rows apart.
+                    if on:
+                        epi = epi + 1 if epi >= 0 else 1
+                        quiet = 0
+                    elif epi >= 0:
+                        epi += 1
+                        quiet += 1
+                        if quiet >= gap:  # the run's last row
+                            ended = True
+                            epi = -1
+                    if scores is not None:
+                        scores.append(score)
+                    if on != expected:
+                        break
+                if taken < len(best):  # cut: take the rows up to this one again
+                    if k == 1:
+                        runs = [
+                            run_signal(0, values[index : index + taken], learning, frozen, decay)
+                        ]
+                    else:
+                        runs = [
+                            run_signal(
+                                j,
+                                values[index * k + j : (index + taken) * k : k],
+                                learning,
+                                frozen,
+                                decay,
+                            )
+                            for j in signals
+                        ]
+                last = taken - 1
+                for j in signals:
+                    state, out = runs[j]
+                    self._signal_save(j, state)
+                    ratios[j] = 0.0 if learning else out[last]
+                index += taken
+                if ended:
+                    # The episode is over: each signal's tail moves towards
+                    # the peak it reached, so that a pattern that recurs
+                    # alarms less each time and a rare excursion keeps its
+                    # full score.
+                    for j in signals:
+                        p = peak_[j]
+                        if p > 1.0:
+                            tail_[j] *= p**gain
+                        peak_[j] = 0.0
+                if active:
+                    break
+        finally:
+            self.rows_, self.active_, self.run_, self.score_ = rows, active, run, score
+            self.epi_, self.quiet_ = epi, quiet
+        return index
+
+    def _signal_run(
+        self,
+        j: int,
+        column: Sequence[float | None],
+        learning: bool,
+        frozen: bool,
+        decay: bool,
+    ) -> tuple[tuple[Any, ...], list[float]]:
+        """Signal *j*'s arithmetic over the readings of a run of rows
+        (``None`` or NaN: missing), from its saved state, the run's context
+        being *learning* (the warm-up), *frozen* (the alarm is on: the
+        baselines do not learn beyond the threshold) and *decay* (no alarm
+        episode: the tail fades). Returns the signal's state after the run
+        (for :meth:`_signal_save`; nothing is saved here) and its evidence
+        at each row: its ratio to its threshold (0 where it has no reading
+        or no baseline yet; during the warm-up, its excursion as learned).
+        """
         (
             alpha,
             lag,
@@ -397,210 +517,153 @@ class OnlineDetector:
             clip,
             relearn,
             wander_limit,
-            warmup,
-            on_count,
-            off_count,
-            clear_ratio,
-            gain,
             keep,
-            gap,
-        ) = self._consts
+        ) = self._signal_consts
         inf = math.inf
+        step_floor = _STEP_FLOOR
+        seen = self.seen_[j]
+        lvl = self.level_[j]
+        last = self.last_[j]
+        noise = self.noise_[j]
+        hist = self.hist_[j][:]
+        lcen = self.lcen_[j]
+        lmad = self.lmad_[j]
+        ln = self.ln_[j]
+        over = self.over_[j]
+        ccen = self.ccen_[j]
+        cmad = self.cmad_[j]
+        cn = self.cn_[j]
+        mode = self.mode_[j]
+        q = self.tail_[j]
+        peak = self.peak_[j]
+        out: list[float] = []
+        append = out.append
+        for x in column:
+            if x is None:
+                append(0.0)
+                continue
+            if type(x) is not float:
+                x = float(x)
+            if x - x != 0.0:  # NaN or infinite: missing
+                append(0.0)
+                continue
+            seen += 1
+            lvl = x if lvl != lvl else lvl + alpha * (x - lvl)
+            if last == last:
+                w = 1.0 / seen if seen * forget < 1.0 else forget
+                a = x - last
+                noise += w * ((a if a > 0.0 else 0.0 - a) - noise)
+            last = x
+            slot = seen % lag
+            past = hist[slot]
+            hist[slot] = lvl
+            if seen <= settle:
+                append(0.0)
+                continue
+            # The level's baseline.
+            if ln == 0:
+                lcen, lmad, ln = lvl, 0.0, 1
+                r_level = 0.0
+                cen = lvl
+            else:
+                cen = lcen
+                mad = lmad
+                d = lvl - cen
+                thr = margin * mad
+                floor = rel_floor * (cen if cen > 0.0 else 0.0 - cen)
+                if floor > thr:
+                    thr = floor
+                floor = step_floor * noise
+                if floor > thr:
+                    thr = floor
+                if thr < _TINY:
+                    thr = _TINY
+                r_level = (d if d > 0.0 else 0.0 - d) / thr
+                over = over + 1 if r_level > 1.0 and not learning else 0
+                if over >= relearn:  # a lasting shift: the new normal
+                    cen = lcen = lvl
+                    over = 0
+                elif learning or ln < 10 or (not frozen and r_level <= 1.0):
+                    n = ln
+                    w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
+                    wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
+                    lim = clip * mad if n >= 10 and mad > 0 else inf
+                    cen += wc * (lim if d > lim else -lim if d < -lim else d)
+                    dev = lvl - cen
+                    if dev <= 0.0:
+                        dev = 0.0 - dev
+                    lcen = cen
+                    lmad = mad + w * ((lim if dev > lim else dev) - mad)
+                    ln = n + 1
+            # The change's baseline (threshold floor: a share of the level).
+            change = lvl - past
+            n = cn
+            mad = cmad
+            d = change - ccen
+            if n >= 10:
+                thr = margin * mad
+                floor = rel_floor * (cen if cen > 0.0 else 0.0 - cen)
+                if floor > thr:
+                    thr = floor
+                if thr < _TINY:
+                    thr = _TINY
+                r_change = (d if d > 0.0 else 0.0 - d) / thr
+            else:
+                r_change = 0.0
+            if learning or n < 10 or (not frozen and r_change <= 1.0):
+                w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
+                wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
+                lim = clip * mad if n >= 10 and mad > 0 else inf
+                ccen += wc * (lim if d > lim else -lim if d < -lim else d)
+                dev = change - ccen
+                if dev <= 0.0:
+                    dev = 0.0 - dev
+                cmad = mad + w * ((lim if dev > lim else dev) - mad)
+                cn = n + 1
+            # Which quantity this signal is watched by.
+            wander = lmad / (0.5 * noise + _TINY)
+            if mode == LEVEL:
+                if wander > wander_limit:
+                    mode = CHANGE
+            elif wander < 0.5 * wander_limit:
+                mode = LEVEL
+            r = r_change if mode == CHANGE else r_level
+            if ln < 10:
+                r = 0.0
+            # The tail: a multiplier of the threshold learned from the peaks
+            # of earlier alarm episodes, fading back to 1 between them.
+            if decay and q > 1.0:
+                q = 1.0 + (q - 1.0) * keep
+            r /= q
+            # The warm-up's excursions are normal: learned as those of
+            # alarms are, once the baseline holds.
+            if learning and ln < 200:
+                r = 0.0
+            if r > peak:
+                peak = r
+            append(r)
+        state = (seen, lvl, last, noise, hist, lcen, lmad, ln, over, ccen, cmad, cn, mode, q, peak)
+        return state, out
+
+    def _signal_save(self, j: int, state: tuple[Any, ...]) -> None:
+        """Keep signal *j*'s state after a run (:meth:`_signal_run`)."""
         (
-            seen_,
-            level_,
-            last_,
-            noise_,
-            lcen_,
-            lmad_,
-            ln_,
-            over_,
-            ccen_,
-            cmad_,
-            cn_,
-            mode_,
-            hist_,
-            ratios,
-            tail_,
-            peak_,
-        ) = self._lists
-        signals = range(k)
-        rows = self.rows_
-        active, run, epi, quiet = self.active_, self.run_, self.epi_, self.quiet_
-        score = self.score_
-        r_index = start
-        try:
-            while r_index < n_rows:
-                base = r_index * k
-                r_index += 1
-                rows += 1
-                learning = rows <= warmup
-                frozen = active
-                best = 0.0
-                for j in signals:
-                    x = values[base + j]
-                    if x is None:
-                        ratios[j] = 0.0
-                        continue
-                    if type(x) is not float:
-                        x = float(x)
-                    if x - x != 0.0:  # NaN or infinite: missing
-                        ratios[j] = 0.0
-                        continue
-                    seen = seen_[j] + 1
-                    seen_[j] = seen
-                    lvl = level_[j]
-                    lvl = x if lvl != lvl else lvl + alpha * (x - lvl)
-                    level_[j] = lvl
-                    last = last_[j]
-                    if last == last:
-                        w = 1.0 / seen if seen * forget < 1.0 else forget
-                        a = x - last
-                        noise_[j] += w * ((a if a > 0.0 else 0.0 - a) - noise_[j])
-                    last_[j] = x
-                    hist = hist_[j]
-                    slot = seen % lag
-                    past = hist[slot]
-                    hist[slot] = lvl
-                    if seen <= settle:
-                        ratios[j] = 0.0
-                        continue
-                    # The level's baseline.
-                    n = ln_[j]
-                    if n == 0:
-                        lcen_[j], lmad_[j], ln_[j] = lvl, 0.0, 1
-                        r_level = 0.0
-                        cen = lvl
-                    else:
-                        cen = lcen_[j]
-                        mad = lmad_[j]
-                        d = lvl - cen
-                        thr = margin * mad
-                        floor = rel_floor * (cen if cen > 0.0 else 0.0 - cen)
-                        if floor > thr:
-                            thr = floor
-                        if thr < _TINY:
-                            thr = _TINY
-                        r_level = (d if d > 0.0 else 0.0 - d) / thr
-                        over = over_[j] + 1 if r_level > 1.0 and not learning else 0
-                        if over >= relearn:  # a lasting shift: the new normal
-                            cen = lcen_[j] = lvl
-                            over_[j] = 0
-                        else:
-                            over_[j] = over
-                            if learning or n < 10 or (not frozen and r_level <= 1.0):
-                                w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
-                                wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
-                                lim = clip * mad if n >= 10 and mad > 0 else inf
-                                cen += wc * (lim if d > lim else -lim if d < -lim else d)
-                                dev = lvl - cen
-                                if dev <= 0.0:
-                                    dev = 0.0 - dev
-                                lcen_[j] = cen
-                                lmad_[j] = mad + w * ((lim if dev > lim else dev) - mad)
-                                ln_[j] = n + 1
-                    # The change's baseline (threshold floor: a share of the level).
-                    change = lvl - past
-                    n = cn_[j]
-                    c = ccen_[j]
-                    mad = cmad_[j]
-                    d = change - c
-                    if n >= 10:
-                        thr = margin * mad
-                        floor = rel_floor * (cen if cen > 0.0 else 0.0 - cen)
-                        if floor > thr:
-                            thr = floor
-                        if thr < _TINY:
-                            thr = _TINY
-                        r_change = (d if d > 0.0 else 0.0 - d) / thr
-                    else:
-                        r_change = 0.0
-                    if learning or n < 10 or (not frozen and r_change <= 1.0):
-                        w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
-                        wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
-                        lim = clip * mad if n >= 10 and mad > 0 else inf
-                        c += wc * (lim if d > lim else -lim if d < -lim else d)
-                        dev = change - c
-                        if dev <= 0.0:
-                            dev = 0.0 - dev
-                        ccen_[j] = c
-                        cmad_[j] = mad + w * ((lim if dev > lim else dev) - mad)
-                        cn_[j] = n + 1
-                    # Which quantity this signal is watched by.
-                    wander = lmad_[j] / (0.5 * noise_[j] + _TINY)
-                    mode = mode_[j]
-                    if mode == LEVEL:
-                        if wander > wander_limit:
-                            mode = mode_[j] = CHANGE
-                    elif wander < 0.5 * wander_limit:
-                        mode = mode_[j] = LEVEL
-                    r = r_change if mode == CHANGE else r_level
-                    if ln_[j] < 10:
-                        r = 0.0
-                    # The tail: a multiplier of the threshold learned from
-                    # the peaks of earlier alarm episodes, fading back to 1.
-                    q = tail_[j]
-                    if q > 1.0 and epi < 0:
-                        q = 1.0 + (q - 1.0) * keep
-                        tail_[j] = q
-                    r /= q
-                    if learning:
-                        # The warm-up's excursions are normal: learned
-                        # as those of alarms are, once the baseline holds.
-                        if ln_[j] < 200:
-                            r = 0.0
-                        if r > peak_[j]:
-                            peak_[j] = r
-                        if r > best:
-                            best = r
-                        ratios[j] = 0.0
-                        continue
-                    if r > peak_[j]:
-                        peak_[j] = r
-                    ratios[j] = r
-                    if r > best:
-                        best = r
-                if learning:
-                    score = 0.0
-                    on = best > 1.0
-                else:
-                    # The alarm, with hysteresis.
-                    e = best
-                    if not active:
-                        run = run + 1 if e > 1.0 else 0
-                        if run >= on_count:
-                            active, run = True, 0
-                    else:
-                        run = run + 1 if e < clear_ratio else 0
-                        if run >= off_count:
-                            active, run = False, 0
-                    on = active
-                    score = e / (1.0 + e)
-                # An episode: alarms less than `gap` rows apart. When it
-                # ends, each signal's tail moves towards the peak it
-                # reached, so that a pattern that recurs alarms less
-                # each time and a rare excursion keeps its full score.
-                if on:
-                    epi = epi + 1 if epi >= 0 else 1
-                    quiet = 0
-                elif epi >= 0:
-                    epi += 1
-                    quiet += 1
-                    if quiet >= gap:
-                        for j in signals:
-                            p = peak_[j]
-                            if p > 1.0:
-                                tail_[j] *= p**gain
-                            peak_[j] = 0.0
-                        epi = -1
-                if scores is not None:
-                    scores.append(score)
-                if active:
-                    break
-        finally:
-            self.rows_, self.active_, self.run_, self.score_ = rows, active, run, score
-            self.epi_, self.quiet_ = epi, quiet
-        return r_index
+            self.seen_[j],
+            self.level_[j],
+            self.last_[j],
+            self.noise_[j],
+            self.hist_[j],
+            self.lcen_[j],
+            self.lmad_[j],
+            self.ln_[j],
+            self.over_[j],
+            self.ccen_[j],
+            self.cmad_[j],
+            self.cn_[j],
+            self.mode_[j],
+            self.tail_[j],
+            self.peak_[j],
+        ) = state
 
     # -- description ---------------------------------------------------------
 
@@ -628,13 +691,26 @@ class OnlineDetector:
         }
 
 
-def bench(rows: int = 20_000, signals: Sequence[int] = (1, 8), seed: int = 0) -> list[str]:
-    """Time :meth:`OnlineDetector.update` and the daemon's engine per reading.
+# -- the compiled twin ------------------------------------------------------------
+
+#: The detector as this file defines it, run by the interpreter.
+PyOnlineDetector = OnlineDetector
+#: Whether :class:`OnlineDetector` is the compiled twin's, built from this
+#: very source (see :mod:`connector.native`).
+NATIVE = adopt(globals(), ("OnlineDetector",))
+
+
+def bench(
+    rows: int = 20_000, signals: Sequence[int] = (1, 8), seed: int = 0, per_call: int = 1
+) -> list[str]:
+    """Time :class:`OnlineDetector` and the daemon's engine per reading.
 
     Returns printable lines: microseconds per reading per signal for a
     detector of each size in *signals*, and for
     :class:`connector.detect.anomaly.AnomalyEngine` (a univariate scorer and the
-    machine-level detector of 8 tags, with the row alignment) per reading.
+    machine-level detector of 8 tags, with the row alignment) per reading,
+    fed *per_call* rows (readings of a tag) at a time: 1 as a message of one
+    reading comes, 20 as a gateway's message of 20 readings.
     """
     import random
     import time
@@ -644,29 +720,38 @@ def bench(rows: int = 20_000, signals: Sequence[int] = (1, 8), seed: int = 0) ->
     rng = random.Random(seed)
     lines = []
     for k in signals:
-        data = [[10.0 + rng.gauss(0, 1) for _ in range(k)] for _ in range(rows)]
+        data = [10.0 + rng.gauss(0, 1) for _ in range(rows * k)]
         det = OnlineDetector(k)
         start, cpu = time.perf_counter(), time.process_time()
-        for row in data:
-            det.update(row)
+        for first in range(0, rows, per_call):
+            chunk = data[first * k : (first + per_call) * k]
+            pos = 0
+            while pos < len(chunk) // k:
+                pos = det.update_many(chunk, pos)
         spent, cpu = time.perf_counter() - start, time.process_time() - cpu
         lines.append(
-            f"OnlineDetector, {k} signal(s): {1e6 * cpu / rows / k:6.2f} us CPU per reading"
-            f" per signal ({1e6 * spent / rows / k:.2f} us wall clock)"
+            f"OnlineDetector, {k} signal(s), {per_call} row(s) a call: "
+            f"{1e6 * cpu / rows / k:6.2f} us CPU per reading per signal "
+            f"({1e6 * spent / rows / k:.2f} us wall clock)"
         )
     tags = [f"T{j}" for j in range(8)]
     engine = AnomalyEngine()
     engine.configure([{"tag": t, "interval_s": 1.0, "machine": "M"} for t in tags])
     n = rows // 8
-    stream = [(t, float(i), 10.0 + rng.gauss(0, 1)) for i in range(n) for t in tags]
+    calls = [
+        (t, [float(i) for i in range(first, first + per_call)], [10.0 + rng.gauss(0, 1)] * per_call)
+        for first in range(0, n, per_call)
+        for t in tags
+    ]
     start, cpu = time.perf_counter(), time.process_time()
-    for tag, ts, value in stream:
-        engine.update(tag, ts, value)
+    for tag, ts, values in calls:
+        engine.update_many(tag, ts, values)
     spent, cpu = time.perf_counter() - start, time.process_time() - cpu
+    count = len(calls) * per_call
     lines.append(
-        f"AnomalyEngine (its tag's scorer + its share of a machine of 8 tags, aligned): "
-        f"{1e6 * cpu / len(stream):6.2f} us CPU per reading ({1e6 * spent / len(stream):.2f} us"
-        " wall clock)"
+        f"AnomalyEngine (its tag's scorer + its share of a machine of 8 tags, aligned), "
+        f"{per_call} reading(s) of a tag a call: {1e6 * cpu / count:6.2f} us CPU per reading "
+        f"({1e6 * spent / count:.2f} us wall clock)"
     )
     return lines
 
@@ -676,6 +761,12 @@ if __name__ == "__main__":
     import sys
 
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    for line in bench(count):
-        print(line)
+    print(
+        "compiled twin (python -m connector.native)"
+        if NATIVE
+        else "interpreted (no current compiled twin: python -m connector.native builds it)"
+    )
+    for per_call in (1, 20):
+        for line in bench(count, per_call=per_call):
+            print(line)
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

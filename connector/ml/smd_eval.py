@@ -11,7 +11,9 @@ SMD (github NetManAIOps/OmniAnomaly, KDD 2019) is five weeks of 38 metrics
 row a minute, each machine split in halves: a train part (unlabelled) and a
 test part with point labels of the anomalies the operators confirmed. The
 data is read from the folder given at run time (or ``CMMS_SMD_DATA``),
-never copied. Two layouts are read:
+never copied: ``git clone --depth 1 https://github.com/NetManAIOps/OmniAnomaly``
+holds the 28 machines in ``ServerMachineDataset/`` (``--data`` takes that
+folder or the clone). Two layouts are read:
 
 * the dataset's own: ``train/NAME.txt``, ``test/NAME.txt`` and
   ``test_label/NAME.txt`` (comma-separated numbers, one row a line);

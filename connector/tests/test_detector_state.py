@@ -259,3 +259,40 @@ def test_pickle_of_the_one_module_detectors_is_read(
     monkeypatch.undo()
     assert old_module.encode() in blob
     assert states_from_pickle(blob) == {"PT-101": tag.state_dict()}
+
+
+def test_a_state_slow_to_save_is_saved_less_often(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save that takes a second (thousands of tags) comes every 50 s, not
+    every 5 s; one that takes a millisecond every 5 s."""
+    from connector.ingest import pipeline as pipeline_module
+
+    store = open_store(tmp_path / "s.sqlite3")
+    now = [T0]
+    pipe = Pipeline(store, clock=lambda: now[0])
+    pipe.apply_config(make_config("v1", SENSOR))
+    ticks = iter(range(1_000_000))
+    step = [1.0]  # seconds a save takes, as perf_counter tells it
+    monkeypatch.setattr(pipeline_module.time, "perf_counter", lambda: next(ticks) * step[0])
+    saves: list[float] = []
+    real_save = pipe.save_state
+
+    def save(at: float | None = None) -> None:
+        assert at is not None  # process() passes its time
+        saves.append(at)
+        real_save(at)
+
+    monkeypatch.setattr(pipe, "save_state", save)
+    for i in range(120):  # one message a second for two minutes
+        now[0] = T0 + i
+        pipe.process([msg(i % len(VALUES))])
+    assert pipe.state_every_s_ == pytest.approx(1.0 / pipeline_module.DETECTOR_STATE_SHARE)
+    assert len(saves) == 3  # at the start, then 50 s apart
+    assert [s - saves[0] for s in saves] == [0.0, 50.0, 100.0]
+    step[0] = 0.001
+    for i in range(120, 200):
+        now[0] = T0 + i
+        pipe.process([msg(i % len(VALUES))])
+    assert pipe.state_every_s_ == pipeline_module.DETECTOR_STATE_EVERY_S
+    assert store.get_json(DETECTOR_STATE_KEY)["reading_id"] > 0

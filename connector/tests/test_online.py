@@ -239,3 +239,18 @@ def test_the_tail_fades_back() -> None:
     for _ in range(5000):
         det.update([30 + rng.gauss(0, 0.5)])
     assert 1.0 <= det.tail_[0] < 1.0 + 0.05 * (high - 1.0)
+
+
+def test_a_signal_constant_at_zero_alarms_when_it_moves_with_a_bounded_score() -> None:
+    # Zero spread and a centre of 0 (a server's idle error counter): its
+    # first move alarms; the threshold then follows the signal's steps, so
+    # the score stays finite and the alarm clears once the spike is over
+    # (without the floor: 1 - 1e-11 and about 250 rows).
+    det = OnlineDetector(1, warmup=400)
+    rows = [0.0] * 1000 + [1.0] + [0.0] * 999 + [1.0] + [0.0] * 300
+    out = [det.update([v]) for v in rows]
+    for spike in (1000, 2000):
+        score, alarm = out[spike]
+        assert alarm and 0.5 < score < 0.9999
+        assert not any(a for _, a in out[spike + 100 : spike + 300])
+    assert not any(a for _, a in out[:1000])
