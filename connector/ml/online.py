@@ -114,6 +114,32 @@ _TINY = 1e-12
 _STEP_FLOOR = 0.1
 
 
+def _learn(
+    x: float,
+    cen: float,
+    mad: float,
+    n: int,
+    learning: bool,
+    forget: float,
+    forget_c: float,
+    clip: float,
+) -> tuple[float, float]:
+    """One step of a robust streaming baseline (the level's and the
+    change's): its centre and spread after learning *x*, having learned *n*
+    values. Weights ``1/(n+1)`` at first, then ``forget`` (the spread) and
+    ``forget_c`` (the centre, once past the warm-up); the step is clipped to
+    ``clip`` spreads once ten values are learned."""
+    w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
+    wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
+    lim = clip * mad if n >= 10 and mad > 0 else math.inf
+    d = x - cen
+    cen += wc * (lim if d > lim else -lim if d < -lim else d)
+    dev = x - cen
+    if dev <= 0.0:
+        dev = 0.0 - dev
+    return cen, mad + w * ((lim if dev > lim else dev) - mad)
+
+
 class OnlineDetector:
     """Streaming detector over ``n_signals`` signals (see the module docstring).
 
@@ -519,7 +545,6 @@ class OnlineDetector:
             wander_limit,
             keep,
         ) = self._signal_consts
-        inf = math.inf
         step_floor = _STEP_FLOOR
         seen = self.seen_[j]
         lvl = self.level_[j]
@@ -584,17 +609,9 @@ class OnlineDetector:
                     cen = lcen = lvl
                     over = 0
                 elif learning or ln < 10 or (not frozen and r_level <= 1.0):
-                    n = ln
-                    w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
-                    wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
-                    lim = clip * mad if n >= 10 and mad > 0 else inf
-                    cen += wc * (lim if d > lim else -lim if d < -lim else d)
-                    dev = lvl - cen
-                    if dev <= 0.0:
-                        dev = 0.0 - dev
+                    cen, lmad = _learn(lvl, cen, mad, ln, learning, forget, forget_c, clip)
                     lcen = cen
-                    lmad = mad + w * ((lim if dev > lim else dev) - mad)
-                    ln = n + 1
+                    ln += 1
             # The change's baseline (threshold floor: a share of the level).
             change = lvl - past
             n = cn
@@ -611,14 +628,7 @@ class OnlineDetector:
             else:
                 r_change = 0.0
             if learning or n < 10 or (not frozen and r_change <= 1.0):
-                w = 1.0 / (n + 1) if (n + 1) * forget < 1.0 else forget
-                wc = 1.0 / (n + 1) if learning or n < 10 else forget_c
-                lim = clip * mad if n >= 10 and mad > 0 else inf
-                ccen += wc * (lim if d > lim else -lim if d < -lim else d)
-                dev = change - ccen
-                if dev <= 0.0:
-                    dev = 0.0 - dev
-                cmad = mad + w * ((lim if dev > lim else dev) - mad)
+                ccen, cmad = _learn(change, ccen, mad, n, learning, forget, forget_c, clip)
                 cn = n + 1
             # Which quantity this signal is watched by.
             wander = lmad / (0.5 * noise + _TINY)
