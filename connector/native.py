@@ -181,6 +181,20 @@ def status(modules: Sequence[str] = MODULES) -> list[tuple[str, str]]:
     return out
 
 
+def describe(modules: Sequence[str] = MODULES) -> str:
+    """One line for the connector's log: whether *modules* run compiled."""
+    if os.environ.get(ENV_OFF, "1") == "0":
+        return f"interpreted ({ENV_OFF}=0)"
+    states = status(modules)
+    if all(state == "compiled" for _, state in states):
+        return "compiled (" + ", ".join(modules) + ")"
+    return (
+        "interpreted where no current compiled twin is built ("
+        + ", ".join(f"{module}: {state}" for module, state in states)
+        + "; python -m connector.native builds them)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line (see the module's description)."""
     parser = argparse.ArgumentParser(prog="python -m connector.native", description=__doc__)

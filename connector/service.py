@@ -62,6 +62,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any, cast
 
+from . import native
 from .config import Settings
 from .energy import EnergyEngine
 from .flexo.engine import FlexoEngine, Predictor, parse_tag_map
@@ -232,6 +233,7 @@ class Service:
                 parse_tag_map(s.flexo_machine_tags),
             ),
         )
+        log.info("anomaly engine: %s", native.describe())
         cached = self.pipeline.load_cached_config()
         if cached:
             log.info(

@@ -199,7 +199,23 @@ def test_a_module_without_a_twin_runs_as_it_is(
     assert native.compiled_twin("otherpkg.mod", pkg / "mod.py") is None
 
 
-def test_the_build_is_current_when_the_test_command_built_it() -> None:
+def test_the_build_is_current_when_the_test_command_built_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     if not BUILT:
         pytest.skip("the twins were not built by ./scripts/test")
     assert native.status() == [(m, "compiled") for m in native.MODULES]
+    assert native.describe() == "compiled (connector.ml.online, connector.detect.anomaly)"
+    monkeypatch.setenv("CMMS_NATIVE", "0")
+    assert native.describe() == "interpreted (CMMS_NATIVE=0)"
+
+
+def test_the_log_line_names_what_is_not_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CMMS_NATIVE", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "thirdpkg").mkdir()
+    (tmp_path / "thirdpkg" / "__init__.py").write_text("")
+    line = native.describe(("thirdpkg.mod",))
+    assert line.startswith("interpreted") and "thirdpkg.mod: not built" in line
