@@ -104,5 +104,16 @@ registry.category("web_tour.tours").add("cmms_telemetry_line_view", {
             content: "The work order form is prefilled with the predicted duration",
             trigger: ".o_form_view .o_field_widget[name='description']:contains('rf-tour')",
         },
+        {
+            // The proposal is not saved by the tour: discarded, so that the
+            // closing browser does not save it while the next test runs.
+            content: "Discard the proposal",
+            trigger: ".o_form_view .o_form_button_cancel",
+            run: "click",
+        },
+        {
+            content: "Back on the line",
+            trigger: component("PRINTING"),
+        },
     ],
 });
