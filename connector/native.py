@@ -65,6 +65,17 @@ def source_digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _twin_state(module: str, source: str | Path) -> tuple[ModuleType | None, str]:
+    """*module*'s compiled twin if importable, and ``compiled`` (built from
+    *source* as it is now), ``stale`` or ``not built``."""
+    try:
+        twin = importlib.import_module(twin_name(module))
+    except ImportError:
+        return None, "not built"
+    current = getattr(twin, "BUILT_FROM", None) == source_digest(source)
+    return twin, "compiled" if current else "stale"
+
+
 def compiled_twin(module: str, source: str | Path) -> ModuleType | None:
     """The compiled twin of *module* (whose source file is *source*) when it
     is built from that very source; else ``None``: not built, built from
@@ -72,18 +83,14 @@ def compiled_twin(module: str, source: str | Path) -> ModuleType | None:
     ``CMMS_NATIVE=0``, or *module* is itself a twin."""
     if module.endswith(SUFFIX) or os.environ.get(ENV_OFF, "1") == "0":
         return None
-    try:
-        twin = importlib.import_module(twin_name(module))
-    except ImportError:
-        return None
-    if getattr(twin, "BUILT_FROM", None) != source_digest(source):
+    twin, state = _twin_state(module, source)
+    if state == "stale":
         log.warning(
             "%s: its compiled twin was built from another version of the source; "
             "running it interpreted (rebuild: python -m connector.native)",
             module,
         )
-        return None
-    return twin
+    return twin if state == "compiled" else None
 
 
 def adopt(namespace: dict[str, Any], names: Sequence[str]) -> bool:
@@ -98,12 +105,6 @@ def adopt(namespace: dict[str, Any], names: Sequence[str]) -> bool:
     for name in names:
         namespace[name] = getattr(twin, name)
     return True
-
-
-def in_use(module: str) -> bool:
-    """Whether *module* (imported) runs its compiled twin's classes."""
-    mod = importlib.import_module(module)
-    return bool(getattr(mod, "NATIVE", False))
 
 
 def _module_file(module: str) -> Path:
@@ -169,16 +170,7 @@ def _build_one(module: str) -> None:
 
 def status(modules: Sequence[str] = MODULES) -> list[tuple[str, str]]:
     """``(module, state)`` for each module: ``compiled``, ``stale`` or ``not built``."""
-    out = []
-    for module in modules:
-        try:
-            twin = importlib.import_module(twin_name(module))
-        except ImportError:
-            out.append((module, "not built"))
-            continue
-        current = getattr(twin, "BUILT_FROM", None) == source_digest(_module_file(module))
-        out.append((module, "compiled" if current else "stale"))
-    return out
+    return [(module, _twin_state(module, _module_file(module))[1]) for module in modules]
 
 
 def describe(modules: Sequence[str] = MODULES) -> str:
