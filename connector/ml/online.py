@@ -411,7 +411,7 @@ class OnlineDetector:
         k = self.k
         n_rows = len(values) // k
         warmup, on_count, off_count, clear_ratio, gain, gap = self._row_consts
-        run_signal = self._signal_run
+        run_signals = self._run_signals
         signals = range(k)
         ratios, tail_, peak_ = self.ratios_, self.tail_, self.peak_
         rows = self.rows_
@@ -433,15 +433,8 @@ class OnlineDetector:
                 decay = epi < 0
                 # What each row's `on` is if nothing changes within the run.
                 expected = frozen and not learning
-                if k == 1:
-                    runs = [run_signal(0, values[index:stop], learning, frozen, decay)]
-                    best = runs[0][1]
-                else:
-                    runs = [
-                        run_signal(j, values[index * k + j : stop * k : k], learning, frozen, decay)
-                        for j in signals
-                    ]
-                    best = list(map(max, *[r[1] for r in runs]))
+                runs = run_signals(values, index, stop, learning, frozen, decay)
+                best = runs[0][1] if k == 1 else list(map(max, *[r[1] for r in runs]))
                 taken = 0
                 ended = False
                 for e in best:
@@ -477,21 +470,7 @@ class OnlineDetector:
                     if on != expected:
                         break
                 if taken < len(best):  # cut: take the rows up to this one again
-                    if k == 1:
-                        runs = [
-                            run_signal(0, values[index : index + taken], learning, frozen, decay)
-                        ]
-                    else:
-                        runs = [
-                            run_signal(
-                                j,
-                                values[index * k + j : (index + taken) * k : k],
-                                learning,
-                                frozen,
-                                decay,
-                            )
-                            for j in signals
-                        ]
+                    runs = run_signals(values, index, index + taken, learning, frozen, decay)
                 last = taken - 1
                 for j in signals:
                     state, out = runs[j]
@@ -514,6 +493,23 @@ class OnlineDetector:
             self.rows_, self.active_, self.run_, self.score_ = rows, active, run, score
             self.epi_, self.quiet_ = epi, quiet
         return index
+
+    def _run_signals(
+        self,
+        values: Sequence[float | None],
+        first: int,
+        stop: int,
+        learning: bool,
+        frozen: bool,
+        decay: bool,
+    ) -> list[tuple[tuple[Any, ...], list[float]]]:
+        """:meth:`_signal_run` of each signal over rows *first* to *stop*
+        (excluded) of *values* (``k`` values a row)."""
+        k = self.k
+        return [
+            self._signal_run(j, values[first * k + j : stop * k : k], learning, frozen, decay)
+            for j in range(k)
+        ]
 
     def _signal_run(
         self,
