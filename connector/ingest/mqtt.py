@@ -114,19 +114,22 @@ class Client(mqtt.Client):
         sock = super()._create_socket()
         return BufferedSocket(sock) if type(sock) is socket.socket else sock
 
-    def ack_many(self, acks: Iterable[tuple[int, int]]) -> None:
+    def ack_many(self, acks: Iterable[tuple[int, int]]) -> mqtt.MQTTErrorCode:
         """Acknowledge received messages, ``(mid, qos)`` each: the PUBACKs
         of QoS 1 messages go out in one write (paho's :meth:`ack` queues a
-        packet and wakes its loop per message); QoS 2 ones as :meth:`ack`."""
+        packet and wakes its loop per message); QoS 2 ones as :meth:`ack`.
+        Returns the first error paho reports, else success."""
         pack = _PUBACK.pack
         packets = []
+        rc = mqtt.MQTT_ERR_SUCCESS
         for mid, qos in acks:
             if qos == 1:
                 packets.append(pack(PUBACK, 2, mid))
             else:
-                self.ack(mid, qos)
+                rc = rc or self.ack(mid, qos)
         if packets:
-            self._packet_queue(PUBACK, b"".join(packets), 0, 1)
+            rc = rc or self._packet_queue(PUBACK, b"".join(packets), 0, 1)
+        return rc
 
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         """paho's :meth:`loop_read`, repeated while the buffer holds bytes
@@ -311,10 +314,16 @@ class MqttIngest(Receiver):
         its packet id may meanwhile name another message (if the session was
         lost); the broker resends it when the session was kept.
         """
-        if message.connection != self.connects_:
-            return False
-        rc = self.client.ack(message.mid, message.qos)
-        return rc == mqtt.MQTT_ERR_SUCCESS
+        return self.ack_many((message,)) == 1
+
+    def ack_many(self, messages: Iterable[Message]) -> int:
+        """Acknowledge stored messages (see :meth:`ack`) in one write;
+        return how many were acknowledged."""
+        current = self.connects_
+        acks = [(m.mid, m.qos) for m in messages if m.connection == current]
+        if not acks or self.client.ack_many(acks) != mqtt.MQTT_ERR_SUCCESS:
+            return 0
+        return len(acks)
 
     # -- paho callbacks (network thread) -------------------------------------
 

@@ -16,11 +16,11 @@ def test_ack_only_on_the_connection_that_received_the_message(
     ingest = MqttIngest(Settings(mqtt_site="plant1"), lambda m: None)
     sent: list[tuple[int, int]] = []
 
-    def fake_ack(mid: int, qos: int) -> int:
-        sent.append((mid, qos))
+    def fake_ack_many(acks: list[tuple[int, int]]) -> int:
+        sent.extend(acks)
         return 0
 
-    monkeypatch.setattr(ingest.client, "ack", fake_ack)
+    monkeypatch.setattr(ingest.client, "ack_many", fake_ack_many)
     ingest.connects_ = 2
     assert ingest.ack(Message("t", b"", mid=7, qos=1, connection=2))
     assert not ingest.ack(Message("t", b"", mid=8, qos=1, connection=1))
